@@ -1,0 +1,56 @@
+// Every default of the gateway configuration, in one place (DESIGN.md §1 config/).
+// schema.ts validates against these, template.ts renders them, and tests compare to them.
+
+export const PROTOCOLS = ['sstp', 'pptp', 'l2tp', 'ikev2'] as const
+export type ProtocolName = (typeof PROTOCOLS)[number]
+/** Protocols whose gateway side exists today; the others are refused at load. */
+export const IMPLEMENTED_PROTOCOLS: readonly ProtocolName[] = ['sstp']
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+
+export const DEFAULTS = {
+  /** All IPv4 interfaces; SSTP is meant to be reachable from anywhere. */
+  listen: '0.0.0.0',
+  /** SSTP only: TLS on 443 passes firewalls and has no legacy crypto (PPTP/MPPE is broken). */
+  protocols: ['sstp'] as readonly ProtocolName[],
+  sstp: { port: 443 },
+  /** Client address pool; the gateway keeps the first host address for itself. */
+  pool: '198.19.0.0/24',
+  dns: [] as readonly string[],
+  wins: [] as readonly string[],
+  routes: [] as readonly string[],
+  auth: {
+    /** PAP sends the clear password inside the tunnel: off unless explicitly needed. */
+    allowPap: false,
+    /** CHAP-MD5/EAP-MD5 need reversibly stored passwords on the gateway: off by default. */
+    allowChap: false,
+    lockout: { maxFailures: 5, windowSeconds: 900, lockSeconds: 900 },
+    passwordPolicy: { minLength: 12, minClasses: 3 },
+  },
+  keepalive: { intervalSeconds: 10, failures: 3 },
+  /** mtu absent: the gateway computes it from the carrier (see defaultTunMtu). */
+  tun: { name: 'gh0' },
+  /** Clients reach networks behind the gateway by routing; NAT only when those networks lack a return route. */
+  forwarding: { enable: true, nat: false },
+  log: { level: 'info' as (typeof LOG_LEVELS)[number] },
+  /** File names, relative to the configuration directory unless absolute. */
+  paths: {
+    ca: 'ca.pem',
+    caKey: 'ca-key.pem',
+    serverCert: 'server.pem',
+    serverKey: 'server-key.pem',
+    usersDb: 'users.db',
+    secretKey: 'secret.key',
+    controlSocket: 'control.sock',
+  },
+} as const
+
+/**
+ * TUN MTU when the configuration leaves it out. SSTP carries PPP in TLS records in TCP in IPv4:
+ * 1500 - 20 (IP) - 20 (TCP) - 5+16+8 (TLS record, AEAD tag, explicit nonce) - 4 (SSTP) - 2 (PPP
+ * protocol) leaves 1425; Windows' own SSTP server uses 1400, which also absorbs TCP options.
+ */
+export function defaultTunMtu(protocols: readonly ProtocolName[]): number {
+  void protocols // every carrier implemented so far is SSTP
+  return 1400
+}

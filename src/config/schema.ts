@@ -1,0 +1,201 @@
+// Gateway configuration: the typed shape and a hand-written validator that names the field path
+// and the accepted values on every error (VpnError ERR_CONFIG). No schema library on purpose.
+import { isIP } from 'node:net'
+import { isAbsolute, resolve } from 'node:path'
+import { VpnError } from '../lib/errors.js'
+import { DEFAULTS, IMPLEMENTED_PROTOCOLS, LOG_LEVELS, PROTOCOLS, type ProtocolName } from './defaults.js'
+
+export type LogLevelName = (typeof LOG_LEVELS)[number]
+
+export interface LockoutPolicy { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number }
+export interface PasswordPolicyConfig { readonly minLength: number; readonly minClasses: number }
+
+export interface GatewayConfig {
+  /** Absolute configuration directory the paths were resolved against. */
+  readonly dir: string
+  readonly listen: string
+  readonly protocols: readonly ProtocolName[]
+  readonly sstp: { readonly port: number }
+  /** IPv4 CIDR with host bits zero; the gateway takes the first host address. */
+  readonly pool: string
+  readonly dns: readonly string[]
+  readonly wins: readonly string[]
+  readonly routes: readonly string[]
+  readonly auth: {
+    readonly allowPap: boolean
+    readonly allowChap: boolean
+    readonly lockout: LockoutPolicy
+    readonly passwordPolicy: PasswordPolicyConfig
+  }
+  readonly keepalive: { readonly intervalSeconds: number; readonly failures: number }
+  /** mtu undefined: compute with defaultTunMtu(). */
+  readonly tun: { readonly name: string; readonly mtu?: number }
+  readonly forwarding: { readonly enable: boolean; readonly nat: boolean; readonly natInterface?: string }
+  readonly log: { readonly level: LogLevelName }
+  /** Absolute paths. */
+  readonly paths: {
+    readonly ca: string; readonly caKey: string; readonly serverCert: string; readonly serverKey: string
+    readonly usersDb: string; readonly secretKey: string; readonly controlSocket: string
+  }
+}
+
+function fail(path: string, message: string): never {
+  throw new VpnError('ERR_CONFIG', `config ${path}: ${message}`)
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'a list'
+  if (typeof v === 'string') return JSON.stringify(v)
+  if (typeof v === 'object') return 'a mapping'
+  return String(v)
+}
+
+/** A mapping with only `keys`; null/undefined counts as an empty mapping (all defaults). */
+function mapping(v: unknown, path: string, keys: readonly string[]): Record<string, unknown> {
+  if (v === undefined || v === null) return {}
+  if (typeof v !== 'object' || Array.isArray(v)) fail(path, `expected a mapping with keys ${keys.join(', ')}, got ${describe(v)}`)
+  const rec = v as Record<string, unknown>
+  for (const k of Object.keys(rec)) {
+    if (!keys.includes(k)) fail(join(path, k), `unknown key (accepted keys here: ${keys.join(', ')})`)
+  }
+  return rec
+}
+
+function join(path: string, key: string): string { return path ? `${path}.${key}` : key }
+
+function integer(v: unknown, path: string, min: number, max: number, def: number): number {
+  if (v === undefined) return def
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(path, `expected an integer from ${min} to ${max}, got ${describe(v)}`)
+  return v
+}
+
+function boolean(v: unknown, path: string, def: boolean): boolean {
+  if (v === undefined) return def
+  if (typeof v !== 'boolean') fail(path, `expected true or false, got ${describe(v)}`)
+  return v
+}
+
+function oneOf<T extends string>(v: unknown, path: string, values: readonly T[], def: T): T {
+  if (v === undefined) return def
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) fail(path, `expected one of ${values.join(', ')}, got ${describe(v)}`)
+  return v as T
+}
+
+function text(v: unknown, path: string, def: string | undefined, what: string, check: (s: string) => boolean = (s) => s.length > 0): string | undefined {
+  if (v === undefined) return def
+  if (typeof v !== 'string' || !check(v)) fail(path, `expected ${what}, got ${describe(v)}`)
+  return v
+}
+
+function list<T>(v: unknown, path: string, def: readonly T[], item: (x: unknown, p: string) => T, maxItems = 64): readonly T[] {
+  if (v === undefined || v === null) return def
+  if (!Array.isArray(v)) fail(path, `expected a list, got ${describe(v)}`)
+  if (v.length > maxItems) fail(path, `at most ${maxItems} entries, got ${v.length}`)
+  return v.map((x, i) => item(x, `${path}[${i}]`))
+}
+
+const ipv4 = (s: string): boolean => isIP(s) === 4
+
+function ipv4ToInt(s: string): number {
+  return s.split('.').reduce((acc, o) => ((acc << 8) | Number(o)) >>> 0, 0)
+}
+
+/** True for "a.b.c.d/n" with 0 <= n <= 32 and no host bits set. */
+function ipv4Cidr(s: string, minPrefix = 0, maxPrefix = 32): boolean {
+  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(s)
+  if (!m || !ipv4(m[1]!)) return false
+  const n = Number(m[2])
+  if (n < minPrefix || n > maxPrefix) return false
+  const mask = n === 0 ? 0 : (0xffffffff << (32 - n)) >>> 0
+  return ((ipv4ToInt(m[1]!) & ~mask) >>> 0) === 0
+}
+
+// Linux interface names: at most 15 bytes, no '/', whitespace or ':'.
+const ifName = (s: string): boolean => /^[A-Za-z0-9_.-]{1,15}$/.test(s)
+
+/** Validates parsed YAML (`raw`) into a GatewayConfig (not yet frozen); `dir` must be absolute. */
+export function validateConfig(raw: unknown, dir: string): GatewayConfig {
+  const top = mapping(raw, '', ['listen', 'protocols', 'sstp', 'pool', 'dns', 'wins', 'routes', 'auth', 'keepalive', 'tun', 'forwarding', 'log', 'paths'])
+
+  const listen = text(top.listen, 'listen', DEFAULTS.listen, 'an IPv4 or IPv6 address such as 0.0.0.0', (s) => isIP(s) !== 0)!
+
+  const protocols = list(top.protocols, 'protocols', DEFAULTS.protocols, (x, p) => {
+    const name = oneOf<ProtocolName>(x, p, PROTOCOLS, 'sstp')
+    if (!IMPLEMENTED_PROTOCOLS.includes(name)) fail(p, `${name} is not implemented yet (implemented: ${IMPLEMENTED_PROTOCOLS.join(', ')})`)
+    return name
+  }, PROTOCOLS.length)
+  if (protocols.length === 0) fail('protocols', `expected at least one of ${IMPLEMENTED_PROTOCOLS.join(', ')}`)
+  if (new Set(protocols).size !== protocols.length) fail('protocols', 'each protocol may appear once')
+
+  const sstpRaw = mapping(top.sstp, 'sstp', ['port'])
+  const sstp = { port: integer(sstpRaw.port, 'sstp.port', 1, 65535, DEFAULTS.sstp.port) }
+
+  const pool = text(top.pool, 'pool', DEFAULTS.pool, 'an IPv4 CIDR from /8 to /30 with host bits zero, such as 198.19.0.0/24', (s) => ipv4Cidr(s, 8, 30))!
+  const addr = (x: unknown, p: string): string => text(x, p, undefined, 'an IPv4 address', ipv4) ?? fail(p, 'expected an IPv4 address')
+  const dns = list(top.dns, 'dns', DEFAULTS.dns, addr, 2) // IPCP carries a primary and a secondary (RFC 1877)
+  const wins = list(top.wins, 'wins', DEFAULTS.wins, addr, 2)
+  const routes = list(top.routes, 'routes', DEFAULTS.routes, (x, p) => text(x, p, undefined, 'an IPv4 CIDR with host bits zero, such as 10.0.0.0/8', (s) => ipv4Cidr(s)) ?? fail(p, 'expected an IPv4 CIDR'), 256)
+
+  const authRaw = mapping(top.auth, 'auth', ['allowPap', 'allowChap', 'lockout', 'passwordPolicy'])
+  const lockRaw = mapping(authRaw.lockout, 'auth.lockout', ['maxFailures', 'windowSeconds', 'lockSeconds'])
+  const ppRaw = mapping(authRaw.passwordPolicy, 'auth.passwordPolicy', ['minLength', 'minClasses'])
+  const D = DEFAULTS.auth
+  const auth = {
+    allowPap: boolean(authRaw.allowPap, 'auth.allowPap', D.allowPap),
+    allowChap: boolean(authRaw.allowChap, 'auth.allowChap', D.allowChap),
+    lockout: {
+      maxFailures: integer(lockRaw.maxFailures, 'auth.lockout.maxFailures', 1, 1000, D.lockout.maxFailures),
+      windowSeconds: integer(lockRaw.windowSeconds, 'auth.lockout.windowSeconds', 1, 86400 * 30, D.lockout.windowSeconds),
+      lockSeconds: integer(lockRaw.lockSeconds, 'auth.lockout.lockSeconds', 1, 86400 * 30, D.lockout.lockSeconds),
+    },
+    passwordPolicy: {
+      minLength: integer(ppRaw.minLength, 'auth.passwordPolicy.minLength', 8, 256, D.passwordPolicy.minLength),
+      minClasses: integer(ppRaw.minClasses, 'auth.passwordPolicy.minClasses', 1, 4, D.passwordPolicy.minClasses),
+    },
+  }
+
+  const kaRaw = mapping(top.keepalive, 'keepalive', ['intervalSeconds', 'failures'])
+  const keepalive = {
+    intervalSeconds: integer(kaRaw.intervalSeconds, 'keepalive.intervalSeconds', 1, 3600, DEFAULTS.keepalive.intervalSeconds),
+    failures: integer(kaRaw.failures, 'keepalive.failures', 1, 100, DEFAULTS.keepalive.failures),
+  }
+
+  const tunRaw = mapping(top.tun, 'tun', ['name', 'mtu'])
+  const tunName = text(tunRaw.name, 'tun.name', DEFAULTS.tun.name, 'an interface name of 1 to 15 letters, digits, "_", "." or "-"', ifName)!
+  // 576 is the IPv4 minimum datagram every host must accept (RFC 791); above 1500 would fragment the carrier.
+  const tunMtu = tunRaw.mtu === undefined || tunRaw.mtu === null ? undefined : integer(tunRaw.mtu, 'tun.mtu', 576, 1500, 0)
+  const tun = tunMtu === undefined ? { name: tunName } : { name: tunName, mtu: tunMtu }
+
+  const fwRaw = mapping(top.forwarding, 'forwarding', ['enable', 'nat', 'natInterface'])
+  const fwEnable = boolean(fwRaw.enable, 'forwarding.enable', DEFAULTS.forwarding.enable)
+  const fwNat = boolean(fwRaw.nat, 'forwarding.nat', DEFAULTS.forwarding.nat)
+  const natInterface = fwRaw.natInterface === null ? undefined : text(fwRaw.natInterface, 'forwarding.natInterface', undefined, 'an interface name of 1 to 15 letters, digits, "_", "." or "-"', ifName)
+  if (fwNat && !fwEnable) fail('forwarding.nat', 'NAT needs forwarding.enable: true')
+  const forwarding = natInterface === undefined ? { enable: fwEnable, nat: fwNat } : { enable: fwEnable, nat: fwNat, natInterface }
+
+  const logRaw = mapping(top.log, 'log', ['level'])
+  const log = { level: oneOf(logRaw.level, 'log.level', LOG_LEVELS, DEFAULTS.log.level) }
+
+  const P = DEFAULTS.paths
+  const pathsRaw = mapping(top.paths, 'paths', Object.keys(P))
+  const file = (key: keyof typeof P): string => {
+    const v = text(pathsRaw[key], `paths.${key}`, P[key], 'a file path (relative to the configuration directory or absolute)', (s) => s.length > 0 && !s.includes('\0'))!
+    return isAbsolute(v) ? v : resolve(dir, v)
+  }
+  const paths = {
+    ca: file('ca'), caKey: file('caKey'), serverCert: file('serverCert'), serverKey: file('serverKey'),
+    usersDb: file('usersDb'), secretKey: file('secretKey'), controlSocket: file('controlSocket'),
+  }
+
+  return { dir, listen, protocols, sstp, pool, dns, wins, routes, auth, keepalive, tun, forwarding, log, paths }
+}
+
+/** Object.freeze applied to every nested object and array. */
+export function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v)
+    for (const x of Object.values(v as object)) deepFreeze(x)
+  }
+  return v
+}

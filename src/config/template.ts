@@ -1,0 +1,112 @@
+// The commented gatehouse.yaml that `gatehouse init` writes: every option present with its default
+// and the reason the default is the safe choice. loadConfig(renderConfig({})) equals the defaults.
+import { DEFAULTS, IMPLEMENTED_PROTOCOLS, PROTOCOLS } from './defaults.js'
+
+/** Values `gatehouse init` may fill in; anything absent is written with its default. */
+export interface RenderOptions {
+  readonly listen?: string
+  readonly pool?: string
+  readonly dns?: readonly string[]
+  readonly wins?: readonly string[]
+  readonly routes?: readonly string[]
+  readonly sstpPort?: number
+  readonly tunName?: string
+  readonly natInterface?: string
+  readonly logLevel?: 'debug' | 'info' | 'warn' | 'error'
+}
+
+// JSON is valid YAML flow syntax, so strings and lists are quoted safely whatever they contain.
+const y = (v: unknown): string => JSON.stringify(v)
+
+/** Renders the configuration file. Pure; the caller writes it (mode 0600 is not needed: no secrets). */
+export function renderConfig(opts: RenderOptions = {}): string {
+  const D = DEFAULTS
+  const A = D.auth
+  const nat = opts.natInterface !== undefined
+  return `# Gatehouse gateway configuration (gatehouse.yaml).
+# Written by \`gatehouse init\`. Every option is listed with its default; edit and restart.
+# Unknown keys and bad values are refused at start-up with the field named.
+
+# Address the listeners bind to. 0.0.0.0 accepts clients on every IPv4 interface.
+listen: ${y(opts.listen ?? D.listen)}
+
+# VPN protocols to serve: any of ${PROTOCOLS.join(', ')}.
+# Implemented now: ${IMPLEMENTED_PROTOCOLS.join(', ')}. SSTP runs over TLS on TCP 443, passes most
+# firewalls and needs no legacy crypto; PPTP (MPPE/RC4, MS-CHAPv2) is broken by design and should
+# only be enabled for old clients on a trusted path.
+protocols: ${y(D.protocols)}
+
+sstp:
+  # TCP port of the SSTP (HTTPS) listener. Windows dials 443 unless told otherwise.
+  port: ${opts.sstpPort ?? D.sstp.port}
+
+# Client address pool (IPv4 CIDR, host bits zero). The gateway takes the first host address for
+# its own end of the tunnels; clients get the rest. Choose a range unused on both sides.
+pool: ${y(opts.pool ?? D.pool)}
+
+# DNS and WINS servers offered to clients through IPCP (RFC 1877): at most two each.
+dns: ${y(opts.dns ?? D.dns)}
+wins: ${y(opts.wins ?? D.wins)}
+
+# Networks (IPv4 CIDR) reachable through the gateway, advertised to clients. Informational for now.
+routes: ${y(opts.routes ?? D.routes)}
+
+auth:
+  # MS-CHAPv2 and EAP-MS-CHAPv2 are always on: they prove the password without sending it and
+  # give the keys SSTP's crypto binding needs.
+  # PAP sends the password in clear inside the tunnel; enable only for clients that know nothing else.
+  allowPap: ${A.allowPap}
+  # CHAP-MD5 and EAP-MD5 need the gateway to keep passwords reversibly encrypted (secret.key),
+  # so a stolen database plus key reveals them. Off unless you must support such clients; users
+  # then need \`gatehouse user passwd --reversible\`.
+  allowChap: ${A.allowChap}
+  # Lock an account after maxFailures failed logins within windowSeconds, for lockSeconds.
+  # Slows password guessing to a few tries per quarter hour without locking users out for long.
+  lockout:
+    maxFailures: ${A.lockout.maxFailures}
+    windowSeconds: ${A.lockout.windowSeconds}
+    lockSeconds: ${A.lockout.lockSeconds}
+  # Rules for passwords set with \`gatehouse user add/passwd\`: length, and how many of
+  # lower case, upper case, digits and symbols must appear (1-4).
+  passwordPolicy:
+    minLength: ${A.passwordPolicy.minLength}
+    minClasses: ${A.passwordPolicy.minClasses}
+
+keepalive:
+  # Echo a silent client every intervalSeconds; drop it after this many unanswered echoes.
+  # Frees the address and the session of a client that vanished (sleep, lost network).
+  intervalSeconds: ${D.keepalive.intervalSeconds}
+  failures: ${D.keepalive.failures}
+
+tun:
+  # Name of the gateway's TUN interface.
+  name: ${y(opts.tunName ?? D.tun.name)}
+  # MTU of the tunnel. Left out, it is computed from the carrier (1400 for SSTP), which avoids
+  # fragmenting the TLS stream. Uncomment to force a value (576-1500).
+  # mtu: 1400
+
+forwarding:
+  # Route packets between clients and the networks behind the gateway (sets ip_forward).
+  enable: ${D.forwarding.enable}
+  # Masquerade client traffic behind the gateway's address. Off: routing keeps client addresses
+  # visible in logs; turn on when the networks behind have no route back to the pool.
+  nat: ${nat ? 'true' : D.forwarding.nat}
+  # Outgoing interface for NAT (required when nat is true on a multi-homed host).
+  ${nat ? '' : '# '}natInterface: ${y(opts.natInterface ?? 'eth0')}
+
+log:
+  # debug, info, warn or error. Logs never contain passwords, keys or challenge responses.
+  level: ${y(opts.logLevel ?? D.log.level)}
+
+# Files, relative to this directory unless absolute. Keep ca-key.pem, server-key.pem and
+# secret.key readable by the gateway only (mode 0600).
+paths:
+  ca: ${y(D.paths.ca)}
+  caKey: ${y(D.paths.caKey)}
+  serverCert: ${y(D.paths.serverCert)}
+  serverKey: ${y(D.paths.serverKey)}
+  usersDb: ${y(D.paths.usersDb)}
+  secretKey: ${y(D.paths.secretKey)}
+  controlSocket: ${y(D.paths.controlSocket)}
+`
+}
