@@ -1,0 +1,16 @@
+{
+  "targets": [
+    {
+      "target_name": "gatehouse_native",
+      "sources": [
+        "src/native/addon.c",
+        "src/native/common.c",
+        "src/native/tun.c",
+        "src/native/reader.c"
+      ],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2", "-pthread"],
+      "ldflags": ["-pthread"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}
