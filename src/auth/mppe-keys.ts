@@ -1,0 +1,81 @@
+// MPPE key derivation from MS-CHAPv2 credentials (RFC 3079 §3.4) and the session-key change of
+// RFC 3078 §7.3 (GetNewKeyFromSHA, RC4 re-encryption, 40/56-bit reduction of RFC 3079 §3.1–3.3).
+import { sha1 } from '../crypto/hash.js'
+import { Rc4 } from '../crypto/legacy/rc4.js'
+import { utf8 } from '../lib/bytes.js'
+
+// RFC 3079 §3.4 constants.
+const MAGIC1 = utf8('This is the MPPE Master Key') // 27 octets
+const MAGIC2 = utf8('On the client side, this is the send key; on the server side, it is the receive key.') // 84 octets
+const MAGIC3 = utf8('On the client side, this is the receive key; on the server side, it is the send key.') // 84 octets
+const SHS_PAD1 = new Uint8Array(40) // 40 x 0x00
+const SHS_PAD2 = new Uint8Array(40).fill(0xf2) // 40 x 0xF2
+
+/** GetMasterKey (RFC 3079 §3.4): first 16 bytes of SHA1(PasswordHashHash || NT-Response || Magic1). */
+export function getMasterKey(passwordHashHash: Uint8Array, ntResponse: Uint8Array): Uint8Array {
+  if (passwordHashHash.length !== 16) throw new RangeError(`PasswordHashHash must be 16 bytes, got ${passwordHashHash.length}`)
+  if (ntResponse.length !== 24) throw new RangeError(`NT-Response must be 24 bytes, got ${ntResponse.length}`)
+  return sha1(passwordHashHash, ntResponse, MAGIC1).slice(0, 16)
+}
+
+/**
+ * GetAsymmetricStartKey (RFC 3079 §3.4): SHA1(MasterKey || SHSpad1 || s || SHSpad2) truncated to
+ * keyLength, where s is Magic3 for (send, server) and (receive, client), Magic2 otherwise — so the
+ * server's send key equals the client's receive key. keyLength is 8 for 40/56-bit MPPE, 16 for 128-bit.
+ */
+export function getAsymmetricStartKey(masterKey: Uint8Array, keyLength: 8 | 16, isSend: boolean, isServer: boolean): Uint8Array {
+  if (masterKey.length !== 16) throw new RangeError(`MasterKey must be 16 bytes, got ${masterKey.length}`)
+  const s = isSend === isServer ? MAGIC3 : MAGIC2
+  return sha1(masterKey, SHS_PAD1, s, SHS_PAD2).slice(0, keyLength)
+}
+
+/**
+ * GetNewKeyFromSHA (RFC 3078 §7.3, RFC 3079 §3.4): first keyLength bytes of
+ * SHA1(StartKey[0..len] || SHApad1 || SessionKey[0..len] || SHApad2). keyLength is 8 or 16 and
+ * both keys must be at least that long (RangeError otherwise).
+ */
+export function getNewKeyFromSha(startKey: Uint8Array, sessionKey: Uint8Array, keyLength: number): Uint8Array {
+  if (keyLength !== 8 && keyLength !== 16) throw new RangeError(`MPPE key length must be 8 or 16, got ${keyLength}`)
+  if (startKey.length < keyLength || sessionKey.length < keyLength) throw new RangeError('MPPE start/session key shorter than keyLength')
+  return sha1(startKey.subarray(0, keyLength), SHS_PAD1, sessionKey.subarray(0, keyLength), SHS_PAD2).slice(0, keyLength)
+}
+
+/** MPPE key strengths (RFC 3078 §2: 40, 56 or 128 bits). */
+export type MppeBits = 40 | 56 | 128
+
+/** Bytes of key material per strength: 8 for 40/56-bit, 16 for 128-bit (RFC 3079 §3.1–3.3). */
+export function mppeKeyLength(bits: MppeBits): 8 | 16 { return bits === 128 ? 16 : 8 }
+
+/**
+ * Weakens an 8-byte key in place to 40 or 56 effective bits (RFC 3079 §3.1/§3.2): the first three
+ * octets become 0xD1 0x26 0x9E (40-bit) or the first octet becomes 0xD1 (56-bit). 128-bit: no-op.
+ */
+export function reduceSessionKey(key: Uint8Array, bits: MppeBits): Uint8Array {
+  if (bits === 40) { key[0] = 0xd1; key[1] = 0x26; key[2] = 0x9e } else if (bits === 56) key[0] = 0xd1
+  return key
+}
+
+/** The first session key from a start key (RFC 3079 §3.1–3.3): GetNewKeyFromSHA(start, start), then reduced. */
+export function initialSessionKey(startKey: Uint8Array, bits: MppeBits): Uint8Array {
+  return reduceSessionKey(getNewKeyFromSha(startKey, startKey, mppeKeyLength(bits)), bits)
+}
+
+/**
+ * The next session key (RFC 3078 §7.3 key change): InterimKey = GetNewKeyFromSHA(start, current);
+ * the new key is InterimKey encrypted with RC4 keyed by InterimKey, then reduced for 40/56 bits.
+ */
+export function nextSessionKey(startKey: Uint8Array, currentKey: Uint8Array, bits: MppeBits): Uint8Array {
+  const interim = getNewKeyFromSha(startKey, currentKey, mppeKeyLength(bits))
+  const next = new Rc4(interim).process(interim)
+  interim.fill(0)
+  return reduceSessionKey(next, bits)
+}
+
+/**
+ * Both MPPE start keys for one side of the link (RFC 3079 §3.1–3.3 with §3.4's GetAsymmetricStartKey):
+ * `send` encrypts what this side sends, `receive` decrypts what it receives.
+ */
+export function mppeStartKeys(masterKey: Uint8Array, bits: MppeBits, isServer: boolean): { send: Uint8Array; receive: Uint8Array } {
+  const len = mppeKeyLength(bits)
+  return { send: getAsymmetricStartKey(masterKey, len, true, isServer), receive: getAsymmetricStartKey(masterKey, len, false, isServer) }
+}
