@@ -1,0 +1,50 @@
+// `gatehouse connect sstp://HOST[:PORT] --user NAME [--ca FILE | --insecure] [--split CIDR,...]`:
+// the client. Progress on stderr, the assigned address on stdout; stays up until SIGINT/SIGTERM.
+import { parse, splitList } from './args.js'
+import { readPassword } from './password.js'
+import { connectSstp } from '../client/sstp-client.js'
+import { VpnError } from '../lib/errors.js'
+
+const SCHEMES: Record<string, number> = { 'sstp:': 443 }
+
+export function parseTarget(url: string): { scheme: string; host: string; port: number } {
+  let u: URL
+  try { u = new URL(url) } catch { throw new VpnError('ERR_USAGE', `"${url}" is not a URL: use sstp://HOST[:PORT]`) }
+  const port = SCHEMES[u.protocol]
+  if (port === undefined) throw new VpnError('ERR_USAGE', `protocol "${u.protocol.replace(':', '')}" is not supported by this client yet: use sstp://HOST[:PORT]`)
+  const host = u.hostname.replace(/^\[|\]$/g, '')
+  if (!host) throw new VpnError('ERR_USAGE', `no host in "${url}"`)
+  return { scheme: u.protocol.slice(0, -1), host, port: u.port ? Number(u.port) : port }
+}
+
+export async function runConnect(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    user: { type: 'string' }, ca: { type: 'string' }, insecure: { type: 'boolean' }, split: { type: 'string' },
+    tun: { type: 'string' }, 'no-dns': { type: 'boolean' }, mtu: { type: 'string' },
+  }, true)
+  const url = positionals[0]
+  if (!url) throw new VpnError('ERR_USAGE', 'usage: gatehouse connect sstp://HOST[:PORT] --user NAME [--ca FILE | --insecure] [--split CIDR,...]')
+  if (!values.user) throw new VpnError('ERR_USAGE', '--user NAME is required')
+  if (values.ca && values.insecure) throw new VpnError('ERR_USAGE', '--ca and --insecure exclude each other')
+  const target = parseTarget(url)
+  const password = await readPassword(`Password for ${values.user}: `)
+  const progress = (line: string): void => { process.stderr.write(`gatehouse connect: ${line}\n`) }
+  if (values.insecure) progress('WARNING: --insecure: the gateway certificate is not checked; anyone on the path can impersonate it')
+  const client = await connectSstp({
+    host: target.host, port: target.port, user: values.user, password, caFile: values.ca, insecure: values.insecure,
+    split: splitList(values.split), tunName: values.tun, setDns: !values['no-dns'], mtu: values.mtu ? Number(values.mtu) : undefined, progress,
+  })
+  process.stdout.write(`address ${client.up.address}\n`)
+  return new Promise<number>((resolve) => {
+    let stopping = false
+    const stop = (sig: string): void => {
+      if (stopping) return
+      stopping = true
+      progress(`${sig}: disconnecting`)
+      client.disconnect().then(() => { progress('disconnected'); resolve(0) })
+    }
+    process.on('SIGINT', () => stop('SIGINT'))
+    process.on('SIGTERM', () => stop('SIGTERM'))
+    client.closed.then(() => resolve(0), (e: Error) => { if (!stopping) { process.stderr.write(`gatehouse connect: ${e.message}\n`); resolve(1) } })
+  })
+}

@@ -1,0 +1,158 @@
+// The gateway composition root: config -> user store and records -> pool -> TUN and data plane ->
+// SSTP listener -> control socket. Owns every resource and closes them in reverse order.
+import { readFileSync } from 'node:fs'
+import type { Server } from 'node:net'
+import type { GatewayConfig } from '../config/schema.js'
+import { defaultTunMtu } from '../config/defaults.js'
+import { UserStore } from '../aaa/user-store.js'
+import { SessionLog } from '../aaa/accounting.js'
+import { AddressPool } from '../ip/pool.js'
+import { Dataplane } from '../dataplane/dataplane.js'
+import { TunDevice } from '../transport/tun.js'
+import * as netcfg from '../transport/netcfg.js'
+import { listenControl } from '../transport/control-socket.js'
+import { listenSstp } from './sstp-listener.js'
+import { SessionRegistry } from './sessions.js'
+import { Counters } from '../lib/counters.js'
+import type { Logger } from '../lib/log.js'
+import type { GatewayStatus } from '../control/api.js'
+import type { PppAuthMethod } from '../ppp/auth/types.js'
+import { VpnError } from '../lib/errors.js'
+
+export const VERSION = '0.1.0'
+
+export class Gateway {
+  private readonly closers: (() => void | Promise<void>)[] = []
+  private readonly startedAt = Date.now()
+  readonly registry: SessionRegistry
+  private readonly config: GatewayConfig
+  private readonly counters = new Counters()
+  private readonly pool: AddressPool
+  private readonly log: Logger
+
+  private constructor(config: GatewayConfig, log: Logger, registry: SessionRegistry, pool: AddressPool) {
+    this.config = config
+    this.log = log
+    this.registry = registry
+    this.pool = pool
+  }
+
+  static async start(config: GatewayConfig, log: Logger): Promise<Gateway> {
+    const closers: (() => void | Promise<void>)[] = []
+    try {
+      return await Gateway.build(config, log, closers)
+    } catch (e) {
+      for (const c of closers.reverse()) { try { await c() } catch { /* already failing */ } }
+      throw e
+    }
+  }
+
+  private static async build(config: GatewayConfig, log: Logger, closers: (() => void | Promise<void>)[]): Promise<Gateway> {
+    const secretKey = readOptional(config.paths.secretKey)
+    const users = UserStore.open(config.paths.usersDb, { secretKey, lockout: config.auth.lockout })
+    closers.push(() => users.close())
+    const records = new SessionLog(users.database)
+    const recovered = records.recoverOpen(Date.now())
+    if (recovered > 0) log.warn('closed session records left open by a previous run', { count: recovered, reason: 'gateway-restart' })
+
+    const pool = new AddressPool(config.pool)
+    const gatewayAddress = pool.allocate()
+    if (!gatewayAddress) throw new VpnError('ERR_CONFIG', `config pool: ${config.pool} has no host address for the gateway`)
+    const prefixLen = Number(config.pool.split('/')[1])
+
+    const tun = TunDevice.open({ name: config.tun.name })
+    closers.push(() => tun.close())
+    const mtu = config.tun.mtu ?? defaultTunMtu(config.protocols)
+    netcfg.addAddress(tun.name, `${gatewayAddress}/${prefixLen}`)
+    netcfg.linkUp(tun.name, mtu)
+    if (config.forwarding.enable && !netcfg.ipForwardingEnabled()) {
+      netcfg.setForwarding(true)
+      log.info('enabled IPv4 forwarding (net.ipv4.ip_forward=1) so clients reach the networks behind the gateway')
+    }
+    if (config.forwarding.nat) {
+      log.warn('forwarding.nat is set: add the MASQUERADE rule that `gatehouse firewall` prints; the gateway does not change the firewall itself')
+    }
+
+    const dataplane = new Dataplane({ writeTun: (p) => tun.write(p), mss: mtu - 40 })
+    tun.onPackets((pkts) => dataplane.fromTun(pkts))
+
+    const registry = new SessionRegistry({
+      aaa: { verify: (proof, now) => users.verify(proof, now) },
+      accounting: records,
+      pool: { allocate: (pref) => pool.allocate(pref), release: (a) => pool.release(a) },
+      routes: {
+        add: (addr, sink) => dataplane.addSession(addr, sink),
+        remove: (addr) => dataplane.removeSession(addr),
+        fromSession: (addr, packet) => dataplane.fromSession(addr, packet),
+      },
+      log: log.child('sessions'),
+    })
+    const gw = new Gateway(config, log, registry, pool)
+    gw.closers.push(...closers)
+    closers.length = 0
+
+    const authMethods: PppAuthMethod[] = ['mschapv2', 'eap']
+    if (config.auth.allowChap) authMethods.push('chap-md5')
+    if (config.auth.allowPap) authMethods.push('pap')
+    if (config.protocols.includes('sstp')) {
+      const sstp = await listenSstp({
+        listen: config.listen,
+        port: config.sstp.port,
+        certPem: readRequired(config.paths.serverCert, 'server certificate'),
+        keyPem: readRequired(config.paths.serverKey, 'server key'),
+        ppp: {
+          authMethods,
+          eapMethods: config.auth.allowChap ? ['eap-mschapv2', 'eap-md5'] : ['eap-mschapv2'],
+          authName: 'gatehouse',
+          localAddress: gatewayAddress,
+          dns: config.dns,
+          wins: config.wins,
+          mru: mtu,
+          echoIntervalMs: config.keepalive.intervalSeconds * 1000,
+          echoFailures: config.keepalive.failures,
+        },
+        registry,
+        log: log.child('sstp'),
+        counters: gw.counters,
+      })
+      gw.closers.push(() => new Promise<void>((r) => sstp.close(() => r())))
+      log.info('SSTP listening', { address: `${config.listen}:${config.sstp.port}` })
+    }
+    const control: Server = await listenControl(config.paths.controlSocket, {
+      status: () => gw.status(),
+      sessions: () => registry.list(),
+      disconnect: (id) => registry.disconnect(id),
+    })
+    gw.closers.push(() => new Promise<void>((r) => control.close(() => r())))
+    log.info('gateway ready', { tun: tun.name, address: `${gatewayAddress}/${prefixLen}`, mtu, pool: config.pool, control: config.paths.controlSocket })
+    return gw
+  }
+
+  status(): GatewayStatus {
+    return {
+      version: VERSION, pid: process.pid, startedAt: this.startedAt, protocols: this.config.protocols,
+      listen: this.config.protocols.includes('sstp') ? [`sstp ${this.config.listen}:${this.config.sstp.port}`] : [],
+      sessions: this.registry.size,
+      pool: { cidr: this.config.pool, inUse: this.pool.inUse(), size: this.pool.size() },
+      counters: this.counters.snapshot(),
+    }
+  }
+
+  /** Ends every session cleanly (records written), then releases all resources. */
+  async stop(): Promise<void> {
+    this.log.info('shutting down: closing sessions', { sessions: this.registry.size })
+    await this.registry.closeAll('admin', 'gateway shutting down', 3000)
+    this.registry.forceCloseRemaining('gateway-shutdown', Date.now())
+    for (const c of this.closers.reverse()) { try { await c() } catch (e) { this.log.warn('error while closing', { error: (e as Error).message }) } }
+    this.closers.length = 0
+  }
+}
+
+function readRequired(path: string, what: string): string {
+  try { return readFileSync(path, 'utf8') } catch (e) {
+    throw new VpnError('ERR_CONFIG', `cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing (run `gatehouse init --dir DIR` first)' : (e as Error).message}`)
+  }
+}
+function readOptional(path: string): Uint8Array | undefined {
+  try { return new Uint8Array(readFileSync(path)) } catch { return undefined }
+}

@@ -1,0 +1,89 @@
+// SSTP listener: TLS on TCP (443 by default); each connection gets an SSTP server core that owns a
+// PPP session, driven by a StreamDriver and registered with the SessionRegistry.
+import tls from 'node:tls'
+import { createHash, X509Certificate } from 'node:crypto'
+import { SstpServerConnection } from '../sstp/server-connection.js'
+import { PppSession } from '../ppp/session.js'
+import { StreamDriver } from '../transport/stream-driver.js'
+import { systemRng } from '../crypto/rng.js'
+import type { PppServerOptions } from '../ppp/types.js'
+import type { SessionRegistry } from './sessions.js'
+import type { Logger } from '../lib/log.js'
+import type { Counters } from '../lib/counters.js'
+import { VpnError } from '../lib/errors.js'
+
+export interface SstpListenerOptions {
+  readonly listen: string
+  readonly port: number
+  readonly certPem: string
+  readonly keyPem: string
+  /** PPP server options except rng/role, shared by every session. */
+  readonly ppp: Omit<PppServerOptions, 'rng' | 'role'>
+  readonly registry: SessionRegistry
+  readonly log: Logger
+  readonly counters: Counters
+  /** Called for TLS key logging (tshark decryption) when set. */
+  readonly keylog?: (line: Buffer) => void
+}
+
+let nextId = 1
+
+export async function listenSstp(o: SstpListenerOptions): Promise<tls.Server> {
+  const der = new X509Certificate(o.certPem).raw
+  const certHashSha256 = new Uint8Array(createHash('sha256').update(der).digest())
+  const certHashSha1 = new Uint8Array(createHash('sha1').update(der).digest())
+  const server = tls.createServer({ cert: o.certPem, key: o.keyPem, minVersion: 'TLSv1.2' })
+  if (o.keylog) server.on('keylog', (line) => o.keylog!(line))
+  server.on('tlsClientError', (e, sock) => {
+    o.counters.inc('sstp.tls-handshake-failed')
+    o.log.debug('TLS handshake failed', { peer: `${sock.remoteAddress}:${sock.remotePort}`, error: e.message })
+  })
+  server.on('secureConnection', (sock) => {
+    sock.setNoDelay(true)
+    const id = `sstp-${process.pid.toString(36)}-${(nextId++).toString(36)}`
+    const peer = `${sock.remoteAddress}:${sock.remotePort}`
+    const core = new SstpServerConnection({
+      rng: systemRng,
+      now: Date.now(),
+      certHashSha256,
+      certHashSha1,
+      createPpp: (now) => new PppSession({ ...o.ppp, role: 'server', rng: systemRng }, now),
+    })
+    let ended = false
+    const driver = new StreamDriver(core, sock, (ev) => {
+      switch (ev.type) {
+        case 'authRequest': {
+          const verdict = o.registry.authenticate(id, ev.proof, Date.now())
+          // Answer outside the event loop of this drain: the core is re-entered via run().
+          queueMicrotask(() => driver.run(() => core.handleAuthResult(Date.now(), verdict)))
+          break
+        }
+        case 'up': o.registry.up(id, ev.peerAddress); break
+        case 'ip': o.registry.ip(id, ev.packet); break
+        case 'closed':
+          if (ended) break
+          ended = true
+          o.registry.closed(id, ev.reason, ev.message, Date.now())
+          driver.end()
+          break
+      }
+    })
+    o.registry.opened({
+      id, protocol: 'sstp', peer,
+      sendIp: (packet) => {
+        if (!driver.writable()) { o.counters.inc('sstp.tx-backlog-drop'); return }
+        driver.run(() => core.sendIp(packet))
+      },
+      close: (reason, message) => driver.run(() => core.close(Date.now(), reason, message)),
+    }, Date.now())
+    driver.run(() => {})
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const hint = e.code === 'EADDRINUSE' ? ' (another service holds this port: stop it or set sstp.port)' : e.code === 'EACCES' ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : e.code === 'EADDRNOTAVAIL' ? ' (no interface has this address: fix `listen` in the config)' : ''
+      reject(new VpnError('ERR_LISTEN', `cannot listen for SSTP on ${o.listen}:${o.port}: ${e.message}${hint}`, { cause: e }))
+    })
+    server.listen(o.port, o.listen, () => resolve())
+  })
+  return server
+}

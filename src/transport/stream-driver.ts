@@ -1,0 +1,90 @@
+// Drives a sans-IO stream core (SSTP now; PPTP control later) over a Node socket: feeds bytes and
+// EOF in, drains transmit bytes and events out, and keeps the core's single timer armed (DESIGN.md §2).
+import type { Socket } from 'node:net'
+import type { Millis } from '../lib/time.js'
+
+export interface StreamCore<E> {
+  handleBytes(now: Millis, chunk: Uint8Array): void
+  handleEof(now: Millis): void
+  handleTimeout(now: Millis): void
+  nextTimeout(): Millis | undefined
+  pollTransmit(): Uint8Array | undefined
+  pollEvent(): E | undefined
+}
+
+/** Bytes queued in the socket beyond which outgoing data packets are dropped rather than buffered without bound. */
+export const MAX_SOCKET_BACKLOG = 4 * 1024 * 1024
+
+export class StreamDriver<E> {
+  private timer: NodeJS.Timeout | undefined
+  private timerAt: Millis | undefined
+  private closed = false
+  private readonly core: StreamCore<E>
+  private readonly socket: Socket
+  private readonly onEvent: (e: E) => void
+
+  constructor(core: StreamCore<E>, socket: Socket, onEvent: (e: E) => void) {
+    this.core = core
+    this.socket = socket
+    this.onEvent = onEvent
+    socket.on('data', (chunk: Buffer) => this.run(() => this.core.handleBytes(Date.now(), chunk)))
+    socket.on('end', () => this.eof())
+    socket.on('close', () => { this.eof(); this.stop() })
+    // Errors (ECONNRESET, TLS alerts) end the stream; 'close' follows and reports EOF to the core.
+    socket.on('error', () => {})
+  }
+
+  private eofSeen = false
+  private eof(): void {
+    if (this.eofSeen) return
+    this.eofSeen = true
+    this.run(() => this.core.handleEof(Date.now()))
+  }
+
+  /** Whether the socket's send queue is short enough to accept more data packets. */
+  writable(): boolean { return !this.closed && this.socket.writableLength < MAX_SOCKET_BACKLOG }
+
+  /** Runs one input into the core, then drains it. Call after any direct call into the core too. */
+  run(input?: () => void): void {
+    if (this.closed) return
+    input?.()
+    this.drain()
+  }
+
+  private drain(): void {
+    let out: Uint8Array | undefined
+    const parts: Uint8Array[] = []
+    while ((out = this.core.pollTransmit()) !== undefined) parts.push(out)
+    if (parts.length === 1) this.socket.write(parts[0]!)
+    else if (parts.length > 1) this.socket.write(Buffer.concat(parts))
+    let ev: E | undefined
+    while ((ev = this.core.pollEvent()) !== undefined) this.onEvent(ev)
+    this.arm()
+  }
+
+  private arm(): void {
+    const at = this.core.nextTimeout()
+    if (at === this.timerAt) return
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+    this.timerAt = at
+    if (at === undefined || this.closed) return
+    this.timer = setTimeout(() => { this.timer = undefined; this.timerAt = undefined; this.run(() => this.core.handleTimeout(Date.now())) }, Math.max(0, at - Date.now()))
+  }
+
+  /** Flushes what is queued, ends the socket and stops the timer. */
+  end(): void {
+    if (this.closed) return
+    this.drain()
+    this.stop()
+    this.socket.end()
+    // A peer that never reads must not hold the socket open forever.
+    setTimeout(() => this.socket.destroy(), 2000).unref()
+  }
+
+  private stop(): void {
+    this.closed = true
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+}
