@@ -1,0 +1,134 @@
+// The gateway data plane: TUN packet batches -> route by destination -> session sink; session
+// packets -> anti-spoofing + header checks -> TUN (or straight to another session in the pool).
+// Sans-IO: the TUN is a writeTun callback, so every path is unit-testable (DESIGN.md §2).
+import { Counters } from '../lib/counters.js'
+import { VpnError } from '../lib/errors.js'
+import { checkIpv4, ipv4Dst, ipv4Src, ipv4TotalLength, parseIpv4 } from './ipv4-header.js'
+import { clampTcpMss } from './mss.js'
+import { RouteTable } from './router.js'
+import type { Route, SessionSink, SessionTraffic } from './router.js'
+
+export interface DataplaneOptions {
+  /** Hands one packet to the kernel (TunDevice.write). Must not block; may throw (counted). */
+  readonly writeTun: (packet: Uint8Array) => void
+  /** Clamp the MSS option of TCP SYNs in both directions to this value (see mtu.ts); 0 = off. */
+  readonly maxMss?: number
+  /** Deliver packets between two sessions of the pool directly (default true); false drops them. */
+  readonly clientToClient?: boolean
+}
+
+/** A session's attachment: feed its decapsulated IP packets to receive(). */
+export interface SessionPort {
+  readonly address: number
+  readonly traffic: SessionTraffic
+  /** One IP packet from the client (may be modified in place by MSS clamping). Never throws. */
+  receive(packet: Uint8Array): void
+  /** Same as Dataplane.detach(address) for this port; later receive() calls are dropped. */
+  detach(): void
+}
+
+/**
+ * Counters (reasons): from the TUN — 'no-session', 'tun-not-ipv4'; from sessions — 'spoofed-source',
+ * 'detached', 'client-to-client-denied' and the Ipv4Fault names ('short-packet', 'not-ipv4',
+ * 'bad-ihl', 'bad-total-length', 'bad-header-checksum'); 'sink-error', 'tun-write-error' when
+ * the next hop throws; 'mss-clamped' and 'client-to-client' count actions, not drops.
+ */
+export class Dataplane {
+  readonly counters = new Counters()
+  private readonly routes = new RouteTable()
+  private readonly writeTun: (packet: Uint8Array) => void
+  private readonly maxMss: number
+  private readonly clientToClient: boolean
+
+  constructor(opts: DataplaneOptions) {
+    this.writeTun = opts.writeTun
+    this.maxMss = opts.maxMss ?? 0
+    this.clientToClient = opts.clientToClient ?? true
+    if (!Number.isInteger(this.maxMss) || this.maxMss < 0 || this.maxMss > 65535) throw new VpnError('ERR_DATAPLANE_CONFIG', `invalid maxMss ${this.maxMss}`)
+  }
+
+  /**
+   * Binds a session to its assigned address ('a.b.c.d' or u32). Throws VpnError ERR_ADDRESS_IN_USE
+   * when the address is bound already, ERR_DATAPLANE_CONFIG for a malformed address.
+   */
+  attach(address: number | string, sink: SessionSink): SessionPort {
+    const a = typeof address === 'string' ? parseIpv4(address) : address >>> 0
+    if (a === undefined) throw new VpnError('ERR_DATAPLANE_CONFIG', `invalid session address ${String(address)}`)
+    const route = this.routes.add(a, sink)
+    // A port is live while the table still maps its address to its own route: after detach (by
+    // port or by address) or a re-attach of the address, the stale port drops.
+    return {
+      address: a,
+      traffic: route.traffic,
+      receive: (packet) => {
+        if (this.routes.get(a) !== route) { this.counters.inc('detached'); return }
+        this.fromSession(route, packet)
+      },
+      detach: () => {
+        if (this.routes.get(a) === route) this.routes.remove(a)
+      },
+    }
+  }
+
+  /** Unbinds an address; returns its final traffic counters (for the accounting stop record). */
+  detach(address: number | string): SessionTraffic | undefined {
+    const a = typeof address === 'string' ? parseIpv4(address) : address >>> 0
+    return a === undefined ? undefined : this.routes.remove(a)?.traffic
+  }
+
+  /** Current counters of the session at `address`, if attached. */
+  traffic(address: number): SessionTraffic | undefined { return this.routes.get(address)?.traffic }
+
+  get sessionCount(): number { return this.routes.size }
+
+  /** Feed for TunDevice.onPackets: each packet goes to the session owning its destination. */
+  handleTunPackets(packets: readonly Uint8Array[]): void {
+    for (let i = 0; i < packets.length; i++) this.handleTunPacket(packets[i]!)
+  }
+
+  /** One packet the kernel routed into the TUN. Never throws. */
+  handleTunPacket(packet: Uint8Array): void {
+    // The kernel hands us well-formed packets; check only what routing reads.
+    if (packet.length < 20 || packet[0]! >> 4 !== 4) { this.counters.inc('tun-not-ipv4'); return }
+    const route = this.routes.get(ipv4Dst(packet))
+    if (!route) { this.counters.inc('no-session'); return }
+    this.toSession(route, packet)
+  }
+
+  private toSession(route: Route, packet: Uint8Array): void {
+    if (this.maxMss > 0 && clampTcpMss(packet, this.maxMss)) this.counters.inc('mss-clamped')
+    try {
+      route.sink.sendIp(packet)
+    } catch {
+      this.counters.inc('sink-error')
+      return
+    }
+    route.traffic.outPackets++
+    route.traffic.outBytes += packet.length
+  }
+
+  private fromSession(route: Route, raw: Uint8Array): void {
+    const fault = checkIpv4(raw)
+    if (fault !== '') { this.counters.inc(fault); route.traffic.inDropped++; return }
+    // Link layers may pad (PPP over some carriers); the IP datagram is Total Length long.
+    const total = ipv4TotalLength(raw)
+    const packet = total < raw.length ? raw.subarray(0, total) : raw
+    // Anti-spoofing: a client may only source packets from the address we assigned it.
+    if (ipv4Src(packet) !== route.address) { this.counters.inc('spoofed-source'); route.traffic.inDropped++; return }
+    route.traffic.inPackets++
+    route.traffic.inBytes += packet.length
+    const peer = this.routes.get(ipv4Dst(packet))
+    if (peer && peer !== route) {
+      if (!this.clientToClient) { this.counters.inc('client-to-client-denied'); return }
+      this.counters.inc('client-to-client')
+      this.toSession(peer, packet)
+      return
+    }
+    if (this.maxMss > 0 && clampTcpMss(packet, this.maxMss)) this.counters.inc('mss-clamped')
+    try {
+      this.writeTun(packet)
+    } catch {
+      this.counters.inc('tun-write-error')
+    }
+  }
+}

@@ -1,0 +1,51 @@
+// Inner MTU/MSS of a tunnel so that one full inner packet travels as one outer TCP segment on a
+// path MTU (RFC 791, RFC 9293 §3.7.1 MSS, RFC 7323 §3 timestamps, RFC 5246 §6.2.3, RFC 8446 §5.2,
+// MS-SSTP §2.2.1, RFC 1662 §3.1 PPP HDLC-like address/control).
+
+export type TunnelProtocol = 'sstp'
+
+/** Outer IPv4 header without options (RFC 791 §3.1). */
+export const IPV4_HEADER = 20
+/** TCP header 20 + timestamps option 10 padded to 12 (RFC 7323 §3), which Windows and Linux send. */
+export const TCP_HEADER_WITH_TIMESTAMPS = 20 + 12
+/** TLS record header: type 1, version 2, length 2 (RFC 5246 §6.2.1, RFC 8446 §5.1). */
+export const TLS_RECORD_HEADER = 5
+/** SSTP data packet header: version 1, reserved+C 1, length 2 (MS-SSTP §2.2.1). */
+export const SSTP_HEADER = 4
+/** PPP in SSTP: address 0xFF + control 0x03 + 2-byte protocol, no ACFC/PFC assumed (RFC 1662 §3.1). */
+export const PPP_HEADER = 4
+
+/**
+ * Largest TLS plaintext that fits in `room` bytes of record (header included), for the costliest
+ * record protection an SSTP client negotiates — we must hold for all of them:
+ *  - TLS 1.2 AES-GCM (RFC 5288 §3): 8-byte explicit nonce + 16-byte tag;
+ *  - TLS 1.3 AEAD (RFC 8446 §5.2): 1 content-type byte + 16-byte tag (no padding sent);
+ *  - TLS 1.2 CBC (RFC 5246 §6.2.3.2): 16-byte explicit IV, then plaintext + MAC + padding + the
+ *    padding-length byte rounded up to the 16-byte AES block; MAC up to 48 bytes (HMAC-SHA384).
+ */
+export function tlsPlaintextRoom(room: number): number {
+  const gcm12 = room - TLS_RECORD_HEADER - 8 - 16
+  const aead13 = room - TLS_RECORD_HEADER - 1 - 16
+  const cbcBody = Math.floor((room - TLS_RECORD_HEADER - 16) / 16) * 16 // whole AES blocks
+  const cbc = cbcBody - 48 - 1
+  return Math.min(gcm12, aead13, cbc)
+}
+
+/**
+ * The inner (PPP/IP) MTU for `protocol` over a path of `pathMtu` bytes: one inner packet fills at
+ * most one TLS record that fits one TCP segment, so neither IP fragments nor a full segment plus a
+ * runt follow. SSTP over 1500: 1500 - 20 IP - 32 TCP = 1448 for the record; CBC-SHA384 leaves
+ * 1375 bytes of plaintext; minus SSTP 4 and PPP 4 = 1367.
+ */
+export function tunnelMtu(protocol: TunnelProtocol, pathMtu = 1500): number {
+  if (protocol !== 'sstp') throw new RangeError(`unknown tunnel protocol ${String(protocol)}`)
+  const segment = pathMtu - IPV4_HEADER - TCP_HEADER_WITH_TIMESTAMPS
+  const mtu = tlsPlaintextRoom(segment) - SSTP_HEADER - PPP_HEADER
+  // RFC 791: every host must accept 576-byte datagrams; RFC 1661 §6.1 MRU floor is 68 but a
+  // tunnel below 576 is useless — refuse rather than return a nonsensical value.
+  if (mtu < 576) throw new RangeError(`path MTU ${pathMtu} too small for an SSTP tunnel`)
+  return mtu
+}
+
+/** TCP MSS for an inner MTU: minus 20 IPv4 and 20 TCP header bytes (RFC 9293 §3.7.1). */
+export function tunnelMss(mtu: number): number { return mtu - 40 }
