@@ -1,0 +1,340 @@
+// One PPP link (RFC 1661 §3.2 phases: Dead, Establish, Authenticate, Network, Terminate): LCP,
+// the authentication protocol, IPCP and IPv4 frames, sans-IO. Carriers (SSTP, PPTP, L2TP) own one.
+import type { Millis } from '../lib/time.js'
+import { Counters } from '../lib/counters.js'
+import { DecodeError } from '../lib/errors.js'
+import { fromUtf8 } from '../lib/bytes.js'
+import type { AuthVerdict } from '../auth/types.js'
+import type { PppEvent, PppLink, PppOptions, PppPhase } from './types.js'
+import type { AuthenticatorOptions, AuthPeerOptions, PppAuthCore, PppAuthMethod } from './auth/types.js'
+import * as authIndex from './auth/index.js'
+import { Fsm, type FsmOptions } from './fsm/fsm.js'
+import { PppCode } from './fsm/packet.js'
+import { LcpStrategy } from './lcp/lcp.js'
+import { IpcpStrategy } from './ipcp/ipcp.js'
+import { formatIpv4 } from './ipcp/options.js'
+import { type FrameCompression, PppProtocol, decodeFrame, encodeFrame, encodeFrameHeaderInto, frameHeaderLength } from './frame.js'
+
+/** Factories for the authentication cores; tests may substitute doubles. */
+export interface PppAuthFactories {
+  createAuthenticator(method: PppAuthMethod, opts: AuthenticatorOptions): PppAuthCore
+  createAuthPeer(method: PppAuthMethod, opts: AuthPeerOptions): PppAuthCore
+}
+
+/** Whole establish + authenticate + IPCP negotiation must finish within this. */
+export const NEGOTIATION_TIMEOUT_MS = 60_000
+const AUTH_PROTOCOLS: ReadonlySet<number> = new Set([PppProtocol.PAP, PppProtocol.CHAP, PppProtocol.EAP])
+
+export class PppSession implements PppLink {
+  private ph: PppPhase = 'dead'
+  private ended = false
+  private readonly opts: PppOptions
+  private readonly factories: PppAuthFactories
+  private readonly lcpS: LcpStrategy
+  private readonly lcp: Fsm
+  private readonly ipcpS: IpcpStrategy
+  private readonly ipcp: Fsm
+  private auth: PppAuthCore | undefined
+  private authMethod: PppAuthMethod | undefined
+  private verdictAddress: string | undefined
+  private downReason: string | undefined
+  private downMessage = ''
+  private negotiationDeadline: Millis | undefined
+  private readonly echoInterval: number
+  private readonly echoFailures: number
+  private echoDeadline: Millis | undefined
+  private echoPending = 0
+  private lastRx: Millis
+  private ipOpen = false
+  private pendingClose: { reason: string; message: string } | undefined
+  private readonly frames: Uint8Array[] = []
+  private readonly events: PppEvent[] = []
+  private readonly ctr = new Counters()
+
+  constructor(opts: PppOptions, now: Millis, factories: PppAuthFactories = authIndex) {
+    this.opts = opts
+    this.factories = factories
+    this.lastRx = now
+    this.echoInterval = opts.echoIntervalMs ?? 10_000
+    this.echoFailures = opts.echoFailures ?? 3
+    const fsmOpts: FsmOptions = {
+      restartMs: opts.restartMs ?? 3000, maxConfigure: opts.maxConfigure ?? 10,
+      maxTerminate: opts.maxTerminate ?? 2, maxFailure: opts.maxFailure ?? 5,
+      peerMru: () => this.lcpS.peerMru,
+    }
+    this.lcpS = new LcpStrategy({
+      role: opts.role, rng: opts.rng, mru: opts.mru ?? 1400,
+      authMethods: opts.role === 'server' ? opts.authMethods : [],
+      acceptAuthMethods: opts.role === 'client' ? (opts.acceptAuthMethods ?? ['mschapv2', 'eap']) : [],
+    }, {
+      up: (t) => this.lcpUp(t),
+      down: (t) => this.lcpDown(t),
+      started: () => {},
+      finished: (t) => this.end(t, this.downReason ?? 'negotiation-failed', this.downMessage),
+      protocolRejected: (t, proto) => this.protocolRejected(t, proto),
+      echoReply: () => { this.echoPending = 0 },
+    })
+    this.lcp = new Fsm(this.lcpS, fsmOpts)
+    this.ipcpS = new IpcpStrategy(opts.role === 'server'
+      ? { role: 'server', localAddress: opts.localAddress, dns: opts.dns ?? [], wins: opts.wins ?? [], peerAddress: () => this.verdictAddress }
+      : { role: 'client' }, {
+      up: (t) => this.ipcpUp(t),
+      down: () => { this.ipOpen = false },
+      started: () => {},
+      finished: (t) => { if (this.lcp.state === 'Opened') this.deferClose(this.ipcpS.failure ?? 'negotiation-failed', 'IPCP negotiation failed'); void t },
+    })
+    this.ipcp = new Fsm(this.ipcpS, fsmOpts)
+  }
+
+  get phase(): PppPhase { return this.ph }
+
+  open(now: Millis): void {
+    if (this.ended || this.ph !== 'dead') return
+    this.ph = 'establish'
+    this.negotiationDeadline = now + NEGOTIATION_TIMEOUT_MS
+    // The carrier is up and we want the link: Open then Up (RFC 1661 §4.1 Initial -> Starting -> Req-Sent).
+    this.lcp.open(now)
+    this.lcp.up(now)
+    this.pump(now)
+  }
+
+  close(now: Millis, reason: string, message: string): void {
+    if (this.ended) return
+    this.closeLink(now, reason, message)
+    this.pump(now)
+  }
+
+  lowerDown(now: Millis, reason: string, message: string): void {
+    if (this.ended) return
+    this.downReason ??= reason
+    if (this.downReason === reason) this.downMessage = message
+    this.lcp.down(now)
+    this.end(now, this.downReason, this.downMessage)
+  }
+
+  handleFrame(now: Millis, frame: Uint8Array): void {
+    if (this.ended) { this.ctr.inc('drop.ended'); return }
+    this.ctr.inc('framesIn'); this.ctr.inc('bytesIn', frame.length)
+    this.lastRx = now
+    this.echoPending = 0
+    let f
+    try { f = decodeFrame(frame) } catch (e) { if (!(e instanceof DecodeError)) throw e; this.ctr.inc('drop.malformed-frame'); return }
+    const p = f.protocol
+    if (p === PppProtocol.IPv4) {
+      if (!this.ipOpen) { this.ctr.inc('drop.ip-not-open'); return }
+      this.ctr.inc('ipPacketsIn')
+      this.events.push({ type: 'ip', packet: f.info })
+      return
+    }
+    if (p === PppProtocol.LCP) this.lcp.handlePacket(now, f.info)
+    else if (AUTH_PROTOCOLS.has(p)) {
+      // §3.5: authentication packets belong to the Authenticate phase (and answers to retransmissions after it).
+      if (!this.auth || this.auth.protocol !== p || (this.ph !== 'authenticate' && this.ph !== 'network')) { this.ctr.inc('drop.auth-unexpected'); return }
+      try { this.auth.handlePacket(now, f.info) } catch (e) { this.ctr.inc('drop.auth-core-error'); void e }
+    } else if (p === PppProtocol.IPCP) {
+      // §3.4/3.5: NCP packets before the Network phase "MUST be silently discarded".
+      if (this.ph !== 'network') { this.ctr.inc('drop.ncp-before-network'); return }
+      this.ipcp.handlePacket(now, f.info)
+    } else if (this.ph === 'network' && this.lcp.state === 'Opened') {
+      // §5.7: an unsupported protocol is answered with Protocol-Reject, only in the Opened state.
+      const max = Math.max(0, this.lcpS.peerMru - 6)
+      const data = new Uint8Array(2 + Math.min(f.info.length, max))
+      data[0] = p >>> 8; data[1] = p & 0xff
+      data.set(f.info.subarray(0, data.length - 2), 2)
+      this.lcp.sendRaw(PppCode.ProtocolReject, data)
+      this.ctr.inc('protocol-rejected')
+    } else this.ctr.inc('drop.unknown-protocol')
+    this.pump(now)
+  }
+
+  handleAuthResult(now: Millis, verdict: AuthVerdict): void {
+    if (this.ended || this.opts.role !== 'server' || !this.auth) { this.ctr.inc('drop.verdict-unexpected'); return }
+    if (verdict.ok && verdict.address !== undefined) this.verdictAddress = verdict.address
+    this.auth.handleVerdict(now, verdict)
+    this.pump(now)
+  }
+
+  encodeIp(packet: Uint8Array): Uint8Array | undefined {
+    if (!this.ipOpen) return undefined
+    const c = this.compression()
+    const h = frameHeaderLength(PppProtocol.IPv4, c)
+    const out = new Uint8Array(h + packet.length)
+    encodeFrameHeaderInto(out, PppProtocol.IPv4, c)
+    out.set(packet, h)
+    this.ctr.inc('ipPacketsOut'); this.ctr.inc('framesOut'); this.ctr.inc('bytesOut', out.length)
+    return out
+  }
+
+  handleTimeout(now: Millis): void {
+    if (this.ended) return
+    if (this.negotiationDeadline !== undefined && now >= this.negotiationDeadline) {
+      this.negotiationDeadline = undefined
+      this.closeLink(now, 'negotiation-timeout', 'PPP negotiation did not complete in time')
+      this.pump(now)
+      this.end(now, 'negotiation-timeout', 'PPP negotiation did not complete in time')
+      return
+    }
+    this.lcp.handleTimeout(now)
+    this.ipcp.handleTimeout(now)
+    this.auth?.handleTimeout(now)
+    this.checkEcho(now)
+    this.pump(now)
+  }
+
+  nextTimeout(): Millis | undefined {
+    if (this.ended) return undefined
+    let t: Millis | undefined
+    for (const x of [this.lcp.nextTimeout(), this.ipcp.nextTimeout(), this.auth?.nextTimeout(), this.echoDeadline, this.negotiationDeadline]) {
+      if (x !== undefined && (t === undefined || x < t)) t = x
+    }
+    return t
+  }
+
+  pollFrame(): Uint8Array | undefined { return this.frames.shift() }
+  pollEvent(): PppEvent | undefined { return this.events.shift() }
+
+  counters(): Record<string, number> {
+    const out = this.ctr.snapshot()
+    for (const [k, v] of Object.entries(this.lcp.counters.snapshot())) out[`lcp.${k}`] = v
+    for (const [k, v] of Object.entries(this.ipcp.counters.snapshot())) out[`ipcp.${k}`] = v
+    return out
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private compression(): FrameCompression { return { acfc: this.lcpS.txAcfc, pfc: this.lcpS.txPfc } }
+
+  /** Starts an orderly LCP close; 'down' follows when the Terminate exchange ends (tlf). */
+  private closeLink(now: Millis, reason: string, message: string): void {
+    if (this.downReason === undefined) { this.downReason = reason; this.downMessage = message }
+    this.lcp.close(now, message)
+  }
+
+  /** Closes from inside an automaton callback: applied by pump() once the transition finished. */
+  private deferClose(reason: string, message: string): void { this.pendingClose ??= { reason, message } }
+
+  private end(now: Millis, reason: string, message: string): void {
+    void now
+    if (this.ended) return
+    this.ended = true
+    this.ph = 'dead'
+    this.ipOpen = false
+    this.auth = undefined
+    this.echoDeadline = undefined
+    this.negotiationDeadline = undefined
+    this.events.push({ type: 'down', reason, message })
+  }
+
+  private lcpUp(now: Millis): void {
+    this.lastRx = now
+    this.echoPending = 0
+    this.echoDeadline = this.echoInterval > 0 ? now + this.echoInterval : undefined
+    const o = this.opts
+    const method = o.role === 'server' ? this.lcpS.authByUs : this.lcpS.authToPeer
+    if (method === undefined) { this.startNetwork(now); return }
+    this.ph = 'authenticate'
+    this.authMethod = method
+    try {
+      this.auth = o.role === 'server'
+      ? this.factories.createAuthenticator(method, { rng: o.rng, name: o.authName, ...(o.eapMethods ? { eapMethods: o.eapMethods } : {}), ...(o.restartMs !== undefined ? { restartMs: o.restartMs } : {}) })
+      : this.factories.createAuthPeer(method, { rng: o.rng, user: o.user, password: o.password, eapMethods: o.eapMethods ?? ['eap-mschapv2'], ...(o.restartMs !== undefined ? { restartMs: o.restartMs } : {}) })
+    } catch (e) {
+      // A method LCP agreed to but no core exists for (a configuration error): end cleanly.
+      this.deferClose('auth-failed', `authentication method ${method} unavailable: ${e instanceof Error ? e.message : String(e)}`)
+      return
+    }
+    this.auth.start(now)
+  }
+
+  private lcpDown(now: Millis): void {
+    this.auth = undefined
+    this.echoDeadline = undefined
+    this.ipcp.down(now)
+    const last = this.lcp.transitions[this.lcp.transitions.length - 1]
+    if (last?.event === 'RTR' && this.downReason === undefined) {
+      this.downReason = 'peer-terminated'
+      const d = this.lcp.peerTerminateData
+      this.downMessage = d && d.length > 0 ? fromUtf8(d).replace(/[^\x20-\x7e]/g, '?').slice(0, 200) : 'peer sent Terminate-Request'
+    }
+    const st = this.lcp.state
+    if (st === 'Closing' || st === 'Stopping') this.ph = 'terminate'
+    else { this.ph = 'establish'; this.negotiationDeadline ??= now + NEGOTIATION_TIMEOUT_MS }
+  }
+
+  private startNetwork(now: Millis): void {
+    this.ph = 'network'
+    this.ipcp.open(now)
+    this.ipcp.up(now)
+  }
+
+  private ipcpUp(now: Millis): void {
+    void now
+    this.ipOpen = true
+    this.negotiationDeadline = undefined
+    const s = this.ipcpS
+    const local = this.opts.role === 'server' ? this.opts.localAddress : formatIpv4(s.localAddress)
+    this.events.push({ type: 'up', localAddress: local, peerAddress: formatIpv4(s.peerAddress), dns: s.dns, wins: s.wins })
+  }
+
+  private protocolRejected(now: Millis, proto: number): void {
+    this.ctr.inc(`peer-protocol-reject.${proto.toString(16)}`)
+    // Without IPCP there is nothing to carry: end the link (§5.7 "stop sending the offending packet type").
+    void now
+    if (proto === PppProtocol.IPCP) this.deferClose('negotiation-failed', 'peer rejected IPCP')
+    else if (this.auth && proto === this.auth.protocol) this.deferClose('auth-failed', 'peer rejected the authentication protocol')
+  }
+
+  private checkEcho(now: Millis): void {
+    if (this.echoDeadline === undefined || now < this.echoDeadline) return
+    if (this.echoPending === 0 && now - this.lastRx < this.echoInterval) { this.echoDeadline = this.lastRx + this.echoInterval; return }
+    if (this.echoPending >= this.echoFailures) {
+      this.downReason = 'echo-timeout'
+      this.lowerDown(now, 'echo-timeout', `no answer to ${this.echoPending} LCP Echo-Requests`)
+      return
+    }
+    const m = this.lcpS.magic
+    this.lcp.sendRaw(PppCode.EchoRequest, Uint8Array.of(m >>> 24, (m >>> 16) & 0xff, (m >>> 8) & 0xff, m & 0xff))
+    this.echoPending++
+    this.echoDeadline = now + this.echoInterval
+  }
+
+  /** Moves packets from LCP, IPCP and the auth core into frames, and auth events into session events. */
+  private pump(now: Millis): void {
+    for (let guard = 0; guard < 100; guard++) {
+      let moved = false
+      for (let p = this.lcp.pollPacket(); p; p = this.lcp.pollPacket()) { this.send(PppProtocol.LCP, p); moved = true }
+      for (let p = this.ipcp.pollPacket(); p; p = this.ipcp.pollPacket()) { this.send(PppProtocol.IPCP, p); moved = true }
+      const a = this.auth
+      if (a) {
+        for (let p = a.pollPacket(); p; p = a.pollPacket()) { this.send(a.protocol, p); moved = true }
+        for (let e = a.pollEvent(); e; e = this.auth === a ? a.pollEvent() : undefined) { moved = true; this.authEvent(now, e) }
+      }
+      const pc = this.pendingClose
+      if (pc) { this.pendingClose = undefined; this.closeLink(now, pc.reason, pc.message); moved = true }
+      const failure = this.lcpS.failure ?? this.ipcpS.failure
+      if (failure && this.downReason === undefined) { this.closeLink(now, failure, `negotiation failed: ${failure}`); moved = true }
+      if (!moved) return
+    }
+  }
+
+  private authEvent(now: Millis, e: ReturnType<PppAuthCore['pollEvent']> & object): void {
+    switch (e.type) {
+      case 'verify': this.events.push({ type: 'authRequest', proof: e.proof }); break
+      case 'success':
+        if (this.ph !== 'authenticate') break
+        this.events.push(e.keys ? { type: 'authenticated', user: e.user, method: e.method, keys: e.keys } : { type: 'authenticated', user: e.user, method: e.method })
+        this.startNetwork(now)
+        break
+      case 'failure':
+        this.ctr.inc(`auth-failure.${e.reason}`)
+        this.closeLink(now, 'auth-failed', e.message)
+        break
+    }
+  }
+
+  private send(protocol: number, info: Uint8Array): void {
+    const frame = encodeFrame(protocol, info, protocol === PppProtocol.LCP ? { acfc: false, pfc: false } : this.compression())
+    this.ctr.inc('framesOut'); this.ctr.inc('bytesOut', frame.length)
+    this.frames.push(frame)
+  }
+}
