@@ -1,0 +1,259 @@
+// Local users in SQLite: policy-checked passwords stored as scrypt (PAP) and NT hash (MS-CHAPv2),
+// optionally sealed reversibly for CHAP-MD5; verification of AuthProofs with per-user lockout.
+import { randomBytes } from 'node:crypto'
+import type { AuthProof, AuthVerdict } from '../auth/types.js'
+import { chapMd5Response } from '../auth/chap-md5.js'
+import { ntPasswordHash, stripDomain, verifyMsChapV2 } from '../auth/mschapv2.js'
+import { constantTimeEqual, utf8 } from '../lib/bytes.js'
+import { VpnError } from '../lib/errors.js'
+import { openAaaDb, type AaaDb } from './database.js'
+import { CLEAR_LOCKOUT, DEFAULT_LOCKOUT, isLocked, recordFailure, type LockoutOptions, type LockoutState } from './lockout.js'
+import { DEFAULT_SCRYPT_N, hashPassword, verifyPassword } from './password-hash.js'
+import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.js'
+import { open as openBox, seal, SECRET_KEY_LENGTH } from './secret-box.js'
+import { SessionLog } from './accounting.js'
+
+export interface UserStoreOptions {
+  /** 32-byte key sealing reversible passwords; needed only to add/verify reversible (CHAP) users. */
+  readonly secretKey?: Uint8Array
+  readonly lockout?: Partial<LockoutOptions>
+  /** Default password policy for add/passwd (overridable per call). */
+  readonly policy?: PasswordPolicy
+  /** scrypt cost (power of two); tests lower it. Default 2^15. */
+  readonly scryptN?: number
+}
+
+export interface SetPasswordOptions {
+  /**
+   * Also keep the password sealed with AES-256-GCM under the secret key, because CHAP-MD5 and
+   * EAP-MD5 need the clear secret on the gateway. That is why CHAP is off by default: a stolen
+   * database together with secret.key reveals these passwords. passwd() keeps the previous
+   * setting when this is left out.
+   */
+  readonly reversible?: boolean
+  readonly policy?: PasswordPolicy
+}
+
+export interface UserInfo {
+  readonly name: string
+  readonly created: number
+  readonly reversible: boolean
+  readonly disabled: boolean
+  readonly lockedUntil?: number
+  readonly lastLogin?: number
+}
+
+interface UserRow {
+  name: string; created: number; pw_hash: string; nt_hash: Uint8Array; secret: Uint8Array | null
+  disabled: number; failures: number; window_start: number | null; locked_until: number | null; last_login: number | null
+}
+
+type Failure = Extract<AuthVerdict, { ok: false }>
+
+/** Outward answer for a wrong password and, identically, for an unknown user. */
+const badCredentials = (user: string, reason: 'bad-credentials' | 'no-such-user'): Failure =>
+  ({ ok: false, reason, message: `authentication failed for user ${user}`, mschapError: 691 })
+
+const noReversible = (user: string, reason: 'method-not-allowed' | 'no-such-user'): Failure => ({
+  ok: false, reason, mschapError: 691,
+  message: `user ${user} has no reversibly stored password, which CHAP-MD5/EAP-MD5 need (set it with passwd --reversible)`,
+})
+
+// Unknown names get an in-memory lockout twin so that they lock exactly like real users (no
+// enumeration through the lockout answer); bounded so a name-spraying peer cannot grow it.
+const PHANTOM_LIMIT = 10_000
+
+// 1–64 characters, no whitespace, control or format characters.
+const NAME_RE = /^[^\s\p{Cc}\p{Cf}]{1,64}$/u
+
+/** Throws ERR_BAD_USERNAME with the reason if `name` is not an acceptable user name. */
+export function checkUserName(name: string): void {
+  if (!NAME_RE.test(name)) throw new VpnError('ERR_BAD_USERNAME', `user name must be 1 to 64 characters without spaces or control characters, got ${JSON.stringify(name)}`)
+}
+
+export class UserStore {
+  readonly db: AaaDb
+  private readonly secretKey: Uint8Array | undefined
+  private readonly lockout: LockoutOptions
+  private readonly policy: PasswordPolicy
+  private readonly scryptN: number
+  private readonly phantoms = new Map<string, LockoutState>()
+  // Comparable work for unknown users: a real scrypt hash and NT hash of a random password.
+  private readonly dummyPwHash: string
+  private readonly dummyNtHash: Uint8Array
+  private readonly dummySecret: Uint8Array
+
+  private constructor(db: AaaDb, opts: UserStoreOptions) {
+    this.db = db
+    if (opts.secretKey && opts.secretKey.length !== SECRET_KEY_LENGTH) throw new VpnError('ERR_BAD_SECRET_KEY', `secret key must be ${SECRET_KEY_LENGTH} bytes, got ${opts.secretKey.length}`)
+    this.secretKey = opts.secretKey
+    this.lockout = { ...DEFAULT_LOCKOUT, ...opts.lockout }
+    this.policy = opts.policy ?? {}
+    this.scryptN = opts.scryptN ?? DEFAULT_SCRYPT_N
+    const dummy = randomBytes(18).toString('base64')
+    this.dummyPwHash = hashPassword(dummy, this.scryptN)
+    this.dummyNtHash = ntPasswordHash(dummy)
+    this.dummySecret = utf8(dummy)
+  }
+
+  /** Opens or creates the database at `path` (':memory:' for tests). Throws ERR_DB / ERR_BAD_SECRET_KEY. */
+  static open(path: string, opts: UserStoreOptions = {}): UserStore {
+    const db = openAaaDb(path)
+    try { return new UserStore(db, opts) } catch (e) { db.close(); throw e }
+  }
+
+  /** A session log on this store's database connection (closed with the store). */
+  sessionLog(): SessionLog { return new SessionLog(this.db) }
+
+  close(): void { this.db.close() }
+
+  private row(name: string): UserRow | undefined {
+    return this.db.prepare('SELECT * FROM users WHERE name = ?').get(name) as UserRow | undefined
+  }
+
+  private credentials(name: string, password: string, opts: SetPasswordOptions, reversible: boolean): { pw_hash: string; nt_hash: Uint8Array; secret: Uint8Array | null } {
+    const verdict = checkPasswordPolicy(password, name, opts.policy ?? this.policy)
+    if (!verdict.ok) throw new VpnError('ERR_WEAK_PASSWORD', verdict.message)
+    let secret: Uint8Array | null = null
+    if (reversible) {
+      if (!this.secretKey) throw new VpnError('ERR_NO_SECRET_KEY', 'a reversibly stored password needs the secret key (secret.key); none was loaded')
+      secret = seal(this.secretKey, utf8(password), aad(name))
+    }
+    return { pw_hash: hashPassword(password, this.scryptN), nt_hash: ntPasswordHash(password), secret }
+  }
+
+  /**
+   * Adds a user. Throws VpnError ERR_BAD_USERNAME, ERR_USER_EXISTS (names are unique ignoring
+   * ASCII case), ERR_WEAK_PASSWORD (with the policy message) or ERR_NO_SECRET_KEY.
+   */
+  add(name: string, password: string, opts: SetPasswordOptions = {}): void {
+    checkUserName(name)
+    if (this.row(name)) throw new VpnError('ERR_USER_EXISTS', `user ${name} already exists`)
+    const c = this.credentials(name, password, opts, opts.reversible ?? false)
+    this.db.prepare('INSERT INTO users (name, created, pw_hash, nt_hash, secret) VALUES (?, ?, ?, ?, ?)')
+      .run(name, new Date().getTime(), c.pw_hash, c.nt_hash, c.secret)
+  }
+
+  /** Removes a user; throws ERR_NO_SUCH_USER. Session records keep the name. */
+  del(name: string): void {
+    if (this.db.prepare('DELETE FROM users WHERE name = ?').run(name).changes === 0) throw new VpnError('ERR_NO_SUCH_USER', `no user ${name}`)
+  }
+
+  /** Sets a new password (policy-checked) and clears any lockout. Throws like add() and ERR_NO_SUCH_USER. */
+  passwd(name: string, password: string, opts: SetPasswordOptions = {}): void {
+    const row = this.row(name)
+    if (!row) throw new VpnError('ERR_NO_SUCH_USER', `no user ${name}`)
+    const c = this.credentials(row.name, password, opts, opts.reversible ?? row.secret !== null)
+    this.db.prepare('UPDATE users SET pw_hash = ?, nt_hash = ?, secret = ?, failures = 0, window_start = NULL, locked_until = NULL WHERE name = ?')
+      .run(c.pw_hash, c.nt_hash, c.secret, row.name)
+  }
+
+  /** Disables or re-enables a user; throws ERR_NO_SUCH_USER. */
+  setDisabled(name: string, disabled: boolean): void {
+    if (this.db.prepare('UPDATE users SET disabled = ? WHERE name = ?').run(disabled ? 1 : 0, name).changes === 0) throw new VpnError('ERR_NO_SUCH_USER', `no user ${name}`)
+  }
+
+  /** Lifts a lockout early (administrator action); throws ERR_NO_SUCH_USER. */
+  unlock(name: string): void {
+    if (this.db.prepare('UPDATE users SET failures = 0, window_start = NULL, locked_until = NULL WHERE name = ?').run(name).changes === 0) throw new VpnError('ERR_NO_SUCH_USER', `no user ${name}`)
+  }
+
+  /** All users sorted by name; lockedUntil is present only when a lock has been recorded. */
+  list(): UserInfo[] {
+    const rows = this.db.prepare('SELECT name, created, secret IS NOT NULL AS reversible, disabled, locked_until, last_login FROM users ORDER BY name').all() as
+      { name: string; created: number; reversible: number; disabled: number; locked_until: number | null; last_login: number | null }[]
+    return rows.map((r) => ({
+      name: r.name, created: r.created, reversible: r.reversible === 1, disabled: r.disabled === 1,
+      ...(r.locked_until !== null ? { lockedUntil: r.locked_until } : {}),
+      ...(r.last_login !== null ? { lastLogin: r.last_login } : {}),
+    }))
+  }
+
+  /**
+   * Verifies a proof at `now` (ms). Never throws for peer input: malformed proofs are failures.
+   * Order: lock check (a locked account is refused even with the right password), credential
+   * check (a failure counts toward the lock), then disabled (revealed only to the right password).
+   * The verdict's `address` is left for the gateway to fill.
+   */
+  verify(proof: AuthProof, now: number): AuthVerdict {
+    try {
+      return this.verifyUnsafe(proof, now)
+    } catch (e) {
+      return { ok: false, reason: 'backend-error', message: `user store error: ${(e as Error).message}` }
+    }
+  }
+
+  private verifyUnsafe(proof: AuthProof, now: number): AuthVerdict {
+    const name = String(proof.user)
+    let row = this.row(name)
+    // RFC 2759 §8.2 hashes the name without a "DOMAIN\" prefix; Windows may send one.
+    if (!row && name.includes('\\')) row = this.row(stripDomain(name))
+    if (!row) return this.verifyUnknown(proof, name, now)
+
+    const state: LockoutState = { failures: row.failures, windowStart: row.window_start, lockedUntil: row.locked_until }
+    if (isLocked(state, now)) return locked(name, state.lockedUntil!)
+
+    let verdict: AuthVerdict
+    switch (proof.method) {
+      case 'pap':
+        verdict = verifyPassword(proof.password, row.pw_hash) ? { ok: true, user: row.name } : badCredentials(name, 'bad-credentials')
+        break
+      case 'chap-md5': {
+        if (row.secret === null) return noReversible(name, 'method-not-allowed')
+        if (!this.secretKey) return { ok: false, reason: 'backend-error', message: `user ${name} has a reversible password but no secret key is loaded`, mschapError: 691 }
+        const secret = openBox(this.secretKey, row.secret, aad(row.name))
+        if (!secret) return { ok: false, reason: 'backend-error', message: `reversible password of user ${name} does not open with the loaded secret key`, mschapError: 691 }
+        const expected = chapMd5Response(proof.id, secret, proof.challenge)
+        secret.fill(0)
+        verdict = constantTimeEqual(expected, proof.response) ? { ok: true, user: row.name } : badCredentials(name, 'bad-credentials')
+        break
+      }
+      case 'mschapv2': {
+        const r = verifyMsChapV2(row.nt_hash, proof)
+        verdict = r.ok
+          ? { ok: true, user: row.name, authenticatorResponse: r.authenticatorResponse, keys: { method: 'mschapv2', masterKey: r.masterKey } }
+          : badCredentials(name, 'bad-credentials')
+        break
+      }
+      default:
+        return { ok: false, reason: 'method-not-allowed', message: 'unknown authentication method', mschapError: 691 }
+    }
+
+    if (!verdict.ok) {
+      const next = recordFailure(state, now, this.lockout)
+      this.db.prepare('UPDATE users SET failures = ?, window_start = ?, locked_until = ? WHERE name = ?').run(next.failures, next.windowStart, next.lockedUntil, row.name)
+      return verdict
+    }
+    if (row.disabled) return { ok: false, reason: 'disabled', message: `account ${row.name} is disabled`, mschapError: 647 }
+    this.db.prepare('UPDATE users SET failures = 0, window_start = NULL, locked_until = NULL, last_login = ? WHERE name = ?').run(now, row.name)
+    return verdict
+  }
+
+  /** Same work and same outward answers as for a known user with a wrong password. */
+  private verifyUnknown(proof: AuthProof, name: string, now: number): AuthVerdict {
+    const key = name.toLowerCase()
+    const state = this.phantoms.get(key) ?? CLEAR_LOCKOUT
+    if (isLocked(state, now)) return locked(name, state.lockedUntil!)
+    let answer: Failure
+    switch (proof.method) {
+      case 'pap': verifyPassword(proof.password, this.dummyPwHash); answer = badCredentials(name, 'no-such-user'); break
+      // Most users have no reversible password, so an unknown name answers like one of them.
+      case 'chap-md5': chapMd5Response(proof.id, this.dummySecret, proof.challenge); return noReversible(name, 'no-such-user')
+      case 'mschapv2': verifyMsChapV2(this.dummyNtHash, proof); answer = badCredentials(name, 'no-such-user'); break
+      default: return { ok: false, reason: 'method-not-allowed', message: 'unknown authentication method', mschapError: 691 }
+    }
+    this.phantoms.delete(key)
+    if (this.phantoms.size >= PHANTOM_LIMIT) this.phantoms.delete(this.phantoms.keys().next().value!)
+    this.phantoms.set(key, recordFailure(state, now, this.lockout))
+    // A second lookup stands in for the known path's UPDATE; the gap left is microseconds of
+    // SQLite work, far below the scrypt/DES work both paths share.
+    this.db.prepare('SELECT 1 FROM users WHERE name = ?').get(key)
+    return answer
+  }
+}
+
+function aad(name: string): Uint8Array { return utf8(`gatehouse-user-secret-v1:${name.toLowerCase()}`) }
+
+function locked(user: string, until: number): Failure {
+  return { ok: false, reason: 'locked', message: `account ${user} is locked after repeated failed logins until ${new Date(until).toISOString()}`, mschapError: 647 }
+}
