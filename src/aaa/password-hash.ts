@@ -26,6 +26,8 @@ export function verifyPassword(password: string, stored: string): boolean {
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false
   const n = Number(parts[1]), r = Number(parts[2]), p = Number(parts[3])
   if (!Number.isInteger(n) || n < 2 || n > 1 << 20 || (n & (n - 1)) !== 0 || !Number.isInteger(r) || r < 1 || r > 32 || !Number.isInteger(p) || p < 1 || p > 16) return false
+  // Memory is 128 * N * r bytes: refuse stored costs above 512 MiB rather than exhaust the host.
+  if (n * r > 1 << 22) return false
   const salt = Buffer.from(parts[4]!, 'base64')
   const want = Buffer.from(parts[5]!, 'base64')
   if (want.length !== KEY_LEN) return false

@@ -1,4 +1,5 @@
-// Password policy for locally stored users: length, character classes, user name, common passwords.
+// Password policy for locally stored users: length, character classes, user name (3+ characters),
+// common passwords.
 // The message names every rule that failed so an administrator can fix the password in one try.
 
 export interface PasswordPolicy {
@@ -47,7 +48,9 @@ export function checkPasswordPolicy(password: string, user: string, policy: Pass
   if (length < minLength) problems.push(`be at least ${minLength} characters (got ${length})`)
   const classes = classCount(password)
   if (classes < minClasses) problems.push(`mix ${minClasses} of: lower case, upper case, digits, symbols (got ${classes})`)
-  if (user.length > 0 && password.toLowerCase().includes(user.toLowerCase())) problems.push('not contain the user name')
+  // Like Windows' complexity rule, names under 3 characters are not checked: "al" would otherwise
+  // forbid every password containing those two letters.
+  if ([...user].length >= 3 && password.toLowerCase().includes(user.toLowerCase())) problems.push('not contain the user name')
   if (COMMON.has(password.toLowerCase())) problems.push('not be a commonly used password')
   if (problems.length === 0) return { ok: true }
   return { ok: false, message: `password must ${joinAnd(problems)}` }

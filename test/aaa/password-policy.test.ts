@@ -55,3 +55,8 @@ test('the message never contains the password', () => {
   assert.equal(r.ok, false)
   if (!r.ok) assert.ok(!r.message.includes(pw))
 })
+
+test('user names shorter than 3 characters are not searched for', () => {
+  assert.deepEqual(checkPasswordPolicy('Alpha-Bravo-77', 'al'), { ok: true })
+  assert.deepEqual(checkPasswordPolicy('Alpha-Bravo-77', 'alp'), { ok: false, message: 'password must not contain the user name' })
+})
