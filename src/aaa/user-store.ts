@@ -72,7 +72,8 @@ export function checkUserName(name: string): void {
 }
 
 export class UserStore {
-  readonly db: AaaDb
+  /** The migrated AAA database connection, shared with SessionLog (new SessionLog(store.database)). */
+  readonly database: AaaDb
   private readonly secretKey: Uint8Array | undefined
   private readonly lockout: LockoutOptions
   private readonly policy: PasswordPolicy
@@ -83,8 +84,8 @@ export class UserStore {
   private readonly dummyNtHash: Uint8Array
   private readonly dummySecret: Uint8Array
 
-  private constructor(db: AaaDb, opts: UserStoreOptions) {
-    this.db = db
+  private constructor(database: AaaDb, opts: UserStoreOptions) {
+    this.database = database
     if (opts.secretKey && opts.secretKey.length !== SECRET_KEY_LENGTH) throw new VpnError('ERR_BAD_SECRET_KEY', `secret key must be ${SECRET_KEY_LENGTH} bytes, got ${opts.secretKey.length}`)
     this.secretKey = opts.secretKey
     this.lockout = { ...DEFAULT_LOCKOUT, ...opts.lockout }
@@ -102,13 +103,13 @@ export class UserStore {
     try { return new UserStore(db, opts) } catch (e) { db.close(); throw e }
   }
 
-  /** A session log on this store's database connection (closed with the store). */
-  sessionLog(): SessionLog { return new SessionLog(this.db) }
+  /** A session log on this store's database connection (closed with the store; same as new SessionLog(store.database)). */
+  sessionLog(): SessionLog { return new SessionLog(this.database) }
 
-  close(): void { this.db.close() }
+  close(): void { this.database.close() }
 
   private row(name: string): UserRow | undefined {
-    return this.db.prepare('SELECT * FROM users WHERE name = ?').get(name) as UserRow | undefined
+    return this.database.prepare('SELECT * FROM users WHERE name = ?').get(name) as UserRow | undefined
   }
 
   private credentials(name: string, password: string, opts: SetPasswordOptions, reversible: boolean): { pw_hash: string; nt_hash: Uint8Array; secret: Uint8Array | null } {
@@ -130,13 +131,13 @@ export class UserStore {
     checkUserName(name)
     if (this.row(name)) throw new VpnError('ERR_USER_EXISTS', `user ${name} already exists`)
     const c = this.credentials(name, password, opts, opts.reversible ?? false)
-    this.db.prepare('INSERT INTO users (name, created, pw_hash, nt_hash, secret) VALUES (?, ?, ?, ?, ?)')
+    this.database.prepare('INSERT INTO users (name, created, pw_hash, nt_hash, secret) VALUES (?, ?, ?, ?, ?)')
       .run(name, new Date().getTime(), c.pw_hash, c.nt_hash, c.secret)
   }
 
   /** Removes a user; throws ERR_NO_SUCH_USER. Session records keep the name. */
   del(name: string): void {
-    if (this.db.prepare('DELETE FROM users WHERE name = ?').run(name).changes === 0) throw new VpnError('ERR_NO_SUCH_USER', `no user ${name}`)
+    if (this.database.prepare('DELETE FROM users WHERE name = ?').run(name).changes === 0) throw new VpnError('ERR_NO_SUCH_USER', `no user ${name}`)
   }
 
   /** Sets a new password (policy-checked) and clears any lockout. Throws like add() and ERR_NO_SUCH_USER. */
@@ -144,23 +145,23 @@ export class UserStore {
     const row = this.row(name)
     if (!row) throw new VpnError('ERR_NO_SUCH_USER', `no user ${name}`)
     const c = this.credentials(row.name, password, opts, opts.reversible ?? row.secret !== null)
-    this.db.prepare('UPDATE users SET pw_hash = ?, nt_hash = ?, secret = ?, failures = 0, window_start = NULL, locked_until = NULL WHERE name = ?')
+    this.database.prepare('UPDATE users SET pw_hash = ?, nt_hash = ?, secret = ?, failures = 0, window_start = NULL, locked_until = NULL WHERE name = ?')
       .run(c.pw_hash, c.nt_hash, c.secret, row.name)
   }
 
   /** Disables or re-enables a user; throws ERR_NO_SUCH_USER. */
   setDisabled(name: string, disabled: boolean): void {
-    if (this.db.prepare('UPDATE users SET disabled = ? WHERE name = ?').run(disabled ? 1 : 0, name).changes === 0) throw new VpnError('ERR_NO_SUCH_USER', `no user ${name}`)
+    if (this.database.prepare('UPDATE users SET disabled = ? WHERE name = ?').run(disabled ? 1 : 0, name).changes === 0) throw new VpnError('ERR_NO_SUCH_USER', `no user ${name}`)
   }
 
   /** Lifts a lockout early (administrator action); throws ERR_NO_SUCH_USER. */
   unlock(name: string): void {
-    if (this.db.prepare('UPDATE users SET failures = 0, window_start = NULL, locked_until = NULL WHERE name = ?').run(name).changes === 0) throw new VpnError('ERR_NO_SUCH_USER', `no user ${name}`)
+    if (this.database.prepare('UPDATE users SET failures = 0, window_start = NULL, locked_until = NULL WHERE name = ?').run(name).changes === 0) throw new VpnError('ERR_NO_SUCH_USER', `no user ${name}`)
   }
 
   /** All users sorted by name; lockedUntil is present only when a lock has been recorded. */
   list(): UserInfo[] {
-    const rows = this.db.prepare('SELECT name, created, secret IS NOT NULL AS reversible, disabled, locked_until, last_login FROM users ORDER BY name').all() as
+    const rows = this.database.prepare('SELECT name, created, secret IS NOT NULL AS reversible, disabled, locked_until, last_login FROM users ORDER BY name').all() as
       { name: string; created: number; reversible: number; disabled: number; locked_until: number | null; last_login: number | null }[]
     return rows.map((r) => ({
       name: r.name, created: r.created, reversible: r.reversible === 1, disabled: r.disabled === 1,
@@ -221,11 +222,11 @@ export class UserStore {
 
     if (!verdict.ok) {
       const next = recordFailure(state, now, this.lockout)
-      this.db.prepare('UPDATE users SET failures = ?, window_start = ?, locked_until = ? WHERE name = ?').run(next.failures, next.windowStart, next.lockedUntil, row.name)
+      this.database.prepare('UPDATE users SET failures = ?, window_start = ?, locked_until = ? WHERE name = ?').run(next.failures, next.windowStart, next.lockedUntil, row.name)
       return verdict
     }
     if (row.disabled) return { ok: false, reason: 'disabled', message: `account ${row.name} is disabled`, mschapError: 647 }
-    this.db.prepare('UPDATE users SET failures = 0, window_start = NULL, locked_until = NULL, last_login = ? WHERE name = ?').run(now, row.name)
+    this.database.prepare('UPDATE users SET failures = 0, window_start = NULL, locked_until = NULL, last_login = ? WHERE name = ?').run(now, row.name)
     return verdict
   }
 
@@ -247,7 +248,7 @@ export class UserStore {
     this.phantoms.set(key, recordFailure(state, now, this.lockout))
     // A second lookup stands in for the known path's UPDATE; the gap left is microseconds of
     // SQLite work, far below the scrypt/DES work both paths share.
-    this.db.prepare('SELECT 1 FROM users WHERE name = ?').get(key)
+    this.database.prepare('SELECT 1 FROM users WHERE name = ?').get(key)
     return answer
   }
 }

@@ -34,7 +34,7 @@ test('a session from start to end', () => {
 })
 
 test('refused logins are recorded; list is newest first with limit and user filter', () => {
-  const log = new SessionLog(UserStore.open(':memory:', { scryptN: 1024 }).db, true)
+  const log = new SessionLog(UserStore.open(":memory:", { scryptN: 1024 }).database, true)
   log.start({ id: 'a', user: 'alice', protocol: 'sstp', peer: '198.18.0.7:1', start: 10 })
   const f = log.failedAuth({ user: 'mallory', protocol: 'sstp', peer: '198.18.0.9:2', at: 20, reason: 'bad-credentials' })
   log.start({ id: 'b', user: 'Alice', protocol: 'sstp', peer: '198.18.0.7:3', start: 30 })

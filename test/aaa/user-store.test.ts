@@ -123,7 +123,7 @@ test('the database never holds the clear password, and a reversible one opens on
     const s = UserStore.open(path, { ...FAST, secretKey: KEY })
     s.add('alice', pw)
     s.add('bob', pw + 'b', { reversible: true })
-    const rows = s.db.prepare('SELECT * FROM users').all() as Record<string, unknown>[]
+    const rows = s.database.prepare('SELECT * FROM users').all() as Record<string, unknown>[]
     for (const r of rows) for (const v of Object.values(r)) {
       const b = typeof v === 'string' ? Buffer.from(v) : v instanceof Uint8Array ? Buffer.from(v) : Buffer.alloc(0)
       assert.ok(!b.includes(pw) && !b.includes(Buffer.from(pw, 'utf16le')), 'clear password in a column')
