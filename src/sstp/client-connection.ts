@@ -17,6 +17,9 @@ export interface SstpClientOptions extends SstpCommonOptions {
   readonly correlationId?: string
   /** The server certificate (DER) as received in the TLS handshake; or give its hashes with setServerCertHashes. */
   readonly serverCertDer?: Uint8Array
+  /** Or the hashes of the server certificate's DER (what the transport computed after the handshake). */
+  readonly certHashSha256?: Uint8Array
+  readonly certHashSha1?: Uint8Array
   /** Call Connect Naks tolerated before aborting (§3.2.5.3.3 "an implementation-dependent number"); default 3. */
   readonly maxNakRetries?: number
   readonly maxHeadBytes?: number
@@ -43,12 +46,13 @@ export class SstpClientConnection extends SstpConnectionBase<SstpClientState> {
   private naks = 0
   readonly correlationId: string
 
-  constructor(opts: SstpClientOptions, now: Millis) {
+  constructor(opts: SstpClientOptions, now: Millis = opts.now ?? 0) {
     super(opts, 'wait-http-response', 'sstp-client')
     this.opts = opts
     this.head = new HttpHeadReader(opts.maxHeadBytes)
     this.correlationId = opts.correlationId ?? formatCorrelationId(opts.rng.bytes(16))
     if (opts.serverCertDer) this.setServerCertDer(opts.serverCertDer)
+    this.setServerCertHashes({ ...(opts.certHashSha1 ? { sha1: opts.certHashSha1 } : {}), ...(opts.certHashSha256 ? { sha256: opts.certHashSha256 } : {}) })
     this.send(encodeSstpRequest(opts.host, this.correlationId))
     // §4.1: "the client initiates a timer (for 60 seconds) ... A response is expected within 60 seconds."
     this.stateDeadline = now + this.negotiationMs

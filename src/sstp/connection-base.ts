@@ -29,6 +29,8 @@ export interface SstpCommonOptions {
   readonly rng: Rng
   /** Creates the PPP session the connection carries, when the Call Connect exchange allows PPP to start. */
   readonly createPpp: (now: Millis) => PppLink
+  /** Creation time, when the constructor's `now` argument is not given. */
+  readonly now?: Millis
   readonly helloIntervalMs?: number
   readonly negotiationTimeoutMs?: number
   readonly logger?: Logger
@@ -37,6 +39,8 @@ export interface SstpCommonOptions {
 export type SstpEvent =
   /** Server: PPP wants this proof verified; answer with handleAuthResult. */
   | { readonly type: 'authRequest'; readonly proof: AuthProof }
+  /** PPP authentication succeeded (server: after our verdict; client: after the server proved itself). */
+  | { readonly type: 'authenticated'; readonly user: string; readonly method: string }
   /** IPCP is open AND the crypto binding is done: traffic may flow. */
   | { readonly type: 'up'; readonly localAddress: string; readonly peerAddress: string; readonly dns: readonly string[]; readonly wins: readonly string[] }
   /** A received IPv4 packet (a view valid until the next call into the core). */
@@ -286,7 +290,10 @@ export abstract class SstpConnectionBase<S extends string> {
       if (this.isClosing()) continue // PPP's own 'down' after lowerDown/close: already accounted for
       switch (ev.type) {
         case 'authRequest': this.emit({ type: 'authRequest', proof: ev.proof }); break
-        case 'authenticated': this.onAuthenticated(now, ev.keys); break
+        case 'authenticated':
+          this.emit({ type: 'authenticated', user: ev.user, method: ev.method })
+          this.onAuthenticated(now, ev.keys)
+          break
         case 'up': this.pendingUp = ev; this.maybeUp(); break
         case 'ip':
           if (this.dataOpen && this.upSent) this.emit({ type: 'ip', packet: ev.packet })

@@ -42,7 +42,7 @@ export class SstpServerConnection extends SstpConnectionBase<SstpServerState> {
   /** The client's SSTPCORRELATIONID header, for logs. */
   correlationId: string | undefined
 
-  constructor(opts: SstpServerOptions, now: Millis) {
+  constructor(opts: SstpServerOptions, now: Millis = opts.now ?? 0) {
     super(opts, 'wait-http', 'sstp-server')
     this.opts = opts
     if (opts.certHashSha256.length !== 32) throw new RangeError('certHashSha256 must be 32 bytes')
