@@ -1,0 +1,61 @@
+#!/bin/bash
+# Builds the QEMU guest used by the SSTP interop tests: a Debian kernel plus a tiny busybox
+# initramfs holding the modules the guest needs (virtio, 9p, PPP). Output: /tmp/gatehouse-vm/.
+# Nothing here lands in the repository; packages come from apt at run time.
+set -euo pipefail
+
+OUT=${GHVM_DIR:-/tmp/gatehouse-vm}
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+# Packages: qemu (TCG emulation), a Debian kernel with PPP as modules, a static busybox for
+# the initramfs, cpio to pack it. Installed only when missing.
+missing=()
+command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+ls /boot/vmlinuz-* >/dev/null 2>&1 || missing+=(linux-image-amd64)
+command -v cpio >/dev/null || missing+=(cpio)
+if ! file -L "$(command -v busybox 2>/dev/null || echo /nonexistent)" 2>/dev/null | grep -q 'statically linked'; then
+  missing+=(busybox-static)
+fi
+if ((${#missing[@]})); then
+  echo "build.sh: installing ${missing[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2
+fi
+BUSYBOX=$(command -v busybox)
+
+# Pick the newest kernel that has both an image and its modules (not the host's running kernel,
+# which has no PPP support).
+KVER=${GHVM_KVER:-}
+if [[ -z $KVER ]]; then
+  for v in $(ls -1 /lib/modules | sort -V); do
+    [[ -f /boot/vmlinuz-$v && -f /lib/modules/$v/modules.dep ]] && KVER=$v
+  done
+fi
+[[ -n $KVER ]] || { echo "build.sh: no kernel with modules under /boot and /lib/modules" >&2; exit 1; }
+
+# Modules in dependency order (modprobe resolves the order; busybox insmod loads them).
+MODS=(virtio_pci virtio_net 9p 9pnet_virtio ppp_generic ppp_async ppp_synctty ppp_mppe slhc)
+STAGE=$(mktemp -d "${TMPDIR:-/tmp}/ghvm-stage.XXXXXX")
+trap 'rm -rf "$STAGE"' EXIT
+mkdir -p "$STAGE"/{bin,dev,proc,sys,newroot,modules,etc}
+cp "$BUSYBOX" "$STAGE/bin/busybox"
+: > "$STAGE/modules/order"
+for m in "${MODS[@]}"; do
+  modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+done | awk '!seen[$0]++' | while read -r ko; do
+  base=$(basename "$ko")
+  case $ko in
+    *.ko) cp "$ko" "$STAGE/modules/$base" ;;
+    *.ko.xz) xz -dc "$ko" > "$STAGE/modules/${base%.xz}"; base=${base%.xz} ;;
+    *.ko.zst) zstd -qdc "$ko" > "$STAGE/modules/${base%.zst}"; base=${base%.zst} ;;
+    *) echo "build.sh: unexpected module file $ko" >&2; exit 1 ;;
+  esac
+  echo "$base" >> "$STAGE/modules/order"
+done
+install -m 0755 "$HERE/initramfs-init.sh" "$STAGE/init"
+
+mkdir -p "$OUT"
+(cd "$STAGE" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT/initramfs.gz.tmp"
+mv "$OUT/initramfs.gz.tmp" "$OUT/initramfs.gz"
+cp "/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
+echo "$KVER" > "$OUT/kernel-version"
+echo "build.sh: kernel $KVER, $(wc -l < "$STAGE/modules/order") modules -> $OUT" >&2
