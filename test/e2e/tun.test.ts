@@ -1,0 +1,140 @@
+// End to end through a real TUN in a network namespace: a child node process (this file, run with
+// GH_TUN_CHILD=1 under `ip netns exec`) opens the TUN through the addon, answers ICMP echo for
+// 198.19.1.2 in JS, and `ping` proves open/read/write/close and batched delivery.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { fileURLToPath } from 'node:url'
+import { JsonLines, useNetnsLab, waitFor } from '../helpers/netns.js'
+
+const LOCAL = '198.19.1.1'
+const PEER = '198.19.1.2' // answered by the JS responder, not by the kernel
+
+// ---- child side -------------------------------------------------------------------------------
+
+function onesSum(p: Uint8Array, start: number, end: number): number {
+  let s = 0
+  for (let i = start; i < end; i += 2) s += (p[i]! << 8) | (i + 1 < end ? p[i + 1]! : 0)
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16)
+  return s
+}
+
+/** An ICMP echo reply (RFC 792) for an echo request to PEER, or undefined for anything else. */
+function echoReply(req: Uint8Array): Uint8Array | undefined {
+  if (req.length < 28 || req[0]! >> 4 !== 4 || req[9] !== 1) return undefined
+  const ihl = (req[0]! & 15) * 4
+  const total = (req[2]! << 8) | req[3]!
+  if (total > req.length || req[ihl] !== 8) return undefined
+  if (req[16] !== 198 || req[17] !== 19 || req[18] !== 1 || req[19] !== 2) return undefined
+  const p = req.slice(0, total)
+  // Swapping source and destination leaves the IPv4 header checksum unchanged (a sum commutes).
+  p.set(req.subarray(16, 20), 12)
+  p.set(req.subarray(12, 16), 16)
+  p[ihl] = 0 // Echo Reply
+  p[ihl + 2] = 0; p[ihl + 3] = 0
+  const ck = ~onesSum(p, ihl, total) & 0xffff
+  p[ihl + 2] = ck >> 8; p[ihl + 3] = ck & 0xff
+  return p
+}
+
+async function child(): Promise<void> {
+  const { TunDevice } = await import('../../src/transport/tun.js')
+  const { addAddress, linkUp } = await import('../../src/transport/netcfg.js')
+  const say = (o: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(o) + '\n') }
+  const name = process.env.GH_TUN_NAME ?? 'ghtun0'
+  const tun = TunDevice.open({ name })
+  // A second attach of the same name must fail with our error code, naming /dev/net/tun.
+  let dup: { code?: string; message?: string } = {}
+  try { TunDevice.open({ name }).close() } catch (e) { dup = { code: (e as { code?: string }).code, message: (e as Error).message } }
+  // A non-IP packet is refused by the kernel (EINVAL) and surfaces as ERR_TUN_WRITE.
+  let badWrite: string | undefined
+  try { tun.write(new Uint8Array([0x00, 1, 2, 3])) } catch (e) { badWrite = `${(e as { code?: string }).code}: ${(e as Error).message}` }
+  await linkUp(tun.name, 1400)
+  await addAddress(tun.name, `${LOCAL}/24`)
+  const batches: number[] = []
+  let replies = 0
+  const start = (): void => tun.onPackets((packets) => {
+    batches.push(packets.length)
+    const out: Uint8Array[] = []
+    for (const p of packets) { const r = echoReply(p); if (r) out.push(r) }
+    replies += out.length
+    tun.writeMany(out)
+    say({ event: 'batch', n: packets.length, replies: out.length })
+  })
+  say({ event: 'ready', name: tun.name, dup, badWrite })
+  process.stdin.setEncoding('utf8')
+  process.stdin.on('data', (cmd: string) => {
+    for (const c of cmd.split('\n')) {
+      if (c === 'start') start()
+      if (c === 'close') {
+        tun.close()
+        say({ event: 'closed', batches, replies, counters: tun.counters.snapshot(), isOpen: tun.isOpen })
+        // Nothing else may keep the loop alive: a reader thread that was not joined would.
+        process.stdin.pause()
+        process.stdin.removeAllListeners('data')
+        process.stdin.destroy()
+      }
+    }
+  })
+}
+
+// ---- test side --------------------------------------------------------------------------------
+
+if (process.env.GH_TUN_CHILD === '1') {
+  await child()
+} else {
+  const lab = useNetnsLab()
+  const self = fileURLToPath(import.meta.url)
+
+  test('TUN via the native addon: open, batched read, ICMP echo write-back, close', { timeout: 60_000 }, async () => {
+    const ns = await lab.createNamespace()
+    const dev = `ght${process.pid.toString(36)}`
+    const proc = lab.spawn(ns, process.execPath, [self], { env: { ...process.env, GH_TUN_CHILD: '1', GH_TUN_NAME: dev }, stdio: ['pipe', 'pipe', 'pipe'] })
+    let stderr = ''
+    proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)))
+    const out = new JsonLines(proc)
+    const ready = await out.next('ready', 10_000).catch((e: Error) => { throw new Error(`${e.message}; child stderr: ${stderr}`) })
+    assert.equal(ready.name, dev)
+    const dup = ready.dup as { code?: string; message?: string }
+    assert.equal(dup.code, 'ERR_TUN_OPEN')
+    assert.match(dup.message ?? '', /\/dev\/net\/tun/)
+    assert.match(String(ready.badWrite), /^ERR_TUN_WRITE: .*EINVAL/)
+
+    // 1. A burst queued in the kernel before the reader starts arrives as one batch.
+    // (TUN tx statistics count only packets read, so watch the namespace's ICMP OutEchos instead.)
+    const outEchos = async (): Promise<number> => {
+      const snmp = (await lab.exec(ns, 'cat', ['/proc/net/snmp'])).stdout.split('\n').filter((l) => l.startsWith('Icmp:'))
+      const keys = snmp[0]?.split(/\s+/) ?? [], vals = snmp[1]?.split(/\s+/) ?? []
+      return Number(vals[keys.indexOf('OutEchos')])
+    }
+    const before = await outEchos()
+    const burst = lab.exec(ns, 'ping', ['-n', '-q', '-c', '32', '-l', '32', '-W', '5', '-w', '15', PEER], { check: false, timeoutMs: 20_000 })
+    await waitFor(async () => (await outEchos()) - before >= 32, 5000, '32 echo requests sent into the TUN')
+    proc.stdin?.write('start\n')
+    const burstResult = await burst
+    assert.match(burstResult.stdout, /32 packets transmitted, 32 received/, burstResult.stdout + burstResult.stderr)
+    const firstBatch = await out.next('batch')
+    assert.ok((firstBatch.n as number) >= 32, `first batch held ${String(firstBatch.n)} packets`)
+
+    // 2. Steady state: ordinary pings are answered one by one through the running reader.
+    const r = await lab.exec(ns, 'ping', ['-n', '-c', '5', '-i', '0.05', '-W', '2', PEER], { check: false })
+    assert.match(r.stdout, /5 packets transmitted, 5 received/, r.stdout + r.stderr)
+
+    // 3. Close: the reader thread is joined, the fd closed, the kernel removes the interface,
+    // and the child exits on its own (no handle left keeping its event loop alive).
+    proc.stdin?.write('close\n')
+    const closed = await out.next('closed')
+    assert.equal(closed.isOpen, false)
+    assert.equal(closed.replies, 37)
+    const counters = closed.counters as Record<string, number>
+    assert.ok(counters['rx-packets']! >= 37)
+    assert.equal(counters['write-dropped'], undefined)
+    let timer: NodeJS.Timeout | undefined
+    const code = await Promise.race([exited, new Promise((r) => { timer = setTimeout(() => r('still running'), 5000) })])
+    clearTimeout(timer)
+    assert.equal(code, 0, `child did not exit by itself; stderr: ${stderr}`)
+    console.log(`# batches: first ${String(firstBatch.n)}, all ${JSON.stringify(closed.batches)}`)
+    const link = await lab.exec(ns, 'ip', ['link', 'show', dev], { check: false })
+    assert.notEqual(link.code, 0, 'interface should be gone after close')
+  })
+}
