@@ -59,10 +59,12 @@ export class HttpHeadReader {
       if (this.have >= this.buf.length) return (this.finished = { state: 'error', reason: 'head-too-large' })
       this.buf[this.have++] = c
       if (c === 0x0a && this.endsHead()) {
-        // Trim the blank line: the head is everything up to the last line break before it.
-        let end = this.have - 1
-        if (this.buf[end - 1] === 0x0d) end--
-        const head = fromUtf8(this.buf.subarray(0, end))
+        // The head is everything before the line break that ends the last header line.
+        let end = this.have - 1 // the final LF
+        if (this.buf[end - 1] === 0x0d) end-- // its CR
+        end-- // the previous LF
+        if (end > 0 && this.buf[end - 1] === 0x0d) end--
+        const head = fromUtf8(this.buf.subarray(0, Math.max(end, 0)))
         this.finished = { state: 'done', head, rest: chunk.subarray(i + 1) }
         this.buf.fill(0)
         return this.finished
