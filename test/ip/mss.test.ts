@@ -87,6 +87,7 @@ test('leaves alone: small MSS, no SYN, no MSS option, non-TCP, fragments, malfor
 
 test('property: after clamping the MSS is min(old, max) and the checksum still verifies', () => {
   const filler = fc.array(fc.oneof(fc.constant([1]), fc.constant([4, 2]), fc.constant([3, 3, 7]), fc.constant([8, 10, 1, 2, 3, 4, 5, 6, 7, 8])), { maxLength: 4 }).map((xs) => xs.flat())
+    .filter((o) => o.length <= 36) // TCP options are at most 40 bytes (Data Offset <= 15)
   fc.assert(fc.property(filler, fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff }), fc.uint8Array({ maxLength: 33 }), fc.uint8Array({ minLength: 8, maxLength: 8 }),
     (pre, mss, max, payload, addrs) => {
       const p = segment([...pre, ...mssOpt(mss)], payload)
