@@ -1,7 +1,7 @@
 // The session table of the data plane: assigned IPv4 address (u32) -> the session's sink, with the
 // per-session traffic counters that accounting reads (RFC 2866 §5.3-5.4 Acct-Input/Output-*).
 import { VpnError } from '../lib/errors.js'
-import { formatIpv4 } from './ipv4-header.js'
+import { ipv4ToString } from '../ip/prefix.js'
 
 /** Where the data plane hands packets for one session (its encapsulator). Must not block. */
 export interface SessionSink {
@@ -35,7 +35,7 @@ export class RouteTable {
   /** Binds `address` to `sink`. Throws VpnError ERR_ADDRESS_IN_USE if already bound (a pool bug). */
   add(address: number, sink: SessionSink): Route {
     const a = address >>> 0
-    if (this.routes.has(a)) throw new VpnError('ERR_ADDRESS_IN_USE', `address ${formatIpv4(a)} is already bound to a session`)
+    if (this.routes.has(a)) throw new VpnError('ERR_ADDRESS_IN_USE', `address ${ipv4ToString(a)} is already bound to a session`)
     const route: Route = { address: a, sink, traffic: { inPackets: 0, inBytes: 0, outPackets: 0, outBytes: 0, inDropped: 0 } }
     this.routes.set(a, route)
     return route

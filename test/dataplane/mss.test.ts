@@ -1,9 +1,9 @@
-// MSS clamping (src/dataplane/mss.ts): RFC 9293 §3.7.1 option, RFC 1624 incremental checksum,
-// verified by recomputing the TCP checksum in full over the pseudo-header.
+// MSS clamping as the data plane uses it (src/ip/mss.ts): RFC 9293 §3.7.1 option, RFC 1624
+// incremental checksum, verified by recomputing the TCP checksum in full over the pseudo-header.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { clampTcpMss } from '../../src/dataplane/mss.js'
+import { clampTcpMss } from '../../src/ip/mss.js'
 import { ACK, SYN, mssOpt, readMss, tcp, tcpChecksumOk, udp } from './packets.js'
 
 const A = '198.19.0.10', B = '203.0.113.5'
