@@ -28,7 +28,7 @@ export async function runUser(args: string[]): Promise<number> {
       case 'passwd': {
         const n = needName()
         const pw = await readPassword(`New password for ${n}: `, true)
-        store.passwd(n, pw, { reversible: values.reversible ?? false, policy: config.auth.passwordPolicy })
+        store.passwd(n, pw, { reversible: values.reversible, policy: config.auth.passwordPolicy })
         process.stdout.write(`password of ${n} changed\n`)
         return 0
       }

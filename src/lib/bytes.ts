@@ -15,7 +15,7 @@ export class ByteReader {
   }
   get remaining(): number { return this.end - this.offset }
   private need(n: number, field: string): void {
-    if (n < 0 || this.offset + n > this.end) throw new DecodeError(field, this.offset, `need ${n} bytes, have ${this.end - this.offset}`)
+    if (!Number.isInteger(n) || n < 0 || this.offset + n > this.end) throw new DecodeError(field, this.offset, `need ${n} bytes, have ${this.end - this.offset}`)
   }
   u8(field = 'u8'): number { this.need(1, field); return this.buf[this.offset++]! }
   u16(field = 'u16'): number {
