@@ -102,6 +102,9 @@ export class PppSession implements PppLink {
     if (this.ended) return
     this.closeLink(now, reason, message)
     this.pump(now)
+    // Initial/Closed/Stopped + Close reach Closed without tlf (§4.1): nothing more will happen.
+    const st = this.lcp.state
+    if (st === 'Initial' || st === 'Closed') this.end(now, this.downReason ?? reason, this.downMessage)
   }
 
   lowerDown(now: Millis, reason: string, message: string): void {

@@ -79,14 +79,11 @@ test('peer silence after up: echo-timeout within interval x failures after the f
   p.run(100_000)
   const c = p.find('client', 'down')
   assert.ok(c && c.type === 'down' && c.reason === 'echo-timeout', JSON.stringify(c))
-  const firstEcho = silentFrom + 10_000
-  const downAt = p.clock.now // run() continued; find the real time from the frames instead:
-  void downAt
   const echoes = p.sentToServer.filter((f) => toHex(f).startsWith('ff03c02109'))
   assert.equal(echoes.length, 3, 'three Echo-Requests, then down')
   assert.equal(p.client.phase, 'dead')
   assert.equal(p.client.nextTimeout(), undefined)
-  void firstEcho
+  void silentFrom
 })
 
 test('echo-timeout timing: down exactly failures x interval after the first Echo-Request', () => {
@@ -224,4 +221,44 @@ test('hostile frames at every phase never throw', () => {
     }
     p.run(5_000)
   }
+})
+
+test('close() before open() ends at once', () => {
+  const p = new Pair()
+  p.client.close(p.clock.now, 'admin', 'never mind')
+  assert.deepEqual(p.client.pollEvent(), { type: 'down', reason: 'admin', message: 'never mind' })
+})
+
+test('LCP renegotiation after up (peer sends a new Configure-Request): auth and IPCP run again', () => {
+  const p = upPair()
+  // A Configure-Request in Opened: tld,scr,sca/Ack-Sent (RFC 1661 §4.1); the server's new request
+  // then drives the client through the same cell, and both renegotiate from scratch.
+  p.server.handleFrame(p.clock.now, fromHex('ff03c021' + '0177000a' + '0506cafebabe'))
+  assert.equal(p.server.phase, 'establish')
+  p.run(30_000)
+  assert.equal(p.serverEvents.filter((e) => e.type === 'authRequest').length, 2)
+  assert.equal(p.serverEvents.filter((e) => e.type === 'up').length, 2)
+  assert.equal(p.find('server', 'down'), undefined)
+  assert.equal(p.server.phase, 'network')
+})
+
+test('Windows-like client LCP request to the server: exactly 13, 17, 19, 23 rejected', () => {
+  const p = new Pair()
+  p.server.open(p.clock.now)
+  while (p.server.pollFrame()) { /* our request */ }
+  const opts = '01040578' + '050611223344' + '0702' + '0802' + '0d0306' + '1104064e' + '1313' + '01000102030405060708090a0b0c0d0e0f' + '17040001'
+  const rejected = '0d0306' + '1104064e' + '1313' + '01000102030405060708090a0b0c0d0e0f' + '17040001'
+  assert.equal(opts.length / 2, 44)
+  p.server.handleFrame(p.clock.now, fromHex('ff03c021' + '01000030' + opts))
+  assert.equal(toHex(p.server.pollFrame()!), 'ff03c021' + '04000022' + rejected)
+})
+
+test('server configured for a method with no core yet (EAP when absent) ends with auth-failed, never throws', () => {
+  const p = new Pair({ server: { authMethods: ['eap'] }, client: { acceptAuthMethods: ['eap'] } })
+  p.open()
+  p.run(30_000)
+  const s = p.find('server', 'down')
+  const up = p.find('server', 'up')
+  // Either the EAP core exists (then the link comes up) or the session closes cleanly.
+  assert.ok(up || (s && s.type === 'down' && s.reason === 'auth-failed'), JSON.stringify(p.serverEvents))
 })
