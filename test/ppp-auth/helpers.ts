@@ -57,6 +57,8 @@ export interface PumpOptions {
   readonly loseToAuth?: (n: number, bytes: Uint8Array) => boolean
   /** Rewrites a packet on its way to the peer (tampering). */
   readonly tamperToPeer?: (bytes: Uint8Array) => Uint8Array
+  /** Rewrites a packet on its way to the authenticator. */
+  readonly tamperToAuth?: (bytes: Uint8Array) => Uint8Array
   readonly verdict?: (proof: AuthProof) => AuthVerdict
   readonly maxSteps?: number
 }
@@ -82,7 +84,7 @@ export function pump(auth: PppAuthCore, peer: PppAuthCore, opts: PumpOptions = {
       moved = true
       res.wire.push({ dir: 'p->a', bytes: p })
       if (opts.loseToAuth?.(toAuth++, p)) continue
-      auth.handlePacket(clock.now, p)
+      auth.handlePacket(clock.now, opts.tamperToAuth ? opts.tamperToAuth(p) : p)
     }
     for (let e = auth.pollEvent(); e; e = auth.pollEvent()) {
       moved = true
