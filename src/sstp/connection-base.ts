@@ -5,62 +5,17 @@ import { DecodeError } from '../lib/errors.js'
 import { nullLogger } from '../lib/log.js'
 import type { Logger } from '../lib/log.js'
 import type { Millis } from '../lib/time.js'
-import type { Rng } from '../crypto/rng.js'
-import type { AuthKeys, AuthProof, AuthVerdict } from '../auth/types.js'
+import type { AuthKeys, AuthVerdict } from '../auth/types.js'
 import type { PppEvent, PppLink } from '../ppp/types.js'
 import { SstpFramer } from './framer.js'
 import { encodeDataPacket, packetPayload } from './packet.js'
 import { SstpAttribStatus, SstpAttributeId } from './attributes.js'
 import { SSTP_MESSAGE_NAMES, SstpMessageType, checkControlMessage, decodeControlPacket, encodeBareMessage, encodeStatusMessage } from './messages.js'
 import type { SstpControlMessage } from './messages.js'
+import { ABORT_TIMER_1_MS, ABORT_TIMER_2_MS, CLOSING, DISCONNECT_TIMER_1_MS, DISCONNECT_TIMER_2_MS, HELLO_MS, NEGOTIATION_MS, pppProtocolOf } from './connection-types.js'
+import type { ClosingState, SstpCommonOptions, SstpEvent } from './connection-types.js'
 
-/** §3.1.2.1: "The first timer SHOULD be set at 3 seconds. The second timer SHOULD be set to 1 second." */
-export const ABORT_TIMER_1_MS = 3000
-export const ABORT_TIMER_2_MS = 1000
-/** §3.1.2.2: "The first timer SHOULD be set to 5 seconds. The second timer SHOULD be set to 1 second." */
-export const DISCONNECT_TIMER_1_MS = 5000
-export const DISCONNECT_TIMER_2_MS = 1000
-/** §3.1.2.3: "The Hello timer SHOULD be set to 60 seconds." */
-export const HELLO_MS = 60_000
-/** §3.2.2.1 / §3.3.2: negotiation timers "SHOULD be set to 60 seconds". */
-export const NEGOTIATION_MS = 60_000
-
-export interface SstpCommonOptions {
-  readonly rng: Rng
-  /** Creates the PPP session the connection carries, when the Call Connect exchange allows PPP to start. */
-  readonly createPpp: (now: Millis) => PppLink
-  /** Creation time, when the constructor's `now` argument is not given. */
-  readonly now?: Millis
-  readonly helloIntervalMs?: number
-  readonly negotiationTimeoutMs?: number
-  readonly logger?: Logger
-}
-
-export type SstpEvent =
-  /** Server: PPP wants this proof verified; answer with handleAuthResult. */
-  | { readonly type: 'authRequest'; readonly proof: AuthProof }
-  /** PPP authentication succeeded (server: after our verdict; client: after the server proved itself). */
-  | { readonly type: 'authenticated'; readonly user: string; readonly method: string }
-  /** IPCP is open AND the crypto binding is done: traffic may flow. */
-  | { readonly type: 'up'; readonly localAddress: string; readonly peerAddress: string; readonly dns: readonly string[]; readonly wins: readonly string[] }
-  /** A received IPv4 packet (a view valid until the next call into the core). */
-  | { readonly type: 'ip'; readonly packet: Uint8Array }
-  /** Exactly once. Afterwards drain pollTransmit, then end the TLS socket. */
-  | { readonly type: 'closed'; readonly reason: string; readonly message: string }
-
-/** States shared by both roles; each role adds its own establishment states. */
-export type ClosingState = 'abort-pending' | 'abort-timeout-pending' | 'disconnect-ack-pending' | 'disconnect-timeout-pending' | 'closed'
-const CLOSING = new Set<string>(['abort-pending', 'abort-timeout-pending', 'disconnect-ack-pending', 'disconnect-timeout-pending', 'closed'])
-
-/** PPP protocol number of a frame carried with or without FF 03 and with or without PFC; undefined if too short. */
-export function pppProtocolOf(frame: Uint8Array): number | undefined {
-  let o = frame[0] === 0xff && frame[1] === 0x03 ? 2 : 0
-  const b0 = frame[o]
-  if (b0 === undefined) return undefined
-  if (b0 & 1) return b0
-  const b1 = frame[o + 1]
-  return b1 === undefined ? undefined : (b0 << 8) | b1
-}
+export * from './connection-types.js'
 
 export abstract class SstpConnectionBase<S extends string> {
   protected state: S | ClosingState
@@ -113,7 +68,8 @@ export abstract class SstpConnectionBase<S extends string> {
       let rest: Uint8Array | undefined = chunk
       if (this.inHttpPhase()) rest = this.handleHttp(now, chunk)
       if (!rest || rest.length === 0 || this.state === 'closed') return
-      const err = this.framer.push(rest, (packet, control) => this.handlePacket(now, packet, control))
+      // Pump PPP after each packet so its output and events keep the order of the packets that caused them.
+      const err = this.framer.push(rest, (packet, control) => { this.handlePacket(now, packet, control); this.pump(now) })
       if (err && this.state !== 'closed') {
         // §3.1.5.1: "the connection MUST be forcefully aborted without sending a message to the SSTP far end".
         this.stats.inc(`framing:${err}`)

@@ -13,9 +13,13 @@ import { deriveHlak, verifyCallConnected } from './crypto-binding.js'
 export interface SstpServerOptions extends SstpCommonOptions {
   /** SHA-256 of OUR certificate's DER: the Cert Hash a genuine client reports (§2.2.7). */
   readonly certHashSha256: Uint8Array
-  /** SHA-1 of our certificate's DER; needed only when allowSha1. */
+  /** SHA-1 of our certificate's DER; needed only when SHA-1 is offered. */
   readonly certHashSha1?: Uint8Array
-  /** Offer SHA-1 as well as SHA-256 in the Crypto Binding Request (for clients that only do SHA-1). Default false. */
+  /**
+   * Offer SHA-1 as well as SHA-256 in the Crypto Binding Request (§2.2.6 allows both bits), for clients that only do
+   * SHA-1 (early Vista). Clients that can do SHA-256 pick it when both are offered. Default: true when certHashSha1
+   * is given, else false.
+   */
   readonly allowSha1?: boolean
   /** Value of the Server header in the 200 response; default as Windows sends it (§4.1). */
   readonly serverHeader?: string
@@ -46,9 +50,10 @@ export class SstpServerConnection extends SstpConnectionBase<SstpServerState> {
     super(opts, 'wait-http', 'sstp-server')
     this.opts = opts
     if (opts.certHashSha256.length !== 32) throw new RangeError('certHashSha256 must be 32 bytes')
-    if (opts.allowSha1 && opts.certHashSha1?.length !== 20) throw new RangeError('allowSha1 needs a 20-byte certHashSha1')
+    const sha1 = opts.allowSha1 ?? opts.certHashSha1 !== undefined
+    if (sha1 && opts.certHashSha1?.length !== 20) throw new RangeError('offering SHA-1 needs a 20-byte certHashSha1')
     this.head = new HttpHeadReader(opts.maxHeadBytes)
-    this.offeredBitmask = SstpHashProtocol.Sha256 | (opts.allowSha1 ? SstpHashProtocol.Sha1 : 0)
+    this.offeredBitmask = SstpHashProtocol.Sha256 | (sha1 ? SstpHashProtocol.Sha1 : 0)
     this.stateDeadline = now + this.negotiationMs
   }
 

@@ -133,3 +133,19 @@ test('pair: IP before up is dropped and counted, not sent', () => {
   assert.equal(p.client.pollTransmit(), undefined)
   assert.equal(p.client.counters()['drop:ip-not-up'], 1)
 })
+
+test('pair: server offers SHA-1|SHA-256 (bitmask 3) when it has both hashes; a SHA-1-only offer makes the client bind with SHA-1', () => {
+  const p = new Pair()
+  // Rewrite the Ack's bitmask 03 -> 01 on the way to the client, as an old server offering only SHA-1 would send.
+  const orig = p.client.handleBytes.bind(p.client)
+  let seen = -1
+  p.client.handleBytes = (now, chunk) => {
+    if (chunk.length === 48 && chunk[5] === 0x02) { seen = chunk[15]!; const c = chunk.slice(); c[15] = 0x01; orig(now, c); return }
+    orig(now, chunk)
+  }
+  upPair(p)
+  assert.equal(seen, 3)
+  assert.equal(p.server.counters()['binding:ok-sha1'], 1)
+  assert.equal(p.ev('server', 'up').length, 1)
+  assert.equal(p.ev('client', 'up').length, 1)
+})
