@@ -6,14 +6,15 @@ import { DecodeError } from '../lib/errors.js'
 import { fromUtf8 } from '../lib/bytes.js'
 import type { AuthVerdict } from '../auth/types.js'
 import type { PppEvent, PppLink, PppOptions, PppPhase } from './types.js'
-import type { AuthenticatorOptions, AuthPeerOptions, PppAuthCore, PppAuthMethod } from './auth/types.js'
+import type { AuthenticatorOptions, AuthPeerOptions, AuthSideEvent, PppAuthCore, PppAuthMethod } from './auth/types.js'
 import * as authIndex from './auth/index.js'
 import { Fsm, type FsmOptions } from './fsm/fsm.js'
 import { PppCode } from './fsm/packet.js'
 import { LcpStrategy } from './lcp/lcp.js'
 import { IpcpStrategy } from './ipcp/ipcp.js'
 import { formatIpv4 } from './ipcp/options.js'
-import { type FrameCompression, PppProtocol, decodeFrame, encodeFrame, encodeFrameHeaderInto, frameHeaderLength } from './frame.js'
+import { EchoKeepalive } from './lcp/echo.js'
+import { type FrameCompression, NO_COMPRESSION, PppProtocol, decodeFrame, encodeFrame, encodeFrameHeaderInto, frameHeaderLength } from './frame.js'
 
 /** Factories for the authentication cores; tests may substitute doubles. */
 export interface PppAuthFactories {
@@ -40,11 +41,8 @@ export class PppSession implements PppLink {
   private downReason: string | undefined
   private downMessage = ''
   private negotiationDeadline: Millis | undefined
-  private readonly echoInterval: number
-  private readonly echoFailures: number
-  private echoDeadline: Millis | undefined
-  private echoPending = 0
-  private lastRx: Millis
+  private readonly echo: EchoKeepalive
+  private tx: FrameCompression = NO_COMPRESSION
   private ipOpen = false
   private pendingClose: { reason: string; message: string } | undefined
   private readonly frames: Uint8Array[] = []
@@ -54,9 +52,8 @@ export class PppSession implements PppLink {
   constructor(opts: PppOptions, now: Millis, factories: PppAuthFactories = authIndex) {
     this.opts = opts
     this.factories = factories
-    this.lastRx = now
-    this.echoInterval = opts.echoIntervalMs ?? 10_000
-    this.echoFailures = opts.echoFailures ?? 3
+    void now
+    this.echo = new EchoKeepalive(opts.echoIntervalMs ?? 10_000, opts.echoFailures ?? 3)
     const fsmOpts: FsmOptions = {
       restartMs: opts.restartMs ?? 3000, maxConfigure: opts.maxConfigure ?? 10,
       maxTerminate: opts.maxTerminate ?? 2, maxFailure: opts.maxFailure ?? 5,
@@ -72,7 +69,7 @@ export class PppSession implements PppLink {
       started: () => {},
       finished: (t) => this.end(t, this.downReason ?? 'negotiation-failed', this.downMessage),
       protocolRejected: (t, proto) => this.protocolRejected(t, proto),
-      echoReply: () => { this.echoPending = 0 },
+      echoReply: (t) => this.echo.heard(t),
     })
     this.lcp = new Fsm(this.lcpS, fsmOpts)
     this.ipcpS = new IpcpStrategy(opts.role === 'server'
@@ -118,8 +115,7 @@ export class PppSession implements PppLink {
   handleFrame(now: Millis, frame: Uint8Array): void {
     if (this.ended) { this.ctr.inc('drop.ended'); return }
     this.ctr.inc('framesIn'); this.ctr.inc('bytesIn', frame.length)
-    this.lastRx = now
-    this.echoPending = 0
+    this.echo.heard(now)
     let f
     try { f = decodeFrame(frame) } catch (e) { if (!(e instanceof DecodeError)) throw e; this.ctr.inc('drop.malformed-frame'); return }
     const p = f.protocol
@@ -133,7 +129,8 @@ export class PppSession implements PppLink {
     else if (AUTH_PROTOCOLS.has(p)) {
       // §3.5: authentication packets belong to the Authenticate phase (and answers to retransmissions after it).
       if (!this.auth || this.auth.protocol !== p || (this.ph !== 'authenticate' && this.ph !== 'network')) { this.ctr.inc('drop.auth-unexpected'); return }
-      try { this.auth.handlePacket(now, f.info) } catch (e) { this.ctr.inc('drop.auth-core-error'); void e }
+      // Another engineer's core: contain a throw on hostile input rather than crash the carrier.
+      try { this.auth.handlePacket(now, f.info) } catch { this.ctr.inc('drop.auth-core-error') }
     } else if (p === PppProtocol.IPCP) {
       // §3.4/3.5: NCP packets before the Network phase "MUST be silently discarded".
       if (this.ph !== 'network') { this.ctr.inc('drop.ncp-before-network'); return }
@@ -159,7 +156,7 @@ export class PppSession implements PppLink {
 
   encodeIp(packet: Uint8Array): Uint8Array | undefined {
     if (!this.ipOpen) return undefined
-    const c = this.compression()
+    const c = this.tx
     const h = frameHeaderLength(PppProtocol.IPv4, c)
     const out = new Uint8Array(h + packet.length)
     encodeFrameHeaderInto(out, PppProtocol.IPv4, c)
@@ -174,20 +171,29 @@ export class PppSession implements PppLink {
       this.negotiationDeadline = undefined
       this.closeLink(now, 'negotiation-timeout', 'PPP negotiation did not complete in time')
       this.pump(now)
-      this.end(now, 'negotiation-timeout', 'PPP negotiation did not complete in time')
+      this.end(now, this.downReason ?? 'negotiation-timeout', this.downMessage)
       return
     }
     this.lcp.handleTimeout(now)
     this.ipcp.handleTimeout(now)
     this.auth?.handleTimeout(now)
-    this.checkEcho(now)
+    const echo = this.echo.handleTimeout(now)
+    if (echo === 'dead') {
+      this.downReason = 'echo-timeout'
+      this.lowerDown(now, 'echo-timeout', `no answer to ${this.echo.pending} LCP Echo-Requests`)
+      return
+    }
+    if (echo === 'send') {
+      const m = this.lcpS.magic
+      this.lcp.sendRaw(PppCode.EchoRequest, Uint8Array.of(m >>> 24, (m >>> 16) & 0xff, (m >>> 8) & 0xff, m & 0xff))
+    }
     this.pump(now)
   }
 
   nextTimeout(): Millis | undefined {
     if (this.ended) return undefined
     let t: Millis | undefined
-    for (const x of [this.lcp.nextTimeout(), this.ipcp.nextTimeout(), this.auth?.nextTimeout(), this.echoDeadline, this.negotiationDeadline]) {
+    for (const x of [this.lcp.nextTimeout(), this.ipcp.nextTimeout(), this.auth?.nextTimeout(), this.echo.nextTimeout(), this.negotiationDeadline]) {
       if (x !== undefined && (t === undefined || x < t)) t = x
     }
     return t
@@ -205,8 +211,6 @@ export class PppSession implements PppLink {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private compression(): FrameCompression { return { acfc: this.lcpS.txAcfc, pfc: this.lcpS.txPfc } }
-
   /** Starts an orderly LCP close; 'down' follows when the Terminate exchange ends (tlf). */
   private closeLink(now: Millis, reason: string, message: string): void {
     if (this.downReason === undefined) { this.downReason = reason; this.downMessage = message }
@@ -223,15 +227,15 @@ export class PppSession implements PppLink {
     this.ph = 'dead'
     this.ipOpen = false
     this.auth = undefined
-    this.echoDeadline = undefined
+    this.echo.stop()
     this.negotiationDeadline = undefined
     this.events.push({ type: 'down', reason, message })
   }
 
   private lcpUp(now: Millis): void {
-    this.lastRx = now
-    this.echoPending = 0
-    this.echoDeadline = this.echoInterval > 0 ? now + this.echoInterval : undefined
+    this.echo.start(now)
+    // Header compression the peer asked for and we Acked (RFC 1661 §6.5, §6.6), fixed until renegotiation.
+    this.tx = { acfc: this.lcpS.txAcfc, pfc: this.lcpS.txPfc }
     const o = this.opts
     const method = o.role === 'server' ? this.lcpS.authByUs : this.lcpS.authToPeer
     if (method === undefined) { this.startNetwork(now); return }
@@ -251,7 +255,8 @@ export class PppSession implements PppLink {
 
   private lcpDown(now: Millis): void {
     this.auth = undefined
-    this.echoDeadline = undefined
+    this.echo.stop()
+    this.tx = NO_COMPRESSION
     this.ipcp.down(now)
     const last = this.lcp.transitions[this.lcp.transitions.length - 1]
     if (last?.event === 'RTR' && this.downReason === undefined) {
@@ -287,20 +292,6 @@ export class PppSession implements PppLink {
     else if (this.auth && proto === this.auth.protocol) this.deferClose('auth-failed', 'peer rejected the authentication protocol')
   }
 
-  private checkEcho(now: Millis): void {
-    if (this.echoDeadline === undefined || now < this.echoDeadline) return
-    if (this.echoPending === 0 && now - this.lastRx < this.echoInterval) { this.echoDeadline = this.lastRx + this.echoInterval; return }
-    if (this.echoPending >= this.echoFailures) {
-      this.downReason = 'echo-timeout'
-      this.lowerDown(now, 'echo-timeout', `no answer to ${this.echoPending} LCP Echo-Requests`)
-      return
-    }
-    const m = this.lcpS.magic
-    this.lcp.sendRaw(PppCode.EchoRequest, Uint8Array.of(m >>> 24, (m >>> 16) & 0xff, (m >>> 8) & 0xff, m & 0xff))
-    this.echoPending++
-    this.echoDeadline = now + this.echoInterval
-  }
-
   /** Moves packets from LCP, IPCP and the auth core into frames, and auth events into session events. */
   private pump(now: Millis): void {
     for (let guard = 0; guard < 100; guard++) {
@@ -320,7 +311,7 @@ export class PppSession implements PppLink {
     }
   }
 
-  private authEvent(now: Millis, e: ReturnType<PppAuthCore['pollEvent']> & object): void {
+  private authEvent(now: Millis, e: AuthSideEvent): void {
     switch (e.type) {
       case 'verify': this.events.push({ type: 'authRequest', proof: e.proof }); break
       case 'success':
@@ -336,7 +327,7 @@ export class PppSession implements PppLink {
   }
 
   private send(protocol: number, info: Uint8Array): void {
-    const frame = encodeFrame(protocol, info, protocol === PppProtocol.LCP ? { acfc: false, pfc: false } : this.compression())
+    const frame = encodeFrame(protocol, info, this.tx) // encodeFrame itself never compresses LCP (§6.6)
     this.ctr.inc('framesOut'); this.ctr.inc('bytesOut', frame.length)
     this.frames.push(frame)
   }
