@@ -21,7 +21,8 @@ export type ReaderHandle = { readonly __brand: 'ReaderHandle' }
 /**
  * Called on the JS thread once per batch: `data` holds `lengths.length` packets back to back
  * (zero-copy; the views stay valid as long as they are referenced). Called once with `err` when the
- * fd fails (the thread has then exited).
+ * fd fails (the thread has then exited; call stopReader to join it). A running reader holds its own
+ * handle: it runs until stopReader, even if the handle is dropped.
  */
 export type ReaderCallback = (err: NativeSysError | undefined, data?: ArrayBuffer, lengths?: Uint32Array) => void
 
@@ -46,7 +47,11 @@ export interface NativeAddon {
   stopReader(handle: ReaderHandle): void
   /** Whether a running reader keeps the event loop alive (it does by default). */
   refReader(handle: ReaderHandle, ref: boolean): void
+  /** What the reader thread did so far (monitoring): poll wake-ups, packets, batches, queue-full waits. */
+  readerStats(handle: ReaderHandle): ReaderStats
 }
+
+export interface ReaderStats { readonly wakeups: number; readonly packets: number; readonly batches: number; readonly queueFull: number }
 
 const ADDON = 'build/Release/gatehouse_native.node'
 let cached: NativeAddon | undefined

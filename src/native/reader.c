@@ -29,6 +29,11 @@ typedef struct {
   /* Main-thread state. refs: one for the JS handle, one for the tsfn; freed at zero. */
   int refs;
   int stopped;
+  /* Strong reference to the JS handle while running: like an active socket, a running reader
+   * must not be stopped by the garbage collector just because its handle was dropped. */
+  napi_ref self_ref;
+  /* Reader-thread statistics, read by readerStats() (relaxed atomics: monitoring only). */
+  atomic_ullong st_wakeups, st_packets, st_batches, st_queue_full;
 } Reader;
 
 typedef struct {
@@ -98,6 +103,7 @@ static int deliver(Reader *r, Batch *b) {
     napi_status s = napi_call_threadsafe_function(r->tsfn, b, napi_tsfn_nonblocking);
     if (s == napi_ok) return 0;
     if (s != napi_queue_full || atomic_load(&r->stop)) { free_batch(b); return -1; }
+    atomic_fetch_add_explicit(&r->st_queue_full, 1, memory_order_relaxed);
     /* The JS thread is behind: wait a little (or for stop) instead of queueing without bound.
      * Meanwhile the kernel's TUN queue (txqueuelen) holds or drops packets — IP is lossy. */
     struct pollfd w = { .fd = r->wake_fd, .events = POLLIN };
@@ -132,6 +138,7 @@ static void *reader_main(void *arg) {
       break;
     }
     if (pfd[1].revents) break;
+    atomic_fetch_add_explicit(&r->st_wakeups, 1, memory_order_relaxed);
     if (pfd[0].revents & (POLLERR | POLLNVAL | POLLHUP)) {
       Batch *e = error_batch(pfd[0].revents & POLLNVAL ? EBADF : EIO, "poll");
       if (e) deliver(r, e);
@@ -164,6 +171,8 @@ static void *reader_main(void *arg) {
       b->count = count;
       b->err = 0;
       b->syscall = NULL;
+      atomic_fetch_add_explicit(&r->st_packets, count, memory_order_relaxed);
+      atomic_fetch_add_explicit(&r->st_batches, 1, memory_order_relaxed);
       if (deliver(r, b) < 0) break;
     }
     if (read_err != 0) {
@@ -263,10 +272,12 @@ static napi_value start_reader(napi_env env, napi_callback_info info) {
     reader_unref(r);
     return NULL;
   }
+  napi_create_reference(env, handle, 1, &r->self_ref);
   return handle;
 }
 
-/* stopReader(handle): joins the thread; no callback runs after it returns. */
+/* stopReader(handle): joins the thread; no callback runs after it returns. Also required after an
+ * error callback (the thread has exited; this joins it and releases the handle). */
 static napi_value stop_reader(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -274,6 +285,7 @@ static napi_value stop_reader(napi_env env, napi_callback_info info) {
   Reader *r;
   if (argc < 1 || !get_reader(env, argv[0], &r)) return NULL;
   reader_stop(r);
+  if (r->self_ref != NULL) { napi_delete_reference(env, r->self_ref); r->self_ref = NULL; }
   return NULL;
 }
 
@@ -293,11 +305,28 @@ static napi_value ref_reader(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* readerStats(handle) -> { wakeups, packets, batches, queueFull } as seen by the reader thread. */
+static napi_value reader_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Reader *r;
+  if (argc < 1 || !get_reader(env, argv[0], &r)) return NULL;
+  napi_value obj, v;
+  napi_create_object(env, &obj);
+  napi_create_double(env, (double)atomic_load(&r->st_wakeups), &v); napi_set_named_property(env, obj, "wakeups", v);
+  napi_create_double(env, (double)atomic_load(&r->st_packets), &v); napi_set_named_property(env, obj, "packets", v);
+  napi_create_double(env, (double)atomic_load(&r->st_batches), &v); napi_set_named_property(env, obj, "batches", v);
+  napi_create_double(env, (double)atomic_load(&r->st_queue_full), &v); napi_set_named_property(env, obj, "queueFull", v);
+  return obj;
+}
+
 napi_status gh_init_reader(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "startReader", NULL, start_reader, NULL, NULL, NULL, napi_enumerable, NULL },
     { "stopReader", NULL, stop_reader, NULL, NULL, NULL, napi_enumerable, NULL },
     { "refReader", NULL, ref_reader, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "readerStats", NULL, reader_stats, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

@@ -103,6 +103,8 @@ export class TunDevice {
     if (this.reader) return
     this.reader = this.native.startReader(this.fd, (err, data, lengths) => {
       if (err) {
+        // The thread has exited; join it and release its handle.
+        if (this.reader) this.native.stopReader(this.reader)
         this.reader = undefined
         const wrapped = new VpnError('ERR_TUN_READ', `reading TUN ${this.name}: ${err.message}`, { cause: err })
         if (this.errorCb) this.errorCb(wrapped)
