@@ -17,18 +17,18 @@ function upPair(method: PppAuthMethod = 'mschapv2'): Pair {
   return p
 }
 
-for (const method of ['mschapv2', 'chap-md5', 'pap'] as const) {
+for (const method of ['mschapv2', 'eap', 'chap-md5', 'pap'] as const) {
   test(`full LCP + ${method} + IPCP to 'up' with the verdict address and DNS pushed`, () => {
     const p = upPair(method)
     assert.equal(p.server.phase, 'network')
     assert.equal(p.client.phase, 'network')
     const req = p.find('server', 'authRequest')
     assert.ok(req && req.type === 'authRequest')
-    assert.equal(req.proof.method, method)
+    assert.equal(req.proof.method, method === 'eap' ? 'mschapv2' : method) // EAP carries EAP-MS-CHAPv2 by default
     assert.equal(req.proof.user, 'alice')
     const sAuth = p.find('server', 'authenticated')
     assert.ok(sAuth && sAuth.type === 'authenticated' && sAuth.user === 'alice')
-    if (method === 'mschapv2') assert.equal(sAuth.keys?.masterKey.length, 16)
+    if (method === 'mschapv2' || method === 'eap') assert.equal(sAuth.keys?.masterKey.length, 16)
     assert.ok(p.find('client', 'authenticated'))
     const sUp = p.find('server', 'up')
     assert.deepEqual(sUp, { type: 'up', localAddress: '198.19.0.1', peerAddress: ASSIGNED, dns: ['198.19.0.53', '9.9.9.9'], wins: [] })
@@ -40,7 +40,7 @@ for (const method of ['mschapv2', 'chap-md5', 'pap'] as const) {
 }
 
 test('the server walks the client Nak from EAP to MS-CHAPv2', () => {
-  const p = new Pair({ server: { authMethods: ['chap-md5', 'mschapv2'] }, client: { acceptAuthMethods: ['mschapv2'] } })
+  const p = new Pair({ server: { authMethods: ['eap', 'chap-md5', 'mschapv2'] }, client: { acceptAuthMethods: ['mschapv2'] } })
   p.open(); p.run(100)
   const r = p.find('server', 'authRequest')
   assert.ok(r && r.type === 'authRequest' && r.proof.method === 'mschapv2')
@@ -253,12 +253,17 @@ test('Windows-like client LCP request to the server: exactly 13, 17, 19, 23 reje
   assert.equal(toHex(p.server.pollFrame()!), 'ff03c021' + '04000022' + rejected)
 })
 
-test('server configured for a method with no core yet (EAP when absent) ends with auth-failed, never throws', () => {
-  const p = new Pair({ server: { authMethods: ['eap'] }, client: { acceptAuthMethods: ['eap'] } })
-  p.open()
-  p.run(30_000)
-  const s = p.find('server', 'down')
-  const up = p.find('server', 'up')
-  // Either the EAP core exists (then the link comes up) or the session closes cleanly.
-  assert.ok(up || (s && s.type === 'down' && s.reason === 'auth-failed'), JSON.stringify(p.serverEvents))
+test('a factory that throws (method without a core) ends the link with auth-failed, never throws', () => {
+  const p = new Pair()
+  const broken = { createAuthenticator: () => { throw new Error('no core') }, createAuthPeer: () => { throw new Error('no core') } }
+  const s = new PppSession({ role: 'server', rng: fixedRng(5), authMethods: ['mschapv2'], authName: 'gw', localAddress: '198.19.0.1' }, p.clock.now, broken)
+  s.open(p.clock.now)
+  p.client.open(p.clock.now)
+  for (let i = 0; i < 20; i++) {
+    for (let f = s.pollFrame(); f; f = s.pollFrame()) p.client.handleFrame(p.clock.now, f)
+    for (let f = p.client.pollFrame(); f; f = p.client.pollFrame()) s.handleFrame(p.clock.now, f)
+  }
+  for (let t = s.nextTimeout(), n = 0; t !== undefined && n < 50; t = s.nextTimeout(), n++) { p.clock.now = t; s.handleTimeout(t); while (s.pollFrame()); }
+  const down = [...(function* () { for (let e = s.pollEvent(); e; e = s.pollEvent()) yield e })()].find((e) => e.type === 'down')
+  assert.ok(down && down.type === 'down' && down.reason === 'auth-failed', JSON.stringify(down))
 })
