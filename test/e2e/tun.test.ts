@@ -38,7 +38,7 @@ function echoReply(req: Uint8Array): Uint8Array | undefined {
 
 async function child(): Promise<void> {
   const { TunDevice } = await import('../../src/transport/tun.js')
-  const { addAddress, linkUp } = await import('../../src/transport/netcfg.js')
+  const { addAddress, addRoute, delRoute, ipForwardingEnabled, linkUp, runIp, setForwarding } = await import('../../src/transport/netcfg.js')
   const say = (o: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(o) + '\n') }
   const name = process.env.GH_TUN_NAME ?? 'ghtun0'
   const tun = TunDevice.open({ name })
@@ -50,6 +50,20 @@ async function child(): Promise<void> {
   try { tun.write(new Uint8Array([0x00, 1, 2, 3])) } catch (e) { badWrite = `${(e as { code?: string }).code}: ${(e as Error).message}` }
   await linkUp(tun.name, 1400)
   await addAddress(tun.name, `${LOCAL}/24`)
+  // netcfg against the real kernel (this namespace only): a route on the TUN, removed again;
+  // forwarding toggled; a bad device name gives ERR_NETCFG with the command and ip's stderr.
+  await addRoute('198.19.50.0/24', tun.name, { metric: 7 })
+  await addRoute('198.19.50.0/24', tun.name, { metric: 7 }) // replace: idempotent on reconnect
+  const routeShown = (await runIp(['route', 'show', '198.19.50.0/24'])).trim()
+  await delRoute('198.19.50.0/24', tun.name, { metric: 7 })
+  const routeAfter = (await runIp(['route', 'show', '198.19.50.0/24'])).trim()
+  await setForwarding(true)
+  const fwdOn = await ipForwardingEnabled()
+  await setForwarding(false)
+  const fwdOff = await ipForwardingEnabled()
+  let netcfgError = ''
+  try { await addAddress('ghnosuchdev0', '198.19.60.1/24') } catch (e) { netcfgError = `${(e as { code?: string }).code}: ${(e as Error).message}` }
+  const mtu = (await runIp(['link', 'show', tun.name])).match(/mtu (\d+)/)?.[1]
   const batches: number[] = []
   let replies = 0
   const start = (): void => tun.onPackets((packets) => {
@@ -60,7 +74,7 @@ async function child(): Promise<void> {
     tun.writeMany(out)
     say({ event: 'batch', n: packets.length, replies: out.length })
   })
-  say({ event: 'ready', name: tun.name, dup, badWrite })
+  say({ event: 'ready', name: tun.name, dup, badWrite, routeShown, routeAfter, fwdOn, fwdOff, netcfgError, mtu })
   process.stdin.setEncoding('utf8')
   process.stdin.on('data', (cmd: string) => {
     for (const c of cmd.split('\n')) {
@@ -77,10 +91,42 @@ async function child(): Promise<void> {
   })
 }
 
+/** Child mode 'gc': a raw native reader whose handle is only weakly held must survive GC. */
+async function gcChild(): Promise<void> {
+  const { loadNative, splitBatch } = await import('../../src/native/index.js')
+  const { addAddress, linkUp } = await import('../../src/transport/netcfg.js')
+  const say = (o: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(o) + '\n') }
+  const n = loadNative()
+  const { fd, name } = n.openTun(process.env.GH_TUN_NAME)
+  await linkUp(name, 1400)
+  await addAddress(name, `${LOCAL}/24`)
+  let replies = 0
+  const weak = new WeakRef(n.startReader(fd, (err, data, lengths) => {
+    if (err || !data || !lengths) return
+    const out = splitBatch(data, lengths).map(echoReply).filter((r): r is Uint8Array => r !== undefined)
+    replies += n.writeMany(fd, out)
+  }, { maxBatch: 8 }))
+  const gc = (globalThis as { gc?: () => void }).gc
+  for (let i = 0; i < 3; i++) { gc?.(); await new Promise((r) => setImmediate(r)) }
+  say({ event: 'ready', gcExposed: gc !== undefined, alive: weak.deref() !== undefined })
+  process.stdin.setEncoding('utf8')
+  process.stdin.on('data', (cmd: string) => {
+    if (!cmd.includes('close')) return
+    gc?.()
+    const h = weak.deref()
+    if (h) n.stopReader(h)
+    n.close(fd)
+    say({ event: 'closed', replies, alive: h !== undefined, stats: h ? n.readerStats(h) : undefined })
+    process.stdin.destroy()
+  })
+}
+
 // ---- test side --------------------------------------------------------------------------------
 
 if (process.env.GH_TUN_CHILD === '1') {
   await child()
+} else if (process.env.GH_TUN_CHILD === 'gc') {
+  await gcChild()
 } else {
   const lab = useNetnsLab()
   const self = fileURLToPath(import.meta.url)
@@ -99,6 +145,12 @@ if (process.env.GH_TUN_CHILD === '1') {
     assert.equal(dup.code, 'ERR_TUN_OPEN')
     assert.match(dup.message ?? '', /\/dev\/net\/tun/)
     assert.match(String(ready.badWrite), /^ERR_TUN_WRITE: .*EINVAL/)
+    assert.equal(ready.mtu, '1400')
+    assert.match(String(ready.routeShown), new RegExp(`^198\\.19\\.50\\.0/24 dev ${dev} .*metric 7`))
+    assert.equal(ready.routeAfter, '')
+    assert.equal(ready.fwdOn, true)
+    assert.equal(ready.fwdOff, false)
+    assert.match(String(ready.netcfgError), /^ERR_NETCFG: `ip addr add 198\.19\.60\.1\/24 dev ghnosuchdev0` failed: .*(Cannot find device|does not exist)/)
 
     // 1. A burst queued in the kernel before the reader starts arrives as one batch.
     // (TUN tx statistics count only packets read, so watch the namespace's ICMP OutEchos instead.)
@@ -136,5 +188,26 @@ if (process.env.GH_TUN_CHILD === '1') {
     console.log(`# batches: first ${String(firstBatch.n)}, all ${JSON.stringify(closed.batches)}`)
     const link = await lab.exec(ns, 'ip', ['link', 'show', dev], { check: false })
     assert.notEqual(link.code, 0, 'interface should be gone after close')
+  })
+
+  test('a running native reader survives garbage collection of its handle', { timeout: 30_000 }, async () => {
+    const ns = await lab.createNamespace()
+    const dev = `ghg${process.pid.toString(36)}`
+    const proc = lab.spawn(ns, process.execPath, ['--expose-gc', self], { env: { ...process.env, GH_TUN_CHILD: 'gc', GH_TUN_NAME: dev }, stdio: ['pipe', 'pipe', 'pipe'] })
+    let stderr = ''
+    proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)))
+    const out = new JsonLines(proc)
+    const ready = await out.next('ready', 10_000).catch((e: Error) => { throw new Error(`${e.message}; child stderr: ${stderr}`) })
+    assert.equal(ready.gcExposed, true)
+    assert.equal(ready.alive, true)
+    const r = await lab.exec(ns, 'ping', ['-n', '-c', '3', '-i', '0.05', '-W', '2', PEER], { check: false })
+    assert.match(r.stdout, /3 packets transmitted, 3 received/, r.stdout + r.stderr)
+    proc.stdin?.write('close\n')
+    const closed = await out.next('closed')
+    assert.equal(closed.alive, true)
+    assert.equal(closed.replies, 3)
+    assert.ok(((closed.stats as { packets: number }).packets) >= 3)
+    assert.equal(await exited, 0, stderr)
   })
 }
