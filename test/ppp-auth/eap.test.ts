@@ -160,3 +160,28 @@ test('authenticator drops Responses with a stale Identifier, the wrong Type or b
   assert.equal(c['drop:malformed'], 1)
   assert.equal(c['drop:unexpected-code'], 1)
 })
+
+test('peer takes EAP Success with the last Identifier or last+1 (deployed-server quirk), drops others', () => {
+  const run = (delta: number): string => {
+    const peer = new EapPeerCore({ rng: fixedRng(1), user: 'alice', password: 'secret', eapMethods: ['eap-md5'] })
+    peer.start(0)
+    peer.handlePacket(0, b(0x01, 0x40, 0x00, 0x16, 0x04, 0x10, new Uint8Array(16), 'gw'))
+    assert.ok(peer.pollPacket())
+    peer.handlePacket(0, b(0x03, (0x40 + delta) & 0xff, 0x00, 0x04))
+    const e = peer.pollEvent()
+    return e === undefined ? 'none' : e.type
+  }
+  assert.equal(run(0), 'success')
+  assert.equal(run(1), 'success')
+  assert.equal(run(2), 'none')
+  assert.equal(run(-1), 'none')
+})
+
+test('an unanswered EAP-MS-CHAPv2 Failure-Request ends with the verdict reason, not a bare timeout', () => {
+  // Losses toward the authenticator from the third Response on: Identity and MS-CHAPv2 Response arrive.
+  const r = pair(['eap-mschapv2'], ['eap-mschapv2'], 'User', 'wrong', { loseToAuth: (n) => n >= 2 }, { restartMs: 100, maxRetries: 2 })
+  const a = outcome(r.auth), p = outcome(r.peer)
+  assert.equal(a.type === 'failure' && a.reason, 'bad-credentials')
+  assert.equal(p.type === 'failure' && p.reason, 'bad-credentials')
+  assert.equal(r.wire.filter((w) => w.dir === 'a->p' && w.bytes[5] === 0x04).length, 3) // Failure-Request sent 1 + maxRetries times
+})

@@ -1,7 +1,8 @@
 // CHAP with MD5 (RFC 1994 §2, §4.1; algorithm 5): Value = MD5(Identifier || secret || Challenge).
-import { utf8 } from '../../lib/bytes.js'
+import { fromUtf8, utf8 } from '../../lib/bytes.js'
 import type { Rng } from '../../crypto/rng.js'
 import { chapMd5Response } from '../../auth/chap-md5.js'
+import { sanitizePeerText } from './core-base.js'
 import type { ChapAnswer, ChapAuthenticatorVariant, ChapPeerVariant } from './chap.js'
 
 /** Challenge length we send: 16 octets, as MD5's block of entropy (RFC 1994 §2.3 asks for unpredictable values). */
@@ -29,14 +30,8 @@ export function chapMd5PeerVariant(password: string): ChapPeerVariant {
       return {
         value: chapMd5Response(identifier, secret, challenge),
         onSuccess: () => ({ ok: true }),
-        onFailure: (message) => ({ reason: 'bad-credentials', message: `CHAP Failure: ${printable(message)}` }),
+        onFailure: (message) => ({ reason: 'bad-credentials', message: `CHAP Failure: ${sanitizePeerText(fromUtf8(message))}` }),
       }
     },
   }
-}
-
-function printable(b: Uint8Array): string {
-  let s = ''
-  for (const c of b.subarray(0, 120)) s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '?'
-  return s
 }

@@ -42,19 +42,21 @@ export class EapPeerCore extends AuthCoreBase implements PppAuthCore {
 
   handlePacket(now: Millis, info: Uint8Array): void {
     this.guard(() => {
-      if (!this.started || this.finished) return this.drop('not-waiting')
+      if (!this.started) return this.drop('not-waiting')
       const p = decodeEap(info)
       if (p.code === 'Response') return this.drop('unexpected-code')
-      if (p.code === 'Success' || p.code === 'Failure') return this.onOutcome(p.code, p.identifier)
       const last = this.last
       const request = info.subarray(0, 5 + p.typeData.length)
-      if (last && last.identifier === p.identifier && bytesEqual(last.request, request)) {
+      if (p.code === 'Request' && last && last.identifier === p.identifier && bytesEqual(last.request, request)) {
         // §4.1: "If a peer receives a valid duplicate Request for which it has already sent a
         // Response, it MUST resend its original Response without reprocessing the Request."
+        // Also after we concluded: a lost Failure-Response is repeated so the server can finish.
         this.send(last.response)
-        this.deadline = now + this.idleMs
+        if (!this.finished) this.deadline = now + this.idleMs
         return this.drop('repeated-request')
       }
+      if (this.finished) return this.drop('not-waiting')
+      if (p.code === 'Success' || p.code === 'Failure') return this.onOutcome(p.code, p.identifier)
       switch (p.type) {
         case EapType.IDENTITY:
           return this.respond(now, p.identifier, request, EapType.IDENTITY, utf8(this.user))
