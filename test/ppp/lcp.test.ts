@@ -173,3 +173,14 @@ test('Code-Reject of Echo is not fatal; of Configure-Request it is', () => {
   x.fsm.handlePacket(3, fromHex('07060008' + '01010004'))
   assert.equal(x.fsm.state, 'Stopping')
 })
+
+test('Identification and Time-Remaining (RFC 1570 §2) are accepted silently; other unknown codes get Code-Reject', () => {
+  const x = opened()
+  x.fsm.handlePacket(3, fromHex('0c200012' + 'cafebabe' + '4d5352415356352e3230')) // "MSRASV5.20"
+  x.fsm.handlePacket(3, fromHex('0d21000c' + 'cafebabe' + '00000e10'))
+  assert.deepEqual(x.out(), [])
+  assert.equal(x.fsm.counters.get('ignored.code-12'), 1)
+  x.fsm.handlePacket(3, fromHex('0e220004'))
+  assert.match(x.out()[0]!, /^07..0008/)
+  assert.equal(x.fsm.state, 'Opened')
+})

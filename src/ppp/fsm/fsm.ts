@@ -170,7 +170,7 @@ export class Fsm {
       }
       default: {
         const c = this.strategy.classifyExtra?.(now, p)
-        if (c === 'drop') return
+        if (c === 'drop') { this.counters.inc(`ignored.code-${p.code}`); return }
         if (c === undefined) return this.fire(now, 'RUC', { id: p.identifier, rejected: whole })
         return this.fire(now, c.event, c.reply ? { id: p.identifier, reply: c.reply } : { id: p.identifier })
       }

@@ -9,6 +9,9 @@ import type { FsmEvent } from '../fsm/table.js'
 import { type ControlPacket, type PppOption, PppCode, copyOption, optionLengthOk, readU16, readU32, u16Option, u32Option } from '../fsm/packet.js'
 import { DEFAULT_MRU, LCP_OPTIONS, LcpOption, MIN_MRU, decodeAuthOption, encodeAuthOption } from './options.js'
 
+/** LCP codes beyond RFC 1661's (RFC 1570 §2). */
+export const LcpExtraCode = { Identification: 12, TimeRemaining: 13 } as const
+
 export interface LcpHooks {
   up(now: Millis): void
   down(now: Millis): void
@@ -197,6 +200,11 @@ export class LcpStrategy implements FsmStrategy {
         if (p.code === PppCode.EchoReply) this.hooks.echoReply(now)
         return { event: 'RXR' }
       }
+      // RFC 1570 §2.1/§2.2 Identification and Time-Remaining (Windows sends both after auth):
+      // informational only; accept silently rather than Code-Reject them.
+      case LcpExtraCode.Identification:
+      case LcpExtraCode.TimeRemaining:
+        return 'drop'
       default: return undefined
     }
   }
