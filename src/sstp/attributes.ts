@@ -66,7 +66,8 @@ interface AttributeSpec {
   readonly encode: (a: SstpAttribute, w: ByteWriter) => void
 }
 
-function copy(b: Uint8Array): Uint8Array { return b.slice() }
+/** A real copy: `new Uint8Array(view)` copies even when the input is a Node Buffer, whose slice() is a view. */
+function copy(b: Uint8Array): Uint8Array { return new Uint8Array(b) }
 
 function fixed(b: Uint8Array, n: number, what: string): Uint8Array {
   if (b.length !== n) throw new RangeError(`${what} must be ${n} bytes, got ${b.length}`)

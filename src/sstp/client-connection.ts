@@ -65,8 +65,8 @@ export class SstpClientConnection extends SstpConnectionBase<SstpClientState> {
   }
 
   setServerCertHashes(hashes: { readonly sha1?: Uint8Array; readonly sha256?: Uint8Array }): void {
-    if (hashes.sha1) this.certSha1 = hashes.sha1.slice()
-    if (hashes.sha256) this.certSha256 = hashes.sha256.slice()
+    if (hashes.sha1) this.certSha1 = new Uint8Array(hashes.sha1)
+    if (hashes.sha256) this.certSha256 = new Uint8Array(hashes.sha256)
   }
 
   protected inHttpPhase(): boolean { return this.state === 'wait-http-response' }

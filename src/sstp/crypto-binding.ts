@@ -137,7 +137,8 @@ export function verifyCallConnected(packet: Uint8Array, exp: BindingExpectation)
   if (!constantTimeEqual(packet.subarray(CERT_HASH_OFFSET, CERT_HASH_OFFSET + n), expectedHash)) {
     return { ok: false, reason: 'cert-hash', message: 'certificate hash is not ours (TLS terminated elsewhere?)' }
   }
-  const zeroed = packet.slice()
+  // A copy even when `packet` is a Node Buffer view of the TLS chunk (Buffer#slice would alias it).
+  const zeroed = new Uint8Array(packet)
   zeroed.fill(0, MAC_OFFSET, MAC_OFFSET + n)
   const cmk = deriveCmk(exp.hlak, hp)
   const mac = computeCompoundMac(cmk, hp, zeroed)

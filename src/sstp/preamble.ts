@@ -17,7 +17,7 @@ export function encodeSstpRequest(host: string, correlationId: string): Uint8Arr
 
 /** "{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}" from 16 random bytes (version-4 layout), as Windows sends it. */
 export function formatCorrelationId(random16: Uint8Array): string {
-  const b = random16.slice(0, 16)
+  const b = new Uint8Array(random16.subarray(0, 16))
   b[6] = (b[6]! & 0x0f) | 0x40
   b[8] = (b[8]! & 0x3f) | 0x80
   const h = Array.from(b, (x) => x.toString(16).padStart(2, '0').toUpperCase()).join('')

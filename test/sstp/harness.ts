@@ -59,12 +59,12 @@ export class Pair {
     }, now)
   }
 
-  /** Moves bytes and events until both sides are quiet. */
+  /** Moves bytes and events until both sides are quiet. Delivers Node Buffers, as a TLS socket does (Buffer#slice aliases). */
   pump(): void {
     for (let i = 0; i < 1000; i++) {
       let moved = false
-      for (let b = this.client.pollTransmit(); b; b = this.client.pollTransmit()) { moved = true; this.toServer.push(b); if (this.deliverToServer) this.server.handleBytes(this.clock.now, b) }
-      for (let b = this.server.pollTransmit(); b; b = this.server.pollTransmit()) { moved = true; this.toClient.push(b); if (this.deliverToClient) this.client.handleBytes(this.clock.now, b) }
+      for (let b = this.client.pollTransmit(); b; b = this.client.pollTransmit()) { moved = true; this.toServer.push(b); if (this.deliverToServer) this.server.handleBytes(this.clock.now, Buffer.from(b)) }
+      for (let b = this.server.pollTransmit(); b; b = this.server.pollTransmit()) { moved = true; this.toClient.push(b); if (this.deliverToClient) this.client.handleBytes(this.clock.now, Buffer.from(b)) }
       for (let e = this.server.pollEvent(); e; e = this.server.pollEvent()) {
         moved = true
         this.serverEvents.push(e)
