@@ -184,4 +184,6 @@ test('an unanswered EAP-MS-CHAPv2 Failure-Request ends with the verdict reason, 
   assert.equal(a.type === 'failure' && a.reason, 'bad-credentials')
   assert.equal(p.type === 'failure' && p.reason, 'bad-credentials')
   assert.equal(r.wire.filter((w) => w.dir === 'a->p' && w.bytes[5] === 0x04).length, 3) // Failure-Request sent 1 + maxRetries times
+  // §4.1: each repeated Failure-Request is answered with the original Failure-Response, even after the peer concluded.
+  assert.equal(r.wire.filter((w) => w.dir === 'p->a' && w.bytes[4] === 0x1a && w.bytes[5] === 0x04).length, 3)
 })

@@ -46,7 +46,7 @@ export class EapPeerCore extends AuthCoreBase implements PppAuthCore {
       const p = decodeEap(info)
       if (p.code === 'Response') return this.drop('unexpected-code')
       const last = this.last
-      const request = info.subarray(0, 5 + p.typeData.length)
+      const request = p.code === 'Request' ? info.subarray(0, 5 + p.typeData.length) : info.subarray(0, 4)
       if (p.code === 'Request' && last && last.identifier === p.identifier && bytesEqual(last.request, request)) {
         // §4.1: "If a peer receives a valid duplicate Request for which it has already sent a
         // Response, it MUST resend its original Response without reprocessing the Request."
@@ -56,7 +56,7 @@ export class EapPeerCore extends AuthCoreBase implements PppAuthCore {
         return this.drop('repeated-request')
       }
       if (this.finished) return this.drop('not-waiting')
-      if (p.code === 'Success' || p.code === 'Failure') return this.onOutcome(p.code, p.identifier)
+      if (p.code !== 'Request') return this.onOutcome(p.code, p.identifier)
       switch (p.type) {
         case EapType.IDENTITY:
           return this.respond(now, p.identifier, request, EapType.IDENTITY, utf8(this.user))
