@@ -26,6 +26,10 @@ export interface PppAuthFactories {
 export const NEGOTIATION_TIMEOUT_MS = 60_000
 const AUTH_PROTOCOLS: ReadonlySet<number> = new Set([PppProtocol.PAP, PppProtocol.CHAP, PppProtocol.EAP])
 
+/**
+ * A PPP link (the PppLink contract in types.ts). `factories` defaults to src/ppp/auth/index.ts.
+ * Peer frames never throw; every drop is counted by reason in counters().
+ */
 export class PppSession implements PppLink {
   private ph: PppPhase = 'dead'
   private ended = false
@@ -203,7 +207,7 @@ export class PppSession implements PppLink {
   pollEvent(): PppEvent | undefined { return this.events.shift() }
 
   counters(): Record<string, number> {
-    const out = this.ctr.snapshot()
+    const out: Record<string, number> = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, ipPacketsIn: 0, ipPacketsOut: 0, ...this.ctr.snapshot() }
     for (const [k, v] of Object.entries(this.lcp.counters.snapshot())) out[`lcp.${k}`] = v
     for (const [k, v] of Object.entries(this.ipcp.counters.snapshot())) out[`ipcp.${k}`] = v
     return out

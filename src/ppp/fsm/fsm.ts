@@ -65,6 +65,11 @@ export interface FsmContext {
   readonly rejected?: Uint8Array
 }
 
+/**
+ * One automaton instance (LCP or an NCP). Inputs: up/down/open/close, handlePacket, handleTimeout;
+ * outputs: pollPacket (Code..Data, the caller adds the PPP header) and strategy callbacks.
+ * Peer input never throws (DecodeError is counted as a drop).
+ */
 export class Fsm {
   private st: FsmState = 'Initial'
   private restartCount = 0

@@ -32,6 +32,10 @@ const NAME_SERVERS: readonly (readonly [number, 'dns' | 'wins', number])[] = [
 
 function toU32List(list: readonly string[]): (number | undefined)[] { return list.slice(0, 2).map(parseIpv4) }
 
+/**
+ * IPCP's side of the automaton. After tlu: localAddress/peerAddress (u32) and dns/wins (dotted).
+ * Sets `failure` ('no-address') when the server has no address to give or the client gets none.
+ */
 export class IpcpStrategy implements FsmStrategy {
   readonly name = 'IPCP'
   private readonly cfg: IpcpConfig

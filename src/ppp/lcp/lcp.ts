@@ -35,6 +35,11 @@ export interface LcpConfig {
   readonly maxLoopback?: number
 }
 
+/**
+ * LCP's side of the automaton. Reads agreed values (authByUs, authToPeer, peerMru, txPfc/txAcfc,
+ * magic) after tlu; sets `failure` when negotiation cannot succeed (the session then closes).
+ * Never throws on peer options.
+ */
 export class LcpStrategy implements FsmStrategy {
   readonly name = 'LCP'
   private readonly cfg: LcpConfig
