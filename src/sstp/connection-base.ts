@@ -62,7 +62,10 @@ export abstract class SstpConnectionBase<S extends string> {
   protected abstract onNegotiationTimeout(now: Millis): void
 
   // ---- inputs -----------------------------------------------------------------------------------------------------
-  handleBytes(now: Millis, chunk: Uint8Array): void {
+  handleBytes(now: Millis, input: Uint8Array): void {
+    // A Node Buffer's slice() is a view, not a copy; re-view the chunk as a plain Uint8Array (no copy) so that every
+    // decoder downstream (ours and PPP's) that copies with slice() really copies.
+    const chunk = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
     this.guard(now, () => {
       if (this.state === 'closed') { this.stats.inc('drop:after-close'); return }
       let rest: Uint8Array | undefined = chunk

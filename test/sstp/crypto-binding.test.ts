@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { fromHex } from '../../src/lib/bytes.js'
 import { getAsymmetricStartKey } from '../../src/auth/mppe-keys.js'
 import { buildCallConnected, chooseHashProtocol, computeCompoundMac, deriveCmk, deriveHlak, verifyCallConnected, CALL_CONNECTED_OFFSETS } from '../../src/sstp/crypto-binding.js'
+import { decodeControlPacket } from '../../src/sstp/messages.js'
 import { hx, loadSstpVectors } from './load-vectors.js'
 
 interface Vec { name: string; hashProtocol: number; nonce: string; hlak: string; certHash: string; compoundMac: string; callConnected: string }
@@ -71,4 +72,18 @@ test('agree/refuse: a flipped bit in nonce, cert hash, MAC, or a wrong HLAK is r
   assert.deepEqual(verifyCallConnected(sha1Packet, { ...exp, offeredBitmask: 3 }), { ok: true, hashProtocol: 1 })
   assert.equal(verifyCallConnected(good.subarray(0, 100), exp).ok, false)
   assert.equal(verifyCallConnected(new Uint8Array(112), exp).ok, false)
+})
+
+test('regression: a Call Connected inside a Node Buffer (as TLS delivers it) verifies, and decoded fields are copies', () => {
+  const vec = vectors.find((x) => x.name === 'sha256')!
+  const chunk = Buffer.concat([Buffer.from([0xaa, 0xbb]), Buffer.from(hx(vec.callConnected))])
+  const view = chunk.subarray(2) // a Buffer view, whose slice() would alias
+  const exp = { offeredBitmask: 2, nonce: hx(vec.nonce), hlak: hx(vec.hlak), certHashSha256: hx(vec.certHash) }
+  assert.deepEqual(verifyCallConnected(view, exp), { ok: true, hashProtocol: 2 })
+  assert.deepEqual(new Uint8Array(view), hx(vec.callConnected)) // verification did not zero the caller's MAC bytes
+  const m = decodeControlPacket(view)
+  chunk.fill(0)
+  const a = m.attributes[0]
+  assert.ok(a?.attribute === 'cryptoBinding')
+  if (a?.attribute === 'cryptoBinding') assert.deepEqual(a.nonce, hx(vec.nonce))
 })
