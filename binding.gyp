@@ -8,7 +8,7 @@
         "src/native/tun.c",
         "src/native/reader.c"
       ],
-      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2", "-pthread"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-pthread"],
       "ldflags": ["-pthread"],
       "defines": ["NAPI_VERSION=8"]
     }

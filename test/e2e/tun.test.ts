@@ -121,12 +121,28 @@ async function gcChild(): Promise<void> {
   })
 }
 
+/** Child mode 'unplug': the interface is deleted under a running reader; onError must fire. */
+async function unplugChild(): Promise<void> {
+  const { TunDevice } = await import('../../src/transport/tun.js')
+  const say = (o: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(o) + '\n') }
+  const tun = TunDevice.open({ name: process.env.GH_TUN_NAME })
+  tun.onPackets(() => {})
+  tun.onError((e) => {
+    say({ event: 'error', code: e.code, message: e.message })
+    tun.close()
+    say({ event: 'closed', isOpen: tun.isOpen })
+  })
+  say({ event: 'ready' })
+}
+
 // ---- test side --------------------------------------------------------------------------------
 
 if (process.env.GH_TUN_CHILD === '1') {
   await child()
 } else if (process.env.GH_TUN_CHILD === 'gc') {
   await gcChild()
+} else if (process.env.GH_TUN_CHILD === 'unplug') {
+  await unplugChild()
 } else {
   const lab = useNetnsLab()
   const self = fileURLToPath(import.meta.url)
@@ -208,6 +224,24 @@ if (process.env.GH_TUN_CHILD === '1') {
     assert.equal(closed.alive, true)
     assert.equal(closed.replies, 3)
     assert.ok(((closed.stats as { packets: number }).packets) >= 3)
+    assert.equal(await exited, 0, stderr)
+  })
+
+  test('deleting the interface under a running reader surfaces ERR_TUN_READ, then close works', { timeout: 30_000 }, async () => {
+    const ns = await lab.createNamespace()
+    const dev = `ghu${process.pid.toString(36)}`
+    const proc = lab.spawn(ns, process.execPath, [self], { env: { ...process.env, GH_TUN_CHILD: 'unplug', GH_TUN_NAME: dev }, stdio: ['pipe', 'pipe', 'pipe'] })
+    let stderr = ''
+    proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)))
+    const out = new JsonLines(proc)
+    await out.next('ready', 10_000).catch((e: Error) => { throw new Error(`${e.message}; child stderr: ${stderr}`) })
+    await lab.exec(ns, 'ip', ['link', 'del', dev])
+    const err = await out.next('error')
+    assert.equal(err.code, 'ERR_TUN_READ')
+    assert.match(String(err.message), new RegExp(`reading TUN ${dev}: poll .*\\(E`))
+    assert.equal((await out.next('closed')).isOpen, false)
+    // The reader thread was joined and the fd closed: nothing keeps the child alive.
     assert.equal(await exited, 0, stderr)
   })
 }
