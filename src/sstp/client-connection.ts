@@ -87,7 +87,7 @@ export class SstpClientConnection extends SstpConnectionBase<SstpClientState> {
     }
     // §3.2.1.1.1: on HTTPS connection completion, send Call Connect Request and start the Negotiation timer.
     this.send(connectRequest())
-    this.state = 'connect-request-sent'
+    this.enter('connect-request-sent')
     this.stateDeadline = now + this.negotiationMs
     return r.rest
   }
@@ -105,7 +105,7 @@ export class SstpClientConnection extends SstpConnectionBase<SstpClientState> {
         this.abort(now, 'crypto-binding-failed', `server offers no known hash protocol (bitmask ${this.bitmask})`, SstpAttribStatus.ValueNotSupported, SstpAttributeId.CryptoBindingReq)
         return
       }
-      this.state = 'connect-ack-received'
+      this.enter('connect-ack-received')
       this.stateDeadline = now + this.negotiationMs // §3.2.2.1: restarted after receiving the Ack
       this.ppp = this.common.createPpp(now)
       this.ppp.open(now)
@@ -140,7 +140,7 @@ export class SstpClientConnection extends SstpConnectionBase<SstpClientState> {
     const hlak = deriveHlak(keys, 'client')
     this.send(buildCallConnected({ hashProtocol: hp, nonce: this.nonce, certHash, hlak }))
     hlak.fill(0)
-    this.state = 'call-connected'
+    this.enter('call-connected')
     this.stateDeadline = undefined
     this.dataOpen = true
     this.startHello(now)

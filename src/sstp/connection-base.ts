@@ -152,6 +152,13 @@ export abstract class SstpConnectionBase<S extends string> {
   }
 
   // ---- shared machinery -------------------------------------------------------------------------------------------
+  /** Every state change goes through here, so each one is logged (DESIGN.md §4). */
+  protected enter(next: S | ClosingState): void {
+    if (next === this.state) return
+    this.log.debug('state', { from: this.state, to: next })
+    this.state = next
+  }
+
   protected send(packet: Uint8Array): void { this.tx.push(packet) }
   protected emit(ev: SstpEvent): void { this.events.push(ev) }
   protected isClosing(): boolean { return CLOSING.has(this.state) }
@@ -310,7 +317,7 @@ export abstract class SstpConnectionBase<S extends string> {
   }
 
   private enterClosing(now: Millis, state: ClosingState, ms: number): void {
-    this.state = state
+    this.enter(state)
     this.stateDeadline = now + ms
     this.helloDeadline = undefined
     this.dataOpen = false
@@ -327,7 +334,7 @@ export abstract class SstpConnectionBase<S extends string> {
   protected finish(now: Millis, reason: string, message: string): void {
     if (this.state === 'closed') return
     this.recordClose(reason, message)
-    this.state = 'closed'
+    this.enter('closed')
     this.stateDeadline = undefined
     this.helloDeadline = undefined
     this.dataOpen = false

@@ -77,7 +77,7 @@ export class SstpServerConnection extends SstpConnectionBase<SstpServerState> {
     }
     this.correlationId = check.correlationId
     this.send(encodeSstpResponse(this.opts.serverHeader))
-    this.state = 'connect-request-pending'
+    this.enter('connect-request-pending')
     this.stateDeadline = now + this.negotiationMs
     return r.rest
   }
@@ -126,7 +126,7 @@ export class SstpServerConnection extends SstpConnectionBase<SstpServerState> {
       messageType: SstpMessageType.CallConnectAck,
       attributes: [{ attribute: 'cryptoBindingRequest', hashBitmask: this.offeredBitmask, nonce: this.nonce }],
     }))
-    this.state = 'call-connected-pending'
+    this.enter('call-connected-pending')
     this.stateDeadline = now + this.negotiationMs
     this.ppp = this.common.createPpp(now)
     this.ppp.open(now)
@@ -149,7 +149,7 @@ export class SstpServerConnection extends SstpConnectionBase<SstpServerState> {
       return
     }
     this.stats.inc(result.hashProtocol === SstpHashProtocol.Sha256 ? 'binding:ok-sha256' : 'binding:ok-sha1')
-    this.state = 'call-connected'
+    this.enter('call-connected')
     this.stateDeadline = undefined
     this.dataOpen = true
     this.startHello(now)

@@ -149,3 +149,27 @@ test('pair: server offers SHA-1|SHA-256 (bitmask 3) when it has both hashes; a S
   assert.equal(p.ev('server', 'up').length, 1)
   assert.equal(p.ev('client', 'up').length, 1)
 })
+
+test('pair: until the server verifies Call Connected, client IP is dropped and the server is not up (§3.3.5)', () => {
+  const p = new Pair()
+  const orig = p.server.handleBytes.bind(p.server)
+  let held: Uint8Array | undefined
+  p.server.handleBytes = (now, chunk) => {
+    if (!held && chunk.length === 112 && chunk[5] === 0x04) { held = new Uint8Array(chunk); return }
+    orig(now, chunk)
+  }
+  p.run(30_000, () => p.ev('client', 'up').length > 0)
+  assert.ok(held, 'Call Connected was held back')
+  assert.equal(p.ev('client', 'up').length, 1) // IPCP finished on both sides meanwhile (control frames pass)
+  assert.equal(p.ev('server', 'up').length, 0)
+  p.client.sendIp(ipPacket('198.19.0.10', '10.0.0.1', 7))
+  p.pump()
+  assert.equal(p.server.counters()['drop:data-before-call-connected'], 1)
+  assert.equal(p.ev('server', 'ip').length, 0)
+  orig(p.clock.now, held)
+  p.pump()
+  assert.equal(p.ev('server', 'up').length, 1)
+  p.client.sendIp(ipPacket('198.19.0.10', '10.0.0.1', 8))
+  p.pump()
+  assert.equal(p.ev('server', 'ip').length, 1)
+})
