@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -48,7 +49,9 @@ static napi_value open_tun(napi_env env, napi_callback_info info) {
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int e = errno;
     close(fd);
-    return gh_throw_errno(env, e, "ioctl", name[0] ? name : "TUNSETIFF");
+    char detail[IFNAMSIZ + 16];
+    snprintf(detail, sizeof detail, "TUNSETIFF %s", name[0] ? name : "(any)");
+    return gh_throw_errno(env, e, "ioctl", detail);
   }
   napi_value obj, jfd, jname;
   napi_create_object(env, &obj);

@@ -45,6 +45,10 @@ export class TunDevice {
    */
   static open(opts: TunOpenOptions = {}): TunDevice {
     const native = loadNative()
+    // Linux dev_valid_name(): 1..15 bytes, not '.' or '..', no '/', ':' or whitespace.
+    if (opts.name !== undefined && (Buffer.byteLength(opts.name) > 15 || opts.name === '' || opts.name === '.' || opts.name === '..' || /[/:\s]/.test(opts.name))) {
+      throw new VpnError('ERR_TUN_OPEN', `invalid TUN name ${JSON.stringify(opts.name)}: 1 to 15 bytes without '/', ':' or spaces`)
+    }
     let r: { fd: number; name: string }
     try {
       r = native.openTun(opts.name)

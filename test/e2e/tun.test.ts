@@ -135,6 +135,16 @@ async function unplugChild(): Promise<void> {
   say({ event: 'ready' })
 }
 
+/** Child mode 'nocap': runs without CAP_NET_ADMIN (setpriv); opening must fail with the fix named. */
+async function nocapChild(): Promise<void> {
+  const { TunDevice } = await import('../../src/transport/tun.js')
+  const errors: { code?: string; message: string }[] = []
+  for (const name of [process.env.GH_TUN_NAME, 'x'.repeat(16)]) {
+    try { TunDevice.open({ name }).close(); errors.push({ message: 'opened' }) } catch (e) { errors.push({ code: (e as { code?: string }).code, message: (e as Error).message }) }
+  }
+  process.stdout.write(JSON.stringify({ event: 'result', errors }) + '\n')
+}
+
 // ---- test side --------------------------------------------------------------------------------
 
 if (process.env.GH_TUN_CHILD === '1') {
@@ -143,6 +153,8 @@ if (process.env.GH_TUN_CHILD === '1') {
   await gcChild()
 } else if (process.env.GH_TUN_CHILD === 'unplug') {
   await unplugChild()
+} else if (process.env.GH_TUN_CHILD === 'nocap') {
+  await nocapChild()
 } else {
   const lab = useNetnsLab()
   const self = fileURLToPath(import.meta.url)
@@ -243,5 +255,19 @@ if (process.env.GH_TUN_CHILD === '1') {
     assert.equal((await out.next('closed')).isOpen, false)
     // The reader thread was joined and the fd closed: nothing keeps the child alive.
     assert.equal(await exited, 0, stderr)
+  })
+
+  test('without CAP_NET_ADMIN opening fails with ERR_TUN_OPEN naming /dev/net/tun and the fix', { timeout: 30_000 }, async () => {
+    const ns = await lab.createNamespace()
+    const dev = `ghc${process.pid.toString(36)}`
+    const proc = lab.spawn(ns, 'setpriv', ['--bounding-set', '-net_admin', '--inh-caps', '-net_admin', process.execPath, self], { env: { ...process.env, GH_TUN_CHILD: 'nocap', GH_TUN_NAME: dev } })
+    let stderr = ''
+    proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+    const result = await new JsonLines(proc).next('result', 10_000).catch((e: Error) => { throw new Error(`${e.message}; child stderr: ${stderr}`) })
+    const [noCap, badName] = result.errors as { code?: string; message: string }[]
+    assert.equal(noCap?.code, 'ERR_TUN_OPEN')
+    assert.match(noCap?.message ?? '', new RegExp(`^cannot open TUN ${dev} via /dev/net/tun: ioctl TUNSETIFF ${dev}: .*\\(EPERM\\); run as root or grant CAP_NET_ADMIN$`))
+    assert.equal(badName?.code, 'ERR_TUN_OPEN')
+    assert.match(badName?.message ?? '', /invalid TUN name/)
   })
 }
