@@ -61,7 +61,11 @@ test('EAP-MS-CHAPv2 Type-Data golden bytes (draft-kamath-pppext-eap-mschapv2-02 
   assert.deepEqual(decodeEapMsChapV2(b(0x03), 'response'), { opCode: 'Success-Response' })
   assert.deepEqual(decodeEapMsChapV2(b(0x04), 'response'), { opCode: 'Failure-Response' })
   // Wrong MS-Length, a Response OpCode in a Request, truncation
-  for (const [bad, dir] of [[b(0x01, 0x2a, 0x00, 0x16, 0x10, ch, 'gw'), 'request'], [b(0x02, 0x2a, 0x00, 0x04), 'request'], [b(0x01, 0x2a), 'request'], [b(0x01), 'response']] as const) {
+  const resp = b(0x02, 0x2a, 0x00, 0x17, 0x10, ch, 'gw')
+  assert.deepEqual(decodeEapMsChapV2(resp, 'response'), { opCode: 'Response', msChapV2Id: 0x2a, value: ch, name: utf8('gw') })
+  // A wrong MS-Length is refused from peers (Responses) but tolerated from servers (Requests).
+  assert.deepEqual(decodeEapMsChapV2(b(0x01, 0x2a, 0x00, 0x16, 0x10, ch, 'gw'), 'request'), { opCode: 'Challenge', msChapV2Id: 0x2a, value: ch, name: utf8('gw') })
+  for (const [bad, dir] of [[b(0x02, 0x2a, 0x00, 0x16, 0x10, ch, 'gw'), 'response'], [b(0x02, 0x2a, 0x00, 0x04), 'request'], [b(0x01, 0x2a), 'request'], [b(0x01), 'response'], [b(0x01, 0x2a, 0x00, 0x17, 0x20, ch, 'gw'), 'request']] as const) {
     assert.throws(() => decodeEapMsChapV2(bad, dir), DecodeError)
   }
 })

@@ -91,3 +91,17 @@ test('a Response with a stale Identifier or a 15-octet value is dropped and coun
   assert.equal(auth.counters()['drop:identifier-mismatch'], 1)
   assert.equal(auth.counters()['drop:bad-response-length'], 1)
 })
+
+test('a re-challenge after success (RFC 1994 §2) is answered, without new events or timers', () => {
+  const peer = createAuthPeer('chap-md5', { rng: fixedRng(2), user: 'alice', password: 'secret' })
+  peer.start(0)
+  peer.handlePacket(0, b(0x01, 0x01, 0x00, 0x17, 0x10, challenge, 'gw'))
+  assert.ok(peer.pollPacket())
+  peer.handlePacket(0, b(0x03, 0x01, 0x00, 0x04))
+  assert.equal(peer.pollEvent()?.type, 'success')
+  peer.handlePacket(5, b(0x01, 0x02, 0x00, 0x17, 0x10, challenge, 'gw'))
+  assert.deepEqual(peer.pollPacket(), b(0x02, 0x02, 0x00, 0x1a, 0x10, md5(2, 'secret', challenge), 'alice'))
+  peer.handlePacket(5, b(0x04, 0x02, 0x00, 0x04))
+  assert.equal(peer.pollEvent(), undefined)
+  assert.equal(peer.nextTimeout(), undefined)
+})

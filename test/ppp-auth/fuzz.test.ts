@@ -67,3 +67,20 @@ test('property: PAP/CHAP decoders and the option decoder only throw DecodeError'
     decodeAuthOption(bytes)
   }), { numRuns: 3000 })
 })
+
+test('after an outcome no timer stays armed (a stale deadline would spin the driver)', () => {
+  for (const method of METHODS) {
+    for (const password of ['clientPass', 'wrong']) {
+      const auth = createAuthenticator(method, { rng: fixedRng(5), name: 'gw', eapMethods: ['eap-mschapv2'] })
+      const peer = createAuthPeer(method, { rng: fixedRng(6), user: 'User', password, eapMethods: ['eap-mschapv2'] })
+      auth.start(0); peer.start(0)
+      for (let i = 0; i < 6; i++) {
+        for (let p = auth.pollPacket(); p; p = auth.pollPacket()) peer.handlePacket(0, p)
+        for (let p = peer.pollPacket(); p; p = peer.pollPacket()) auth.handlePacket(0, p)
+        for (let e = auth.pollEvent(); e; e = auth.pollEvent()) if (e.type === 'verify') auth.handleVerdict(0, verdict(e.proof))
+      }
+      assert.equal(auth.nextTimeout(), undefined, `${method} authenticator, password ${password}`)
+      assert.equal(peer.nextTimeout(), undefined, `${method} peer, password ${password}`)
+    }
+  }
+})

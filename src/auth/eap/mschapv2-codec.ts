@@ -26,16 +26,20 @@ export type EapMsChapV2Message =
   /** §2.7; we do not offer password change, so only its presence matters. */
   | { readonly opCode: 'Change-Password'; readonly body: Uint8Array }
 
-function header(r: ByteReader, total: number): number {
+/**
+ * §2.1: "MS-Length ... MUST be set to the value of the EAP Length field minus 5", i.e. the
+ * Type-Data length. We hold peers (Responses) to it; in Requests we tolerate a wrong value as
+ * wpa_supplicant does, since EAP's own Length already bounds the data and servers have got it wrong.
+ */
+function header(r: ByteReader, total: number, strict: boolean): number {
   const id = r.u8('ms-chapv2-id')
   const msLength = r.u16('ms-length')
-  // §2.1: "MS-Length ... MUST be set to the value of the EAP Length field minus 5", i.e. the Type-Data length.
-  if (msLength !== total) throw new DecodeError('ms-length', 2, `MS-Length ${msLength} but Type-Data is ${total} octets`)
+  if (strict && msLength !== total) throw new DecodeError('ms-length', 2, `MS-Length ${msLength} but Type-Data is ${total} octets`)
   return id
 }
 
-function valueFields(r: ByteReader, total: number): ValueFields {
-  const msChapV2Id = header(r, total)
+function valueFields(r: ByteReader, total: number, strict: boolean): ValueFields {
+  const msChapV2Id = header(r, total, strict)
   const size = r.u8('value-size')
   const value = r.bytes(size, 'value')
   return { msChapV2Id, value, name: r.rest() }
@@ -43,22 +47,22 @@ function valueFields(r: ByteReader, total: number): ValueFields {
 
 /**
  * Decodes Type-Data travelling in `direction` (OpCodes 3 and 4 differ between Requests and
- * Responses). Views into `typeData`. Throws DecodeError on truncation, a wrong MS-Length or an
- * OpCode not valid in that direction.
+ * Responses). Views into `typeData`. Throws DecodeError on truncation, a wrong MS-Length in a
+ * Response, or an OpCode not valid in that direction.
  */
 export function decodeEapMsChapV2(typeData: Uint8Array, direction: 'request' | 'response'): EapMsChapV2Message {
   const r = new ByteReader(typeData)
   const op = r.u8('opcode')
   const total = typeData.length
   if (direction === 'request') {
-    if (op === MsChapV2OpCode.CHALLENGE) return { opCode: 'Challenge', ...valueFields(r, total) }
+    if (op === MsChapV2OpCode.CHALLENGE) return { opCode: 'Challenge', ...valueFields(r, total, false) }
     if (op === MsChapV2OpCode.SUCCESS || op === MsChapV2OpCode.FAILURE) {
-      const msChapV2Id = header(r, total)
+      const msChapV2Id = header(r, total, false)
       const message = r.rest()
       return op === MsChapV2OpCode.SUCCESS ? { opCode: 'Success-Request', msChapV2Id, message } : { opCode: 'Failure-Request', msChapV2Id, message }
     }
   } else {
-    if (op === MsChapV2OpCode.RESPONSE) return { opCode: 'Response', ...valueFields(r, total) }
+    if (op === MsChapV2OpCode.RESPONSE) return { opCode: 'Response', ...valueFields(r, total, true) }
     // §2.4, §2.6: the Success and Failure Responses carry the OpCode only.
     if (op === MsChapV2OpCode.SUCCESS) return { opCode: 'Success-Response' }
     if (op === MsChapV2OpCode.FAILURE) return { opCode: 'Failure-Response' }

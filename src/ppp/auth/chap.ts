@@ -163,9 +163,10 @@ export class ChapPeer extends AuthCoreBase implements PppAuthCore {
   handlePacket(now: Millis, info: Uint8Array): void {
     this.guard(() => {
       const m = decodeChap(info)
-      if (!this.started || this.finished) return this.drop('not-waiting')
+      if (!this.started) return this.drop('not-waiting')
       if (m.code === 'Response') return this.drop('unexpected-code')
       if (m.code === 'Challenge') return this.onChallenge(now, m.identifier, m.value)
+      if (this.finished) return this.drop('not-waiting')
       const a = this.answered
       if (a === undefined || m.identifier !== a.identifier) return this.drop('identifier-mismatch')
       if (m.code === 'Failure') {
@@ -179,6 +180,10 @@ export class ChapPeer extends AuthCoreBase implements PppAuthCore {
   }
 
   private onChallenge(now: Millis, identifier: number, challenge: Uint8Array): void {
+    // RFC 1994 §2: the authenticator may challenge again at any time during the link; once the
+    // phase has ended we still answer (so a re-challenging server keeps the link) but arm no timer
+    // and report nothing further.
+    if (this.finished && this.answered === undefined) return this.drop('not-waiting')
     const a = this.answered
     if (a && a.identifier === identifier && bytesEqual(a.challenge, challenge)) {
       // A repeated Challenge: our Response was lost. Resend it unchanged (MS-CHAPv2's peer challenge
@@ -192,6 +197,7 @@ export class ChapPeer extends AuthCoreBase implements PppAuthCore {
       this.answered = { identifier, challenge: challenge.slice(), packet, answer }
       this.send(packet)
     }
+    if (this.finished) return
     this.retries = 0
     this.deadline = now + this.restartMs
   }
