@@ -71,7 +71,11 @@ export class PppSession implements PppLink {
       up: (t) => this.lcpUp(t),
       down: (t) => this.lcpDown(t),
       started: () => {},
-      finished: (t) => this.end(t, this.downReason ?? 'negotiation-failed', this.downMessage),
+      finished: (t) => {
+        // A peer that sent Terminate-Request during negotiation (answered with sta, §4.1) is why we failed.
+        const hint = this.downReason === undefined ? this.peerTerminateHint() : undefined
+        this.end(t, this.downReason ?? hint?.reason ?? 'negotiation-failed', hint?.message ?? this.downMessage)
+      },
       protocolRejected: (t, proto) => this.protocolRejected(t, proto),
       echoReply: (t) => this.echo.heard(t),
     })
@@ -216,9 +220,16 @@ export class PppSession implements PppLink {
   // ---- internals -------------------------------------------------------------------------
 
   /** Starts an orderly LCP close; 'down' follows when the Terminate exchange ends (tlf). */
-  private closeLink(now: Millis, reason: string, message: string): void {
+  private closeLink(now: Millis, reason: string, message: string, wireMessage = message): void {
     if (this.downReason === undefined) { this.downReason = reason; this.downMessage = message }
-    this.lcp.close(now, message)
+    this.lcp.close(now, wireMessage)
+  }
+
+  /** 'peer-terminated' with the peer's printable reason text, if it sent a Terminate-Request. */
+  private peerTerminateHint(): { reason: string; message: string } | undefined {
+    const d = this.lcp.peerTerminateData
+    if (d === undefined) return undefined
+    return { reason: 'peer-terminated', message: d.length > 0 ? fromUtf8(d).replace(/[^\x20-\x7e]/g, '?').slice(0, 200) : 'peer sent Terminate-Request' }
   }
 
   /** Closes from inside an automaton callback: applied by pump() once the transition finished. */
@@ -238,6 +249,7 @@ export class PppSession implements PppLink {
 
   private lcpUp(now: Millis): void {
     this.echo.start(now)
+    this.lcp.peerTerminateData = undefined // a new link: earlier Terminate-Requests are history
     // Header compression the peer asked for and we Acked (RFC 1661 §6.5, §6.6), fixed until renegotiation.
     this.tx = { acfc: this.lcpS.txAcfc, pfc: this.lcpS.txPfc }
     const o = this.opts
@@ -264,9 +276,9 @@ export class PppSession implements PppLink {
     this.ipcp.down(now)
     const last = this.lcp.transitions[this.lcp.transitions.length - 1]
     if (last?.event === 'RTR' && this.downReason === undefined) {
-      this.downReason = 'peer-terminated'
-      const d = this.lcp.peerTerminateData
-      this.downMessage = d && d.length > 0 ? fromUtf8(d).replace(/[^\x20-\x7e]/g, '?').slice(0, 200) : 'peer sent Terminate-Request'
+      const h = this.peerTerminateHint()!
+      this.downReason = h.reason
+      this.downMessage = h.message
     }
     const st = this.lcp.state
     if (st === 'Closing' || st === 'Stopping') this.ph = 'terminate'
@@ -325,7 +337,8 @@ export class PppSession implements PppLink {
         break
       case 'failure':
         this.ctr.inc(`auth-failure.${e.reason}`)
-        this.closeLink(now, 'auth-failed', e.message)
+        // The detail stays in our 'down' event; the peer only learns that authentication failed.
+        this.closeLink(now, 'auth-failed', e.message, 'Authentication failed')
         break
     }
   }

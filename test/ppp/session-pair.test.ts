@@ -267,3 +267,26 @@ test('a factory that throws (method without a core) ends the link with auth-fail
   const down = [...(function* () { for (let e = s.pollEvent(); e; e = s.pollEvent()) yield e })()].find((e) => e.type === 'down')
   assert.ok(down && down.type === 'down' && down.reason === 'auth-failed', JSON.stringify(down))
 })
+
+test('no common auth method: the server gives up with auth-method-refused, the client sees peer-terminated', () => {
+  const p = new Pair({ server: { authMethods: ['pap'] }, client: { acceptAuthMethods: ['mschapv2'] } })
+  p.open()
+  // The client answers the Terminate-Request with Terminate-Ack and stays in Req-Sent (§4.1 RTR
+  // column) until Max-Configure runs out: 10 x 3 s.
+  p.run(40_000)
+  const s = p.find('server', 'down'), c = p.find('client', 'down')
+  assert.ok(s && s.type === 'down' && s.reason === 'auth-method-refused', JSON.stringify(s))
+  assert.ok(c && c.type === 'down' && c.reason === 'peer-terminated', JSON.stringify(c))
+  assert.equal(p.find('server', 'authRequest'), undefined)
+})
+
+test('auth failure detail stays local: the Terminate-Request says only "Authentication failed"', () => {
+  const p = new Pair({ client: { password: 'wrong' } })
+  p.open()
+  p.run(20_000)
+  const s = p.find('server', 'down')
+  assert.ok(s && s.type === 'down' && s.message.includes('alice'))
+  const term = p.sentToClient.map(toHex).find((h) => h.startsWith('ff03c02105'))
+  assert.ok(term)
+  assert.equal(Buffer.from(term.slice(16), 'hex').toString(), 'Authentication failed')
+})
