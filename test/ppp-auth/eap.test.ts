@@ -156,7 +156,8 @@ test('authenticator drops Responses with a stale Identifier, the wrong Type or b
   assert.equal(auth.pollPacket(), undefined)
   const c = auth.counters()
   assert.equal(c['drop:identifier-mismatch'], 1)
-  assert.equal(c['drop:type-mismatch'], 2)
+  assert.equal(c['drop:type-mismatch'], 1)
+  assert.equal(c['drop:nak-out-of-place'], 1)
   assert.equal(c['drop:malformed'], 1)
   assert.equal(c['drop:unexpected-code'], 1)
 })
@@ -186,4 +187,25 @@ test('an unanswered EAP-MS-CHAPv2 Failure-Request ends with the verdict reason, 
   assert.equal(r.wire.filter((w) => w.dir === 'a->p' && w.bytes[5] === 0x04).length, 3) // Failure-Request sent 1 + maxRetries times
   // §4.1: each repeated Failure-Request is answered with the original Failure-Response, even after the peer concluded.
   assert.equal(r.wire.filter((w) => w.dir === 'p->a' && w.bytes[4] === 0x1a && w.bytes[5] === 0x04).length, 3)
+})
+
+test('a Nak in the middle of a method (not to its opening Request) is dropped, not a method switch', () => {
+  const auth = new EapAuthenticatorCore({ rng: fixedRng(3), name: 'gw', eapMethods: ['eap-mschapv2', 'eap-md5'] })
+  const peer = new EapPeerCore({ rng: fixedRng(4), user: 'User', password: 'clientPass' })
+  auth.start(0); peer.start(0)
+  const move = (from: { pollPacket(): Uint8Array | undefined }, to: { handlePacket(n: number, b: Uint8Array): void }): Uint8Array[] => {
+    const out: Uint8Array[] = []
+    for (let p = from.pollPacket(); p; p = from.pollPacket()) { out.push(p); to.handlePacket(0, p) }
+    return out
+  }
+  move(auth, peer); move(peer, auth) // Identity
+  move(auth, peer); move(peer, auth) // Challenge / Response
+  const verify = auth.pollEvent()
+  assert.equal(verify?.type, 'verify')
+  if (verify?.type === 'verify') auth.handleVerdict(0, users(verify.proof))
+  const sreq = auth.pollPacket()!
+  auth.handlePacket(0, b(0x02, sreq[1]!, 0x00, 0x06, 0x03, 0x04)) // Nak toward MD5 instead of a Success-Response
+  assert.equal(auth.pollPacket(), undefined)
+  assert.equal(auth.pollEvent(), undefined)
+  assert.equal((auth as EapAuthenticatorCore).counters()['drop:nak-out-of-place'], 1)
 })

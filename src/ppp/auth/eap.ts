@@ -29,7 +29,8 @@ export class EapAuthenticatorCore extends AuthCoreBase implements PppAuthCore {
   private readonly maxRetries: number
   private readonly tried = new Set<EapMethodName>()
   private identifier: number
-  private outstanding: { type: number; packet: Uint8Array; onTimeout?: { reason: string; message: string } } | undefined
+  /** The one Request in flight; `opening` marks a method's first Request, the only one a Nak may answer. */
+  private outstanding: { type: number; packet: Uint8Array; opening: boolean; onTimeout?: { reason: string; message: string } } | undefined
   private retries = 0
   private identity: string | undefined
   private method: EapServerMethod | undefined
@@ -50,14 +51,14 @@ export class EapAuthenticatorCore extends AuthCoreBase implements PppAuthCore {
     if (this.started) return
     this.started = true
     // §5.1: Identity Type-Data MAY carry a displayable message; we send none.
-    this.request(now, EapType.IDENTITY, new Uint8Array(0))
+    this.request(now, EapType.IDENTITY, new Uint8Array(0), false)
   }
 
   /** Sends a new Request under a fresh Identifier (§4.1: "a new Identifier for each new Request"). */
-  private request(now: Millis, type: number, typeData: Uint8Array, onTimeout?: { reason: string; message: string }): void {
+  private request(now: Millis, type: number, typeData: Uint8Array, opening: boolean, onTimeout?: { reason: string; message: string }): void {
     this.identifier = (this.identifier + 1) & 0xff
     const packet = encodeEap({ code: 'Request', identifier: this.identifier, type, typeData })
-    this.outstanding = { type, packet, ...(onTimeout ? { onTimeout } : {}) }
+    this.outstanding = { type, packet, opening, ...(onTimeout ? { onTimeout } : {}) }
     this.retries = 0
     this.send(packet)
     this.deadline = now + this.restartMs
@@ -71,7 +72,11 @@ export class EapAuthenticatorCore extends AuthCoreBase implements PppAuthCore {
       // §4.1: the Response Identifier "MUST match that of the currently outstanding Request";
       // a Response to an already-answered Request is a duplicate and is discarded too.
       if (out === undefined || this.finished || p.identifier !== this.identifier) return this.drop('identifier-mismatch')
-      if (p.type === EapType.NAK && out.type >= EapType.MD5_CHALLENGE) return this.onNak(now, p.typeData)
+      if (p.type === EapType.NAK) {
+        // §5.3.1: a Nak answers "a Request where the desired authentication Type is unacceptable":
+        // a method's opening Request, never Identity, never a method already under way.
+        return out.opening ? this.onNak(now, p.typeData) : this.drop('nak-out-of-place')
+      }
       if (p.type !== out.type) return this.drop('type-mismatch')
       if (p.type === EapType.IDENTITY) {
         if (p.typeData.length > MAX_IDENTITY) return this.drop('identity-too-long')
@@ -90,7 +95,7 @@ export class EapAuthenticatorCore extends AuthCoreBase implements PppAuthCore {
     this.method = createEapServerMethod(name, { rng: this.rng, serverName: this.serverName, identity: this.identity ?? '' })
     // The method's first Request goes out under the next Identifier, which it may bind into its data.
     const typeData = this.method.initiate((this.identifier + 1) & 0xff)
-    this.request(now, this.method.type, typeData)
+    this.request(now, this.method.type, typeData, true)
   }
 
   /** §5.3.1: the peer refuses the proposed method and lists the Types it wants, in preference order. */
@@ -107,7 +112,7 @@ export class EapAuthenticatorCore extends AuthCoreBase implements PppAuthCore {
   private apply(now: Millis, step: EapServerStep): void {
     switch (step.kind) {
       case 'drop': return this.drop(step.reason)
-      case 'request': return this.request(now, this.method!.type, step.typeData, step.onTimeout)
+      case 'request': return this.request(now, this.method!.type, step.typeData, false, step.onTimeout)
       case 'verify':
         this.outstanding = undefined
         this.verifying = true
