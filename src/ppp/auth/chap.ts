@@ -83,8 +83,8 @@ export class ChapAuthenticator extends AuthCoreBase implements PppAuthCore {
       if (this.state === 'idle' || m.identifier !== this.identifier) return this.drop('identifier-mismatch')
       if (this.state === 'verifying') return this.drop('response-while-verifying')
       if (this.state === 'done') {
-        // Our Success/Failure was lost and the peer repeated its Response: repeat the outcome
-        // without verifying again.
+        // RFC 1994 §4.1 Implementation Note: "the authenticator MUST allow repeated Response packets
+        // after completing the Authentication phase ... MUST return the same reply Code"; no second verify.
         if (this.finalPacket) this.send(this.finalPacket)
         return this.drop('repeated-response')
       }
@@ -121,8 +121,9 @@ export class ChapAuthenticator extends AuthCoreBase implements PppAuthCore {
       this.state = 'done'
       return this.fail('timeout', `no CHAP Response after ${this.retries + 1} Challenges`)
     }
-    // RFC 1994 §4.1: the Challenge is repeated on the Restart timer until a valid Response arrives;
-    // the same Identifier and Value, so a Response to an earlier copy still matches.
+    // RFC 1994 §4.1: "Additional Challenge packets MUST be sent until a valid Response packet is
+    // received, or an optional retry counter expires." Same Identifier and Value, so a Response to
+    // an earlier copy still matches.
     this.retries++
     this.send(this.challengePacket)
     this.deadline = now + this.restartMs
@@ -180,9 +181,9 @@ export class ChapPeer extends AuthCoreBase implements PppAuthCore {
   }
 
   private onChallenge(now: Millis, identifier: number, challenge: Uint8Array): void {
-    // RFC 1994 §2: the authenticator may challenge again at any time during the link; once the
-    // phase has ended we still answer (so a re-challenging server keeps the link) but arm no timer
-    // and report nothing further.
+    // RFC 1994 §4.1: "Whenever a Challenge packet is received, the peer MUST transmit a CHAP packet
+    // with the Code field set to 2 (Response)" — also the re-challenges of §2 after the phase ended;
+    // then we arm no timer and report nothing further.
     if (this.finished && this.answered === undefined) return this.drop('not-waiting')
     const a = this.answered
     if (a && a.identifier === identifier && bytesEqual(a.challenge, challenge)) {
