@@ -3,17 +3,22 @@
 import { DecodeError } from '../lib/errors.js'
 import { SSTP_HEADER_LENGTH, SSTP_MAX_PACKET_LENGTH, decodePacketHeader } from './packet.js'
 
-/** Receives each whole packet (header included). The view is valid only during the call: copy to keep it. */
+/** Receives each whole packet (header included): a view valid until the next push() — copy to keep it longer. */
 export type PacketSink = (packet: Uint8Array, control: boolean) => void
 
 /**
  * Splits a byte stream into SSTP packets. Whole packets inside a chunk are passed on as views of the chunk (no copy);
- * only a packet split across chunks is gathered, in one fixed 4095-byte buffer — the framer never holds more than one
- * maximum packet. A bad version or a Length below 4 is fatal: the framer remembers the error and refuses all later
+ * only a packet split across chunks is gathered, in a fixed 4095-byte buffer — the framer never holds more than one
+ * partial packet, and never more than two fixed buffers. A bad version or a Length below 4 is fatal: the framer remembers the error and refuses all later
  * input, because nothing after it can be delineated.
  */
 export class SstpFramer {
-  private readonly buf = new Uint8Array(SSTP_MAX_PACKET_LENGTH)
+  // Two gather buffers, used in turn: a packet completed in one stays intact (its view is handed on, and e.g. PPP's
+  // 'ip' event may still point into it) while the tail of the same chunk is kept in the other. Only one partial
+  // packet is ever held.
+  private readonly bufs = [new Uint8Array(SSTP_MAX_PACKET_LENGTH), new Uint8Array(SSTP_MAX_PACKET_LENGTH)] as const
+  private cur = 0
+  private buf: Uint8Array = this.bufs[0]
   private have = 0
   private need = 0 // whole length of the packet being gathered, 0 while its header is incomplete
   private failed: string | undefined
@@ -65,7 +70,9 @@ export class SstpFramer {
           continue
         }
       }
-      // Keep the tail (less than one packet) for the next chunk.
+      // Keep the tail (less than one packet) for the next chunk, in the buffer not just delivered from.
+      this.cur ^= 1
+      this.buf = this.cur === 0 ? this.bufs[0] : this.bufs[1]
       this.buf.set(chunk.subarray(off), 0)
       this.have = left
       return undefined

@@ -45,6 +45,20 @@ test('framer: one chunk, every two-way split, 1-byte chunks all give the same pa
   assert.ok(ones.maxBuffered < 4095)
 })
 
+test('framer: delivered views stay intact until the next push, even when the same chunk leaves a new partial', () => {
+  for (let i = 1; i < stream.length; i++) {
+    for (const j of [i + 1, i + 5, i + 600, stream.length]) {
+      if (j > stream.length) continue
+      const f = new SstpFramer()
+      const views: Uint8Array[] = []
+      f.push(stream.subarray(0, i), (p) => views.push(p))
+      const before = views.length
+      f.push(stream.subarray(i, j), (p) => views.push(p)) // may complete a gathered packet and keep a new tail
+      assert.deepEqual(views.slice(before).map(toHex), expected.slice(before, views.length), `split ${i}/${j}`)
+    }
+  }
+})
+
 test('framer: random chunkings give the same packets (property)', () => {
   fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: stream.length }), { maxLength: 12 }), (cuts) => {
     const pts = [...new Set(cuts)].sort((a, b) => a - b)
