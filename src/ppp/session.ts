@@ -6,21 +6,17 @@ import { DecodeError } from '../lib/errors.js'
 import { fromUtf8 } from '../lib/bytes.js'
 import type { AuthVerdict } from '../auth/types.js'
 import type { PppEvent, PppLink, PppOptions, PppPhase } from './types.js'
-import type { AuthenticatorOptions, AuthPeerOptions, AuthSideEvent, PppAuthCore, PppAuthMethod } from './auth/types.js'
-import * as authIndex from './auth/index.js'
+import type { AuthSideEvent, PppAuthCore } from './auth/types.js'
+import { type PppAuthFactories, createAuthCore, defaultAuthFactories } from './auth-phase.js'
 import { Fsm, type FsmOptions } from './fsm/fsm.js'
 import { PppCode } from './fsm/packet.js'
-import { LcpStrategy } from './lcp/lcp.js'
+import { LcpStrategy, protocolRejectData } from './lcp/lcp.js'
 import { IpcpStrategy } from './ipcp/ipcp.js'
 import { formatIpv4 } from './ipcp/options.js'
 import { EchoKeepalive } from './lcp/echo.js'
 import { type FrameCompression, NO_COMPRESSION, PppProtocol, decodeFrame, encodeFrame, encodeFrameHeaderInto, frameHeaderLength } from './frame.js'
 
-/** Factories for the authentication cores; tests may substitute doubles. */
-export interface PppAuthFactories {
-  createAuthenticator(method: PppAuthMethod, opts: AuthenticatorOptions): PppAuthCore
-  createAuthPeer(method: PppAuthMethod, opts: AuthPeerOptions): PppAuthCore
-}
+export type { PppAuthFactories } from './auth-phase.js'
 
 /** Whole establish + authenticate + IPCP negotiation must finish within this. */
 export const NEGOTIATION_TIMEOUT_MS = 60_000
@@ -40,7 +36,6 @@ export class PppSession implements PppLink {
   private readonly ipcpS: IpcpStrategy
   private readonly ipcp: Fsm
   private auth: PppAuthCore | undefined
-  private authMethod: PppAuthMethod | undefined
   private verdictAddress: string | undefined
   private downReason: string | undefined
   private downMessage = ''
@@ -53,7 +48,7 @@ export class PppSession implements PppLink {
   private readonly events: PppEvent[] = []
   private readonly ctr = new Counters()
 
-  constructor(opts: PppOptions, now: Millis, factories: PppAuthFactories = authIndex) {
+  constructor(opts: PppOptions, now: Millis, factories: PppAuthFactories = defaultAuthFactories) {
     this.opts = opts
     this.factories = factories
     void now
@@ -145,11 +140,7 @@ export class PppSession implements PppLink {
       this.ipcp.handlePacket(now, f.info)
     } else if (this.ph === 'network' && this.lcp.state === 'Opened') {
       // §5.7: an unsupported protocol is answered with Protocol-Reject, only in the Opened state.
-      const max = Math.max(0, this.lcpS.peerMru - 6)
-      const data = new Uint8Array(2 + Math.min(f.info.length, max))
-      data[0] = p >>> 8; data[1] = p & 0xff
-      data.set(f.info.subarray(0, data.length - 2), 2)
-      this.lcp.sendRaw(PppCode.ProtocolReject, data)
+      this.lcp.sendRaw(PppCode.ProtocolReject, protocolRejectData(p, f.info, this.lcpS.peerMru))
       this.ctr.inc('protocol-rejected')
     } else this.ctr.inc('drop.unknown-protocol')
     this.pump(now)
@@ -256,11 +247,8 @@ export class PppSession implements PppLink {
     const method = o.role === 'server' ? this.lcpS.authByUs : this.lcpS.authToPeer
     if (method === undefined) { this.startNetwork(now); return }
     this.ph = 'authenticate'
-    this.authMethod = method
     try {
-      this.auth = o.role === 'server'
-      ? this.factories.createAuthenticator(method, { rng: o.rng, name: o.authName, ...(o.eapMethods ? { eapMethods: o.eapMethods } : {}), ...(o.restartMs !== undefined ? { restartMs: o.restartMs } : {}) })
-      : this.factories.createAuthPeer(method, { rng: o.rng, user: o.user, password: o.password, eapMethods: o.eapMethods ?? ['eap-mschapv2'], ...(o.restartMs !== undefined ? { restartMs: o.restartMs } : {}) })
+      this.auth = createAuthCore(o, method, this.factories)
     } catch (e) {
       // A method LCP agreed to but no core exists for (a configuration error): end cleanly.
       this.deferClose('auth-failed', `authentication method ${method} unavailable: ${e instanceof Error ? e.message : String(e)}`)
@@ -302,8 +290,8 @@ export class PppSession implements PppLink {
 
   private protocolRejected(now: Millis, proto: number): void {
     this.ctr.inc(`peer-protocol-reject.${proto.toString(16)}`)
-    // Without IPCP there is nothing to carry: end the link (§5.7 "stop sending the offending packet type").
     void now
+    // Without IPCP there is nothing to carry: end the link (§5.7 "stop sending the offending packet type").
     if (proto === PppProtocol.IPCP) this.deferClose('negotiation-failed', 'peer rejected IPCP')
     else if (this.auth && proto === this.auth.protocol) this.deferClose('auth-failed', 'peer rejected the authentication protocol')
   }

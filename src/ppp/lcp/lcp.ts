@@ -217,3 +217,15 @@ export class LcpStrategy implements FsmStrategy {
   /** Code-Reject of a negotiation/termination code is catastrophic; of Echo/Discard/Protocol-Reject it is not. */
   codeRejectIsFatal(code: number): boolean { return code >= 1 && code <= 7 }
 }
+
+/**
+ * Protocol-Reject Data (§5.7): Rejected-Protocol then Rejected-Information, "truncated to comply
+ * with the peer's established MRU" (4 octets of header and 2 of protocol count against it).
+ */
+export function protocolRejectData(protocol: number, info: Uint8Array, peerMru: number): Uint8Array {
+  const data = new Uint8Array(2 + Math.min(info.length, Math.max(0, peerMru - 6)))
+  data[0] = (protocol >>> 8) & 0xff
+  data[1] = protocol & 0xff
+  data.set(info.subarray(0, data.length - 2), 2)
+  return data
+}
