@@ -12,7 +12,10 @@ export type FsmAction = 'tlu' | 'tld' | 'tls' | 'tlf' | 'irc' | 'zrc' | 'scr' | 
 /**
  * One cell. `next` undefined means the RFC's "-": the event cannot occur in that state (an
  * implementation error, or a packet before the link is up) and is ignored. Flags: 'r' restart
- * option, 'p' passive option, 'x' crossed connection (§4.1 footnotes; informational here).
+ * option, 'p' passive option, 'x' crossed connection (§4.1 footnotes). The restart and passive
+ * options are not implemented: the cells run as printed (e.g. Open in Opened stays Opened). The
+ * table is followed literally, so Opened+RCR (tld,scr,sca) sends without irc: the renegotiation
+ * continues with the Restart counter left over from establishment (pppd re-initialises it there).
  */
 export interface FsmCell {
   readonly actions: readonly FsmAction[]
