@@ -34,7 +34,7 @@ export async function runDemo(args: string[]): Promise<number> {
     say(`namespaces ${srv} (gateway, 198.18.0.1) and ${cli} (client, 198.18.0.2) joined by a veth pair`)
     const gwDir = join(dir, 'gw')
     execFileSync(process.execPath, [BIN, 'init', '--dir', gwDir, '--listen', '198.18.0.1', '--pool', '198.19.0.0/24', '--dns', '198.19.0.1'], { stdio: 'ignore' })
-    const password = `Demo-${randomBytes(9).toString('base64url')}-7`
+    const password = `Gh-${randomBytes(12).toString("hex")}-Z9`
     execFileSync(process.execPath, [BIN, 'user', 'add', '--dir', gwDir, 'demo'], { input: `${password}\n`, stdio: ['pipe', 'ignore', 'inherit'] })
     say(`gateway directory ${gwDir}: CA, server certificate for 198.18.0.1, user "demo"`)
 

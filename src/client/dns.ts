@@ -2,7 +2,7 @@
 // systemd-resolved for the tunnel link when present, else by rewriting /etc/resolv.conf with the
 // original saved and restored.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync, renameSync, lstatSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync, renameSync, lstatSync, rmSync } from 'node:fs'
 
 export interface DnsRestore { readonly how: string; restore(): void }
 
@@ -23,14 +23,23 @@ export function applyDns(dev: string, servers: readonly string[], path = '/etc/r
   }
   const original = existsSync(path) ? readFileSync(path, 'utf8') : undefined
   const body = `# written by gatehouse connect (${dev}); the previous file is restored at disconnect\n${servers.map((s) => `nameserver ${s}`).join('\n')}\n`
-  writeFileSync(`${path}.gatehouse-tmp`, body)
-  renameSync(`${path}.gatehouse-tmp`, path)
+  replaceFile(path, body)
   return {
     how: path,
-    restore() {
-      if (original === undefined) return
-      writeFileSync(`${path}.gatehouse-tmp`, original)
-      renameSync(`${path}.gatehouse-tmp`, path)
-    },
+    restore() { if (original !== undefined) replaceFile(path, original) },
+  }
+}
+
+/** Atomic replace by rename; in place when the file is a mount point (ip netns exec binds /etc/netns/NS/resolv.conf). */
+function replaceFile(path: string, body: string): void {
+  const tmp = `${path}.gatehouse-tmp`
+  try {
+    writeFileSync(tmp, body)
+    renameSync(tmp, path)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code !== 'EBUSY' && code !== 'EXDEV') throw e
+    rmSync(tmp, { force: true })
+    writeFileSync(path, body)
   }
 }

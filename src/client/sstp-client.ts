@@ -69,6 +69,7 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
   let dns: DnsRestore | undefined
   let upInfo: ClientUp | undefined
   let localClose = false
+  let droppedFromGateway = 0
   let resolveUp!: (u: ClientUp) => void
   let rejectUp!: (e: Error) => void
   const upPromise = new Promise<ClientUp>((res, rej) => { resolveUp = res; rejectUp = rej })
@@ -88,13 +89,14 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
     switch (ev.type) {
       case 'authenticated': o.progress(`authenticated as ${o.user} (${ev.method})`); break
       case 'up': {
+        void (async () => {
         try {
           tun = TunDevice.open({ name: o.tunName })
           const mtu = o.mtu ?? 1400
-          netcfg.addAddress(tun.name, ev.localAddress, ev.peerAddress)
-          netcfg.linkUp(tun.name, mtu)
+          await netcfg.addAddress(tun.name, ev.localAddress, ev.peerAddress)
+          await netcfg.linkUp(tun.name, mtu)
           const routes = o.split && o.split.length ? o.split : ['0.0.0.0/1', '128.0.0.0/1']
-          for (const r of routes) netcfg.addRoute(r, tun.name)
+          for (const r of routes) await netcfg.addRoute(r, tun.name)
           const t = tun
           t.onPackets((pkts) => driver.run(() => { for (const p of pkts) core.sendIp(p) }))
           if (o.setDns !== false) dns = applyDns(t.name, ev.dns)
@@ -107,9 +109,13 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
           rejectUp(err)
           driver.run(() => core.close(Date.now(), 'local-error', err.message))
         }
+        })()
         break
       }
-      case 'ip': tun?.write(ev.packet); break
+      case 'ip':
+        // A hostile gateway's malformed packet must not end the client: the kernel refuses it, we count it.
+        try { tun?.write(ev.packet) } catch { droppedFromGateway++ }
+        break
       case 'closed': {
         teardown()
         driver.end()

@@ -8,6 +8,7 @@ import { UserStore } from '../aaa/user-store.js'
 import { SessionLog } from '../aaa/accounting.js'
 import { AddressPool } from '../ip/pool.js'
 import { Dataplane } from '../dataplane/dataplane.js'
+import { tunnelMss } from '../dataplane/mtu.js'
 import { TunDevice } from '../transport/tun.js'
 import * as netcfg from '../transport/netcfg.js'
 import { listenControl } from '../transport/control-socket.js'
@@ -63,28 +64,24 @@ export class Gateway {
     const tun = TunDevice.open({ name: config.tun.name })
     closers.push(() => tun.close())
     const mtu = config.tun.mtu ?? defaultTunMtu(config.protocols)
-    netcfg.addAddress(tun.name, `${gatewayAddress}/${prefixLen}`)
-    netcfg.linkUp(tun.name, mtu)
-    if (config.forwarding.enable && !netcfg.ipForwardingEnabled()) {
-      netcfg.setForwarding(true)
+    await netcfg.addAddress(tun.name, `${gatewayAddress}/${prefixLen}`)
+    await netcfg.linkUp(tun.name, mtu)
+    if (config.forwarding.enable && !(await netcfg.ipForwardingEnabled())) {
+      await netcfg.setForwarding(true)
       log.info('enabled IPv4 forwarding (net.ipv4.ip_forward=1) so clients reach the networks behind the gateway')
     }
     if (config.forwarding.nat) {
       log.warn('forwarding.nat is set: add the MASQUERADE rule that `gatehouse firewall` prints; the gateway does not change the firewall itself')
     }
 
-    const dataplane = new Dataplane({ writeTun: (p) => tun.write(p), mss: mtu - 40 })
-    tun.onPackets((pkts) => dataplane.fromTun(pkts))
+    const dataplane = new Dataplane({ writeTun: (p) => tun.write(p), maxMss: tunnelMss(mtu) })
+    tun.onPackets((pkts) => dataplane.handleTunPackets(pkts))
 
     const registry = new SessionRegistry({
       aaa: { verify: (proof, now) => users.verify(proof, now) },
       accounting: records,
       pool: { allocate: (pref) => pool.allocate(pref), release: (a) => pool.release(a) },
-      routes: {
-        add: (addr, sink) => dataplane.addSession(addr, sink),
-        remove: (addr) => dataplane.removeSession(addr),
-        fromSession: (addr, packet) => dataplane.fromSession(addr, packet),
-      },
+      routes: dataplane,
       log: log.child('sessions'),
     })
     const gw = new Gateway(config, log, registry, pool)

@@ -27,13 +27,20 @@ export interface AddressAllocator {
   allocate(preferred?: string): string | undefined
   release(addr: string): void
 }
+/** Traffic of one session as the data plane counted it (accepted packets only). */
+export interface TrafficCounters { readonly inPackets: number; readonly inBytes: number; readonly outPackets: number; readonly outBytes: number }
+/** A session's attachment to the data plane. */
+export interface SessionPort {
+  readonly traffic: TrafficCounters
+  /** A packet from the client: checked (anti-spoofing, header) and forwarded. */
+  receive(packet: Uint8Array): void
+  detach(): void
+}
 export interface SessionRoutes {
   /** Delivers packets for `address` to `sink` from now on. */
-  add(address: string, sink: { sendIp(packet: Uint8Array): void }): void
-  remove(address: string): void
-  /** A packet the session received from its client: checked (anti-spoofing) and forwarded. */
-  fromSession(address: string, packet: Uint8Array): void
+  attach(address: string, sink: { sendIp(packet: Uint8Array): void }): SessionPort
 }
+const NO_TRAFFIC: TrafficCounters = { inPackets: 0, inBytes: 0, outPackets: 0, outBytes: 0 }
 
 interface Entry {
   readonly carrier: CarrierSession
@@ -42,10 +49,7 @@ interface Entry {
   state: 'authenticating' | 'up' | 'closing'
   readonly start: number
   recordOpen: boolean
-  bytesIn: number
-  bytesOut: number
-  packetsIn: number
-  packetsOut: number
+  port: SessionPort | undefined
 }
 
 export class SessionRegistry {
@@ -68,7 +72,7 @@ export class SessionRegistry {
   get size(): number { return this.entries.size }
 
   opened(carrier: CarrierSession, now: number): void {
-    this.entries.set(carrier.id, { carrier, user: undefined, address: undefined, state: 'authenticating', start: now, recordOpen: false, bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsOut: 0 })
+    this.entries.set(carrier.id, { carrier, user: undefined, address: undefined, state: 'authenticating', start: now, recordOpen: false, port: undefined })
     this.log.info('connection', { session: carrier.id, protocol: carrier.protocol, peer: carrier.peer })
   }
 
@@ -116,17 +120,20 @@ export class SessionRegistry {
     }
     e.address = peerAddress
     e.state = 'up'
-    this.routes.add(peerAddress, { sendIp: (p) => { e.packetsOut++; e.bytesOut += p.length; e.carrier.sendIp(p) } })
+    try {
+      e.port = this.routes.attach(peerAddress, { sendIp: (p) => e.carrier.sendIp(p) })
+    } catch (err) {
+      this.log.error('cannot attach session to the data plane; closing', { session: id, error: (err as Error).message })
+      e.carrier.close('internal-error', 'address already in use')
+      return
+    }
     this.log.info('session up', { session: id, user: e.user, address: peerAddress })
   }
 
   /** An IP packet from the client. */
   ip(id: string, packet: Uint8Array): void {
     const e = this.entries.get(id)
-    if (!e || e.state !== 'up' || !e.address) return
-    e.packetsIn++
-    e.bytesIn += packet.length
-    this.routes.fromSession(e.address, packet)
+    e?.port?.receive(packet)
   }
 
   /** The carrier ended (exactly once per session): free everything and write the record. */
@@ -134,22 +141,24 @@ export class SessionRegistry {
     const e = this.entries.get(id)
     if (!e) return
     this.entries.delete(id)
-    if (e.address) {
-      if (e.state === 'up' || e.state === 'closing') this.routes.remove(e.address)
-      this.pool.release(e.address)
-    }
+    e.port?.detach()
+    if (e.address) this.pool.release(e.address)
+    const t = e.port?.traffic ?? NO_TRAFFIC
     if (e.recordOpen) {
-      this.accounting.end(id, { end: now, assignedAddress: e.address, bytesIn: e.bytesIn, bytesOut: e.bytesOut, packetsIn: e.packetsIn, packetsOut: e.packetsOut, reason })
+      this.accounting.end(id, { end: now, assignedAddress: e.address, bytesIn: t.inBytes, bytesOut: t.outBytes, packetsIn: t.inPackets, packetsOut: t.outPackets, reason })
     }
-    this.log.info('session closed', { session: id, user: e.user, reason, message, bytesIn: e.bytesIn, bytesOut: e.bytesOut })
+    this.log.info('session closed', { session: id, user: e.user, reason, message, bytesIn: t.inBytes, bytesOut: t.outBytes })
     if (this.entries.size === 0) for (const w of this.waiters) w()
   }
 
   list(): SessionInfo[] {
-    return [...this.entries.values()].map((e) => ({
-      id: e.carrier.id, user: e.user ?? '', protocol: e.carrier.protocol, peer: e.carrier.peer, address: e.address, state: e.state,
-      start: e.start, bytesIn: e.bytesIn, bytesOut: e.bytesOut, packetsIn: e.packetsIn, packetsOut: e.packetsOut,
-    }))
+    return [...this.entries.values()].map((e) => {
+      const t = e.port?.traffic ?? NO_TRAFFIC
+      return {
+        id: e.carrier.id, user: e.user ?? '', protocol: e.carrier.protocol, peer: e.carrier.peer, address: e.address, state: e.state,
+        start: e.start, bytesIn: t.inBytes, bytesOut: t.outBytes, packetsIn: t.inPackets, packetsOut: t.outPackets,
+      }
+    })
   }
 
   disconnect(id: string, reason = 'admin', message = 'disconnected by the administrator'): boolean {
