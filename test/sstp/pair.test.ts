@@ -173,3 +173,30 @@ test('pair: until the server verifies Call Connected, client IP is dropped and t
   p.pump()
   assert.equal(p.ev('server', 'ip').length, 1)
 })
+
+test('pair: simultaneous close() on both sides (Call Disconnect collision) closes each exactly once, within the timers', () => {
+  const p = upPair()
+  const t0 = p.clock.now
+  p.client.close(t0, 'admin', 'client leaves')
+  p.server.close(t0, 'admin', 'server shuts down')
+  p.run(20_000, () => p.closed('server') !== undefined && p.closed('client') !== undefined)
+  assert.equal(p.closed('client')?.reason, 'admin')
+  assert.equal(p.closed('server')?.reason, 'admin')
+  assert.ok(p.clock.now - t0 <= 5000)
+  p.run(30_000)
+  assert.equal(p.ev('server', 'closed').length + p.ev('client', 'closed').length, 2)
+})
+
+test('pair: Call Abort collision (§3.1.2.1): both abort at once, both close after TIMER_2', () => {
+  const p = upPair()
+  const t0 = p.clock.now
+  // Both sides see an invalid message at the same moment and abort.
+  const garbage = hx('10 01 00 08 00 77 00 00')
+  p.server.handleBytes(t0, garbage)
+  p.client.handleBytes(t0, garbage)
+  p.run(20_000, () => p.closed('server') !== undefined && p.closed('client') !== undefined)
+  assert.equal(p.closed('server')?.reason, 'protocol-error')
+  assert.equal(p.closed('client')?.reason, 'protocol-error')
+  assert.ok(p.clock.now - t0 <= 1000, `${p.clock.now - t0} ms`)
+  assert.equal(p.server.counters()['rule:unknown-message-type'], 1)
+})
