@@ -33,7 +33,8 @@ fi
 [[ -n $KVER ]] || { echo "build.sh: no kernel with modules under /boot and /lib/modules" >&2; exit 1; }
 
 # Modules in dependency order (modprobe resolves the order; busybox insmod loads them).
-MODS=(virtio_pci virtio_net 9p 9pnet_virtio ppp_generic ppp_async ppp_synctty ppp_mppe slhc)
+# sch_netem: run-guest.sh delays the guest's egress (GHVM_DELAY) so the link has a real round trip.
+MODS=(virtio_pci virtio_net 9p 9pnet_virtio ppp_generic ppp_async ppp_synctty ppp_mppe slhc sch_netem)
 STAGE=$(mktemp -d "${TMPDIR:-/tmp}/ghvm-stage.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
 mkdir -p "$STAGE"/{bin,dev,proc,sys,newroot,modules,etc}

@@ -12,11 +12,13 @@ mount -t devtmpfs devtmpfs /dev
 say() { echo "ghvm-init: $*"; }
 fail() { say "FATAL: $*"; echo 125 > /newroot/run/ghvm/rc 2>/dev/null; poweroff -f; sleep 5; echo o > /proc/sysrq-trigger; }
 
-IP=; GW=
+IP=; GW=; SHARE=; DELAY=
 for arg in $(cat /proc/cmdline); do
   case $arg in
     ghvm.ip=*) IP=${arg#ghvm.ip=} ;;
     ghvm.gw=*) GW=${arg#ghvm.gw=} ;;
+    ghvm.share=1) SHARE=1 ;;
+    ghvm.delay=*) DELAY=${arg#ghvm.delay=} ;;
   esac
 done
 
@@ -45,6 +47,10 @@ if [ -d $R/etc/ppp ]; then
   mount -t tmpfs -o mode=0755 tmpfs $R/etc/ppp && cp -a /etcppp/. $R/etc/ppp/
 fi
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 ghvmrun $R/run/ghvm || fail "mount ghvmrun"
+if [ -n "$SHARE" ]; then
+  mkdir -p $R/run/ghvm-share
+  mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 ghvmshare $R/run/ghvm-share || fail "mount ghvmshare"
+fi
 
 ip link set lo up
 if [ -n "$IP" ]; then
@@ -54,9 +60,13 @@ if [ -n "$IP" ]; then
   # nothing else.
   [ -n "$GW" ] && ip route add default via "$GW" dev eth0
 fi
+# Emulated link delay on the guest's egress (tc comes from the host's iproute2).
+if [ -n "$DELAY" ] && [ "$DELAY" != 0 ]; then
+  chroot $R /sbin/tc qdisc add dev eth0 root netem delay "$DELAY" || say "netem delay $DELAY failed"
+fi
 hostname ghvm-guest
 
-say "kernel $(uname -r), eth0 ${IP:-unconfigured}, running command"
+say "kernel $(uname -r), eth0 ${IP:-unconfigured}, egress delay ${DELAY:-none}, running command"
 chroot $R /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb \
   /bin/sh /run/ghvm/cmd.sh
 rc=$?

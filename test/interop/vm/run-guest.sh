@@ -6,8 +6,11 @@
 #   GUEST_IP   the guest's eth0 address, e.g. 198.18.7.2/24
 #   GW_IP      host side of the link; put on the TAP if no interface in NS has it yet
 # Env: GHVM_TAP (TAP name, default ghvm-tap0), GHVM_TIMEOUT (seconds, default 600),
-#      GHVM_MEM (MiB, default 512), GHVM_DIR (build output, default /tmp/gatehouse-vm),
-#      GHVM_KEEP=1 keeps the run directory (console log, exit status).
+#      GHVM_MEM (MiB, default 512), GHVM_DELAY (netem delay on the guest's egress, default 0;
+#      e.g. 20ms gives the link a round trip a real client would see), GHVM_DIR (build output, default /tmp/gatehouse-vm),
+#      GHVM_KEEP=1 keeps the run directory (console log, exit status),
+#      GHVM_SHARE=DIR shares a host directory read-write at /run/ghvm-share in the guest (the
+#      guest's /tmp is its own tmpfs, so host files under /tmp are not visible otherwise).
 set -euo pipefail
 
 if (($# < 4)); then
@@ -27,9 +30,8 @@ PREFIX=${GUEST#*/}
 [[ -f $OUT/vmlinuz && -f $OUT/initramfs.gz ]] || "$HERE/build.sh"
 
 RUN=$(mktemp -d "$OUT/run.XXXXXX")
-created_ns=0 created_tap=0 qpid=
+created_ns=0 created_tap=0
 cleanup() {
-  if [[ -n $qpid ]] && kill -0 "$qpid" 2>/dev/null; then kill "$qpid" 2>/dev/null || true; fi
   if ((created_tap)); then ip -n "$NS" link del "$TAP" 2>/dev/null || true; fi
   if ((created_ns)); then ip netns del "$NS" 2>/dev/null || true; fi
   if [[ ${GHVM_KEEP:-0} != 1 ]]; then rm -rf "$RUN"; else echo "run-guest.sh: kept $RUN" >&2; fi
@@ -58,27 +60,33 @@ fi
   printf 'exec'; printf ' %q' "$@"; echo
 } > "$RUN/cmd.sh"
 
+share=() shareflag=
+if [[ -n ${GHVM_SHARE:-} ]]; then
+  share=(-fsdev "local,id=fs2,path=$(cd "$GHVM_SHARE" && pwd),security_model=none"
+         -device "virtio-9p-pci,fsdev=fs2,mount_tag=ghvmshare")
+  shareflag=" ghvm.share=1"
+fi
+
 # Serial console on stdio; stdin is /dev/null so nothing reaches the guest by accident.
 # Kernel messages stay quiet (loglevel=4: warnings and worse) so the command's output is readable.
-ip netns exec "$NS" qemu-system-x86_64 \
+# timeout(1) bounds a hung guest (exit 124).
+set +e
+ip netns exec "$NS" timeout "$TIMEOUT" qemu-system-x86_64 \
   -accel tcg -m "${GHVM_MEM:-512}" -smp 1 \
   -display none -monitor none -serial stdio -no-reboot \
   -kernel "$OUT/vmlinuz" -initrd "$OUT/initramfs.gz" \
-  -append "console=ttyS0 loglevel=4 panic=-1 ghvm.ip=$GUEST ghvm.gw=$GW" \
+  -append "console=ttyS0 loglevel=4 panic=-1 ghvm.ip=$GUEST ghvm.gw=$GW ghvm.delay=${GHVM_DELAY:-0}$shareflag" \
   -netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no" \
   -device "virtio-net-pci,netdev=n0,mac=52:54:00:67:68:02" \
   -fsdev "local,id=fs0,path=/,security_model=none,readonly=on,multidevs=remap" \
   -device "virtio-9p-pci,fsdev=fs0,mount_tag=hostroot" \
   -fsdev "local,id=fs1,path=$RUN,security_model=none" \
   -device "virtio-9p-pci,fsdev=fs1,mount_tag=ghvmrun" \
-  < /dev/null > >(tr -d '\r' | tee "$RUN/console.log") 2>&1 &
-qpid=$!
-( sleep "$TIMEOUT"; kill "$qpid" 2>/dev/null && echo "run-guest.sh: guest timed out after ${TIMEOUT}s" >&2 ) &
-wpid=$!
-wait "$qpid" || true
-qpid=
-kill "$wpid" 2>/dev/null || true
-wait "$wpid" 2>/dev/null || true
+  "${share[@]}" \
+  < /dev/null 2>&1 | tr -d '\r' | tee "$RUN/console.log"
+qrc=${PIPESTATUS[0]}
+set -e
+((qrc != 124)) || echo "run-guest.sh: guest timed out after ${TIMEOUT}s" >&2
 
 if [[ -s $RUN/rc ]]; then
   rc=$(cat "$RUN/rc")

@@ -1,0 +1,85 @@
+#!/bin/sh
+# Guest side of sstpc-vs-gatehouse.sh: dials the gateway with the real sstp-client + pppd, waits
+# for ppp0 to get an address, pings the gateway's tunnel address, then disconnects (SIGTERM to
+# pppd: LCP Terminate, then sstpc's Call-Disconnect) and reports one RESULT line.
+# Usage (inside the guest): guest-sstpc.sh MODE SERVER USER PASSWORD CA_PEM TUNNEL_GW LOGDIR [SSTPC_OPT...]
+#   MODE: mschapv2 (require MS-CHAPv2, refuse the rest) | eap (allow EAP only, refuse MS-CHAPv2)
+[ $# -ge 7 ] || { echo "usage: guest-sstpc.sh MODE SERVER USER PASSWORD CA_PEM TUNNEL_GW LOGDIR [SSTPC_OPT...]" >&2; exit 2; }
+mode=$1 server=$2 user=$3 password=$4 ca=$5 tunnel_gw=$6 logdir=$7
+shift 7   # "$@": extra sstpc options, e.g. --cert-warn
+
+# require-* would demand that the *gateway* authenticate to us; a client restricts the methods it
+# will answer with refuse-*.
+case $mode in
+  mschapv2) auth="refuse-pap refuse-chap refuse-mschap refuse-eap" ;;
+  # pppd has no require-eap: leave EAP as the only method it will agree to.
+  eap) auth="refuse-pap refuse-chap refuse-mschap refuse-mschap-v2" ;;
+  *) echo "unknown mode $mode" >&2; exit 2 ;;
+esac
+
+pppdlog=$logdir/pppd-$mode.log
+sstpclog=$logdir/sstpc-$mode.log
+: > "$pppdlog"
+echo "== guest: sstpc $(sstpc --version 2>&1 | head -1 | sed 's/.*version //'), $(pppd --version 2>&1 | head -1)"
+echo "== guest: dialing $server as $user, mode $mode, CA $ca"
+
+# Everything after the host name goes to pppd. The pppd log goes to a file on the shared
+# directory (logfile + debug) so the host keeps it; sstpc logs to stderr (tee'd to a file).
+# shellcheck disable=SC2086
+sstpc --ca-cert "$ca" --user "$user" --password "$password" --log-stderr --log-level 4 --log-lineno "$@" \
+  "$server" \
+  usepeerdns noauth nodefaultroute $auth nobsdcomp nodeflate noipv6 \
+  debug logfile "$pppdlog" > "$sstpclog" 2>&1 &
+sstpc_pid=$!
+
+connected=no ping=fail disconnect=unclean
+i=0
+while [ $i -lt 90 ]; do
+  if ip -4 -o addr show dev ppp0 2>/dev/null | grep -q inet; then connected=yes; break; fi
+  kill -0 $sstpc_pid 2>/dev/null || break
+  sleep 1; i=$((i + 1))
+done
+
+if [ $connected = yes ]; then
+  echo "== guest: ppp0 up after ${i}s"
+  ip -4 addr show dev ppp0
+  peer=$(ip -4 -o addr show dev ppp0 | sed -n 's/.* peer \([0-9.]*\).*/\1/p')
+  echo "== guest: ppp0 peer address: ${peer:-none}; DNS from IPCP (usepeerdns):"
+  cat /etc/ppp/resolv.conf 2>/dev/null || echo "(no /etc/ppp/resolv.conf)"
+  if ping -c 3 -W 5 -I ppp0 "$tunnel_gw"; then ping=ok; fi
+  if [ -n "$peer" ] && [ "$peer" != "$tunnel_gw" ]; then
+    echo "== guest: also pinging the PPP peer address $peer"
+    ping -c 2 -W 5 -I ppp0 "$peer" || true
+  fi
+  # Disconnect the way a user would: stop pppd (it sends LCP Terminate-Request), sstpc then
+  # closes the SSTP call.
+  pppd_pid=$(cat /run/ppp0.pid 2>/dev/null | head -1)
+  if [ -n "$pppd_pid" ]; then
+    echo "== guest: stopping pppd (pid $pppd_pid)"
+    kill -TERM "$pppd_pid"
+  else
+    echo "== guest: no /run/ppp0.pid, stopping sstpc"
+    kill -TERM $sstpc_pid
+  fi
+else
+  echo "== guest: ppp0 never got an address (waited ${i}s)"
+fi
+
+i=0
+while kill -0 $sstpc_pid 2>/dev/null && [ $i -lt 20 ]; do sleep 1; i=$((i + 1)); done
+if kill -0 $sstpc_pid 2>/dev/null; then
+  echo "== guest: sstpc still running after 20s, sending SIGTERM"
+  kill -TERM $sstpc_pid; sleep 2
+  kill -KILL $sstpc_pid 2>/dev/null
+  wait $sstpc_pid 2>/dev/null; src=killed
+else
+  wait $sstpc_pid; src=$?
+  [ $connected = yes ] && disconnect=clean
+fi
+
+echo "== guest: sstpc log ($sstpclog):"
+cat "$sstpclog"
+echo "== guest: pppd log ($pppdlog):"
+cat "$pppdlog"
+echo "RESULT mode=$mode connected=$connected ping=$ping disconnect=$disconnect sstpc_exit=$src"
+[ $connected = yes ] && [ $ping = ok ]

@@ -1,0 +1,95 @@
+#!/bin/bash
+# Interop: the real Linux SSTP client (sstp-client + pppd, in a QEMU guest with a PPP kernel)
+# against our gateway, captured on the wire and decoded by tshark with the gateway's TLS key log.
+# Usage: sstpc-vs-gatehouse.sh [MODE...]   MODE: mschapv2 (default) and/or eap
+# Env: SSTPC_OPTS="--cert-warn ..." adds sstpc options; OUT=DIR keeps results there (default: a new /tmp/gatehouse-interop.XXXXXX, always kept).
+# Exit status: 0 when every mode connected, pinged 198.19.7.1 and tshark found nothing malformed.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+MODES=("$@")
+((${#MODES[@]})) || MODES=(mschapv2 eap)
+NS=ghvm_gw TAP=ghvm-tap0
+GW_OUTER=198.18.7.1 GUEST_OUTER=198.18.7.2 POOL=198.19.7.0/24 TUNNEL_GW=198.19.7.1
+OUT=${OUT:-$(mktemp -d /tmp/gatehouse-interop.XXXXXX)}
+mkdir -p "$OUT"
+D=$OUT/gw KEYLOG=$OUT/tls-keys.log
+# Strong random password (the gateway's policy refuses weak ones); a test credential only.
+PASSWORD="Gh$(head -c 18 /dev/urandom | base64 | tr -d '/+=')9x"
+
+gw_pid= cap_pid=
+log() { echo "== host: $*"; }
+cleanup() {
+  [[ -n $cap_pid ]] && kill "$cap_pid" 2>/dev/null || true
+  if [[ -n $gw_pid ]] && kill -0 "$gw_pid" 2>/dev/null; then
+    kill -TERM "$gw_pid" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$gw_pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$gw_pid" 2>/dev/null || true
+  fi
+  ip netns del "$NS" 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$HERE/vm/build.sh"
+
+# Outer network: a namespace holding only the TAP the guest's NIC is attached to; no default
+# route, so nothing can leave the machine.
+ip netns del "$NS" 2>/dev/null || true
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+ip -n "$NS" tuntap add dev "$TAP" mode tap
+ip -n "$NS" addr add "$GW_OUTER/24" dev "$TAP"
+ip -n "$NS" link set "$TAP" up
+
+log "gateway directory $D"
+node "$REPO/bin/gatehouse.js" init --dir "$D" --listen "$GW_OUTER" --pool "$POOL" --dns "$TUNNEL_GW" > "$OUT/init.log" 2>&1 \
+  || { cat "$OUT/init.log"; exit 1; }
+printf '%s\n' "$PASSWORD" | node "$REPO/bin/gatehouse.js" user add --dir "$D" alice > "$OUT/user.log" 2>&1 \
+  || { cat "$OUT/user.log"; exit 1; }
+cp "$D/ca.pem" "$OUT/ca.pem"
+PORT=$(sed -n 's/^ *port: *\([0-9]*\).*/\1/p' "$D/gatehouse.yaml" 2>/dev/null | head -1)
+PORT=${PORT:-443}
+
+log "starting gateway (TLS key log $KEYLOG)"
+ip netns exec "$NS" "$HERE/gatehouse-keylog.sh" "$KEYLOG" serve --dir "$D" --log-level debug > "$OUT/gateway.log" 2>&1 &
+gw_pid=$!
+for _ in $(seq 1 40); do
+  ip netns exec "$NS" ss -Hltn "sport = :$PORT" | grep -q . && break
+  kill -0 "$gw_pid" 2>/dev/null || break
+  sleep 0.25
+done
+if ! ip netns exec "$NS" ss -Hltn "sport = :$PORT" | grep -q .; then
+  log "gateway is not listening on $GW_OUTER:$PORT; its log:"
+  cat "$OUT/gateway.log"
+  exit 1
+fi
+log "gateway listening on $GW_OUTER:$PORT (pid $gw_pid)"
+
+status=0
+for mode in "${MODES[@]}"; do
+  cap=$OUT/sstp-$mode.pcapng
+  ip netns exec "$NS" dumpcap -q -i "$TAP" -w "$cap" > "$OUT/dumpcap-$mode.log" 2>&1 &
+  cap_pid=$!
+  sleep 1
+  log "mode $mode: booting guest"
+  set +e
+  GHVM_DELAY=${GHVM_DELAY:-20ms} GHVM_SHARE=$OUT GHVM_TAP=$TAP "$HERE/vm/run-guest.sh" "$NS" "$GUEST_OUTER/24" "$GW_OUTER" \
+    /bin/sh "$HERE/guest-sstpc.sh" "$mode" "$GW_OUTER" alice "$PASSWORD" /run/ghvm-share/ca.pem "$TUNNEL_GW" /run/ghvm-share ${SSTPC_OPTS:-} \
+    | tee "$OUT/guest-$mode.log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  sleep 1
+  kill "$cap_pid" 2>/dev/null || true
+  wait "$cap_pid" 2>/dev/null || true
+  cap_pid=
+  log "mode $mode: guest exit status $rc"
+  ((rc == 0)) || status=1
+  if ! "$HERE/decode-capture.sh" "$cap" "$KEYLOG" "$OUT/decode-$mode"; then status=1; fi
+done
+
+log "gateway log (last 80 lines of $OUT/gateway.log):"
+tail -n 80 "$OUT/gateway.log"
+log "results kept in $OUT"
+exit $status
