@@ -32,7 +32,7 @@ export function applyDns(dev: string, servers: readonly string[], path = '/etc/r
 
 /** Atomic replace by rename; in place when the file is a mount point (ip netns exec binds /etc/netns/NS/resolv.conf). */
 function replaceFile(path: string, body: string): void {
-  const tmp = `${path}.gatehouse-tmp`
+  const tmp = `${path}.gatehouse-${process.pid}`
   try {
     writeFileSync(tmp, body)
     renameSync(tmp, path)
