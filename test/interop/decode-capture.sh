@@ -26,6 +26,8 @@ tls_records=$(ts -Y tls | wc -l)
 sstp_count=$(ts -Y sstp | wc -l)
 ppp_count=$(ts -Y ppp | wc -l)
 http_count=$(ts -Y http | wc -l)
+# Decrypted application data that no SSTP/HTTP dissector claimed would hide packets from the check.
+ts -Y 'tls.app_data && !(sstp || http)' -T fields -E separator=' | ' -e frame.number -e _ws.col.Info >> "$prefix.problems.txt"
 prob_count=$(wc -l < "$prefix.problems.txt")
 echo "== decode $(basename "$cap"): $tls_records TLS frames, $http_count HTTP, $sstp_count SSTP, $ppp_count PPP, $prob_count malformed/expert>=warning"
 echo "-- HTTP preamble:"
