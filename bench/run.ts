@@ -10,7 +10,7 @@ import { NetnsLab, stopChild, waitForLine } from '../src/transport/netns.js'
 const ROOT = resolve(import.meta.dirname, '../..')
 const BIN = join(ROOT, 'bin/gatehouse.js')
 const LOAD = join(ROOT, 'dist/src/tools/load-clients.js')
-const PASSWORD = 'Bench-Password-2026!'
+const PASSWORD = 'Tunnel-Speed-2026!'
 const SECONDS = 5
 
 function rssMiB(pid: number): number {
