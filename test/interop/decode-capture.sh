@@ -14,8 +14,11 @@ ts() { tshark -n -r "$cap" -o "tls.keylog_file:$keylog" "$@" 2>/dev/null; }
 # TCP-level notes (RST at teardown, retransmissions) are listed separately as transport notes.
 problems='_ws.malformed || ((tls || http || sstp || ppp) && _ws.expert.severity >= 0x00600000)'
 transport='!(_ws.malformed || tls || http || sstp || ppp) && _ws.expert.severity >= 0x00600000'
-ts -Y 'sstp || ppp' -T fields -E separator=' | ' \
-  -e frame.number -e ip.src -e ip.dst -e sstp.messagetype -e _ws.col.Protocol -e _ws.col.Info > "$prefix.summary.txt"
+# One frame can carry several SSTP packets (the Info column shows only the last), so the PPP
+# protocols, CHAP and EAP codes of every packet in the frame are listed too.
+ts -Y 'sstp || ppp' -T fields -E separator=' | ' -E aggregator=, \
+  -e frame.number -e ip.src -e ip.dst -e sstp.messagetype -e ppp.protocol -e chap.code -e eap.code \
+  -e _ws.col.Info > "$prefix.summary.txt"
 ts -Y 'sstp || ppp' -V > "$prefix.verbose.txt"
 ts -Y "$problems" -T fields -E separator=' | ' \
   -e frame.number -e _ws.col.Protocol -e _ws.expert.severity -e _ws.expert.message -e _ws.col.Info > "$prefix.problems.txt"
@@ -32,7 +35,7 @@ prob_count=$(wc -l < "$prefix.problems.txt")
 echo "== decode $(basename "$cap"): $tls_records TLS frames, $http_count HTTP, $sstp_count SSTP, $ppp_count PPP, $prob_count malformed/expert>=warning"
 echo "-- HTTP preamble:"
 ts -Y http -T fields -e frame.number -e ip.src -e _ws.col.Info
-echo "-- SSTP/PPP packets (frame | src | dst | SSTP type | protocol | info):"
+echo "-- SSTP/PPP frames (frame | src | dst | SSTP control types | PPP protocols | CHAP codes | EAP codes | info of the last packet):"
 cat "$prefix.summary.txt"
 if [[ -s $prefix.transport-notes.txt ]]; then
   echo "-- transport notes (TCP expert >= warning, not counted as problems):"

@@ -3,15 +3,20 @@
 # for ppp0 to get an address, pings the gateway's tunnel address, then disconnects (SIGTERM to
 # pppd: LCP Terminate, then sstpc's Call-Disconnect) and reports one RESULT line.
 # Usage (inside the guest): guest-sstpc.sh MODE SERVER USER PASSWORD CA_PEM TUNNEL_GW LOGDIR [SSTPC_OPT...]
-#   MODE: mschapv2 (require MS-CHAPv2, refuse the rest) | eap (allow EAP only, refuse MS-CHAPv2)
+#   MODE: mschapv2 (MS-CHAPv2 only) | eap (EAP only: EAP-MS-CHAPv2) | badpass (MS-CHAPv2 with the
+#         wrong password: must be refused) | idle (MS-CHAPv2, no LCP echo, tunnel held 75 s so the
+#         SSTP Hello timers fire: Echo-Request/Response)
+#   Env HOLD=SECONDS keeps the tunnel up that long before disconnecting (default 0; idle: 75).
 [ $# -ge 7 ] || { echo "usage: guest-sstpc.sh MODE SERVER USER PASSWORD CA_PEM TUNNEL_GW LOGDIR [SSTPC_OPT...]" >&2; exit 2; }
 mode=$1 server=$2 user=$3 password=$4 ca=$5 tunnel_gw=$6 logdir=$7
 shift 7   # "$@": extra sstpc options, e.g. --cert-warn
 
 # require-* would demand that the *gateway* authenticate to us; a client restricts the methods it
 # will answer with refuse-*.
+extra= hold=${HOLD:-0}
 case $mode in
-  mschapv2) auth="refuse-pap refuse-chap refuse-mschap refuse-eap" ;;
+  mschapv2|badpass) auth="refuse-pap refuse-chap refuse-mschap refuse-eap" ;;
+  idle) auth="refuse-pap refuse-chap refuse-mschap refuse-eap" extra="lcp-echo-interval 0"; hold=${HOLD:-75} ;;
   # pppd has no require-eap: leave EAP as the only method it will agree to.
   eap) auth="refuse-pap refuse-chap refuse-mschap refuse-mschap-v2" ;;
   *) echo "unknown mode $mode" >&2; exit 2 ;;
@@ -28,11 +33,11 @@ echo "== guest: dialing $server as $user, mode $mode, CA $ca"
 # shellcheck disable=SC2086
 sstpc --ca-cert "$ca" --user "$user" --password "$password" --log-stderr --log-level 4 --log-lineno "$@" \
   "$server" \
-  usepeerdns noauth nodefaultroute $auth nobsdcomp nodeflate noipv6 \
+  usepeerdns noauth nodefaultroute $auth nobsdcomp nodeflate noipv6 $extra \
   debug logfile "$pppdlog" > "$sstpclog" 2>&1 &
 sstpc_pid=$!
 
-connected=no ping=fail disconnect=unclean
+connected=no ping=fail bigping=fail disconnect=unclean
 i=0
 while [ $i -lt 90 ]; do
   if ip -4 -o addr show dev ppp0 2>/dev/null | grep -q inet; then connected=yes; break; fi
@@ -47,6 +52,18 @@ if [ $connected = yes ]; then
   echo "== guest: ppp0 peer address: ${peer:-none}; DNS from IPCP (usepeerdns):"
   cat /etc/ppp/resolv.conf 2>/dev/null || echo "(no /etc/ppp/resolv.conf)"
   if ping -c 3 -W 5 -I ppp0 "$tunnel_gw"; then ping=ok; fi
+  # A full-MTU packet: 1372 bytes of ICMP data + 28 = the 1400-byte PPP MTU, don't fragment.
+  echo "== guest: full-size ping (1400-byte IP packets, DF set)"
+  if ping -c 2 -W 5 -s 1372 -M do -I ppp0 "$tunnel_gw"; then bigping=ok; fi
+  if [ "$hold" -gt 0 ]; then
+    echo "== guest: holding the tunnel for ${hold}s"
+    sleep "$hold"
+    if ip -4 -o addr show dev ppp0 2>/dev/null | grep -q inet && ping -c 1 -W 5 -I ppp0 "$tunnel_gw" >/dev/null; then
+      echo "== guest: tunnel still up after ${hold}s"
+    else
+      echo "== guest: tunnel gone after ${hold}s"; ping=fail
+    fi
+  fi
   if [ -n "$peer" ] && [ "$peer" != "$tunnel_gw" ]; then
     echo "== guest: also pinging the PPP peer address $peer"
     ping -c 2 -W 5 -I ppp0 "$peer" || true
@@ -81,5 +98,10 @@ echo "== guest: sstpc log ($sstpclog):"
 cat "$sstpclog"
 echo "== guest: pppd log ($pppdlog):"
 cat "$pppdlog"
-echo "RESULT mode=$mode connected=$connected ping=$ping disconnect=$disconnect sstpc_exit=$src"
-[ $connected = yes ] && [ $ping = ok ]
+echo "RESULT mode=$mode connected=$connected ping=$ping bigping=$bigping disconnect=$disconnect sstpc_exit=$src"
+if [ $mode = badpass ]; then
+  # Success here means: no tunnel, and pppd saw the gateway refuse the credentials.
+  [ $connected = no ] && grep -q 'authentication failed' "$pppdlog"
+else
+  [ $connected = yes ] && [ $ping = ok ]
+fi

@@ -1,15 +1,17 @@
 #!/bin/bash
 # Interop: the real Linux SSTP client (sstp-client + pppd, in a QEMU guest with a PPP kernel)
 # against our gateway, captured on the wire and decoded by tshark with the gateway's TLS key log.
-# Usage: sstpc-vs-gatehouse.sh [MODE...]   MODE: mschapv2 (default) and/or eap
+# Usage: sstpc-vs-gatehouse.sh [MODE...]   MODE: mschapv2, eap, badpass, idle (guest-sstpc.sh);
+#        default: mschapv2 eap badpass
 # Env: SSTPC_OPTS="--cert-warn ..." adds sstpc options; OUT=DIR keeps results there (default: a new /tmp/gatehouse-interop.XXXXXX, always kept).
-# Exit status: 0 when every mode connected, pinged 198.19.7.1 and tshark found nothing malformed.
+# Exit status: 0 when every mode had its expected outcome (connected and pinged 198.19.7.1, or for
+# badpass: refused) and tshark found nothing malformed.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 MODES=("$@")
-((${#MODES[@]})) || MODES=(mschapv2 eap)
+((${#MODES[@]})) || MODES=(mschapv2 eap badpass)
 NS=ghvm_gw TAP=ghvm-tap0
 GW_OUTER=198.18.7.1 GUEST_OUTER=198.18.7.2 POOL=198.19.7.0/24 TUNNEL_GW=198.19.7.1
 OUT=${OUT:-$(mktemp -d /tmp/gatehouse-interop.XXXXXX)}
@@ -73,10 +75,12 @@ for mode in "${MODES[@]}"; do
   ip netns exec "$NS" dumpcap -q -i "$TAP" -w "$cap" > "$OUT/dumpcap-$mode.log" 2>&1 &
   cap_pid=$!
   sleep 1
+  pw=$PASSWORD
+  [[ $mode == badpass ]] && pw="${PASSWORD}Wrong1"
   log "mode $mode: booting guest"
   set +e
-  GHVM_DELAY=${GHVM_DELAY:-20ms} GHVM_SHARE=$OUT GHVM_TAP=$TAP "$HERE/vm/run-guest.sh" "$NS" "$GUEST_OUTER/24" "$GW_OUTER" \
-    /bin/sh "$HERE/guest-sstpc.sh" "$mode" "$GW_OUTER" alice "$PASSWORD" /run/ghvm-share/ca.pem "$TUNNEL_GW" /run/ghvm-share ${SSTPC_OPTS:-} \
+  GHVM_TIMEOUT=300 GHVM_DELAY=${GHVM_DELAY:-20ms} GHVM_SHARE=$OUT GHVM_TAP=$TAP "$HERE/vm/run-guest.sh" "$NS" "$GUEST_OUTER/24" "$GW_OUTER" \
+    /bin/sh "$HERE/guest-sstpc.sh" "$mode" "$GW_OUTER" alice "$pw" /run/ghvm-share/ca.pem "$TUNNEL_GW" /run/ghvm-share ${SSTPC_OPTS:-} \
     | tee "$OUT/guest-$mode.log"
   rc=${PIPESTATUS[0]}
   set -e
