@@ -12,6 +12,7 @@ import { systemRng } from '../crypto/rng.js'
 import { VpnError } from '../lib/errors.js'
 import { describeCloseReason, describeConnectError } from './errors.js'
 import { applyDns, type DnsRestore } from './dns.js'
+import { disableIpv6 } from '../transport/sysctl.js'
 
 export interface SstpClientOptions {
   readonly host: string
@@ -92,6 +93,7 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
         void (async () => {
         try {
           tun = TunDevice.open({ name: o.tunName })
+          disableIpv6(tun.name)
           const mtu = o.mtu ?? 1400
           await netcfg.addAddress(tun.name, ev.localAddress, ev.peerAddress)
           await netcfg.linkUp(tun.name, mtu)

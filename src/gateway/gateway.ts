@@ -12,6 +12,7 @@ import { tunnelMss } from '../dataplane/mtu.js'
 import { TunDevice } from '../transport/tun.js'
 import * as netcfg from '../transport/netcfg.js'
 import { listenControl } from '../transport/control-socket.js'
+import { disableIpv6 } from '../transport/sysctl.js'
 import { listenSstp } from './sstp-listener.js'
 import { SessionRegistry } from './sessions.js'
 import { Counters } from '../lib/counters.js'
@@ -63,6 +64,7 @@ export class Gateway {
 
     const tun = TunDevice.open({ name: config.tun.name })
     closers.push(() => tun.close())
+    disableIpv6(tun.name)
     const mtu = config.tun.mtu ?? defaultTunMtu(config.protocols)
     await netcfg.addAddress(tun.name, `${gatewayAddress}/${prefixLen}`)
     await netcfg.linkUp(tun.name, mtu)

@@ -155,6 +155,8 @@ export class PppSession implements PppLink {
 
   encodeIp(packet: Uint8Array): Uint8Array | undefined {
     if (!this.ipOpen) return undefined
+    // Only IPCP is negotiated: an IPv6 (or garbage) packet must not go out as protocol 0x0021.
+    if (packet.length < 20 || packet[0]! >> 4 !== 4) { this.ctr.inc('drop.tx-not-ipv4'); return undefined }
     const c = this.tx
     const h = frameHeaderLength(PppProtocol.IPv4, c)
     const out = new Uint8Array(h + packet.length)
