@@ -60,6 +60,17 @@ static void finalize_arena(napi_env env, void *data, void *hint) {
   free(data);
 }
 
+/* A throw from the JS callback is our bug, not the peer's: raise it as an uncaught exception
+ * (process 'uncaughtException') instead of letting N-API's legacy policy swallow it. */
+static void call_cb(napi_env env, napi_value cb, size_t argc, const napi_value *argv) {
+  napi_value undef;
+  napi_get_undefined(env, &undef);
+  if (napi_call_function(env, undef, cb, argc, argv, NULL) == napi_pending_exception) {
+    napi_value exc;
+    if (napi_get_and_clear_last_exception(env, &exc) == napi_ok) napi_fatal_exception(env, exc);
+  }
+}
+
 /* Runs on the JS thread. env == NULL when the tsfn is being torn down: only free. */
 static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
   Reader *r = context;
@@ -70,7 +81,7 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
   if (b->err != 0) {
     argv[0] = gh_make_errno_error(env, b->err, b->syscall, "on TUN fd");
     free_batch(b);
-    if (argv[0] != NULL) napi_call_function(env, undef, js_cb, 1, argv, NULL);
+    if (argv[0] != NULL) call_cb(env, js_cb, 1, argv);
     return;
   }
   napi_value ab, lens_ab;
@@ -89,7 +100,7 @@ static void call_js(napi_env env, napi_value js_cb, void *context, void *data) {
   argv[0] = undef;
   argv[1] = ab;
   free_batch(b);
-  napi_call_function(env, undef, js_cb, 3, argv, NULL);
+  call_cb(env, js_cb, 3, argv);
 }
 
 static void tsfn_finalize(napi_env env, void *data, void *hint) {

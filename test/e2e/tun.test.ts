@@ -145,6 +145,22 @@ async function nocapChild(): Promise<void> {
   process.stdout.write(JSON.stringify({ event: 'result', errors }) + '\n')
 }
 
+/** Child mode 'throw': an exception from the packets callback must surface as uncaughtException. */
+async function throwChild(): Promise<void> {
+  const { TunDevice } = await import('../../src/transport/tun.js')
+  const { addAddress, linkUp } = await import('../../src/transport/netcfg.js')
+  const say = (o: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(o) + '\n') }
+  const tun = TunDevice.open({ name: process.env.GH_TUN_NAME })
+  await linkUp(tun.name, 1400)
+  await addAddress(tun.name, `${LOCAL}/24`)
+  process.once('uncaughtException', (e) => {
+    tun.close()
+    say({ event: 'uncaught', message: e.message })
+  })
+  tun.onPackets(() => { throw new Error('bug in a packets callback') })
+  say({ event: 'ready' })
+}
+
 // ---- test side --------------------------------------------------------------------------------
 
 if (process.env.GH_TUN_CHILD === '1') {
@@ -153,6 +169,8 @@ if (process.env.GH_TUN_CHILD === '1') {
   await gcChild()
 } else if (process.env.GH_TUN_CHILD === 'unplug') {
   await unplugChild()
+} else if (process.env.GH_TUN_CHILD === 'throw') {
+  await throwChild()
 } else if (process.env.GH_TUN_CHILD === 'nocap') {
   await nocapChild()
 } else {
@@ -269,5 +287,20 @@ if (process.env.GH_TUN_CHILD === '1') {
     assert.match(noCap?.message ?? '', new RegExp(`^cannot open TUN ${dev} via /dev/net/tun: ioctl TUNSETIFF ${dev}: .*\\(EPERM\\); run as root or grant CAP_NET_ADMIN$`))
     assert.equal(badName?.code, 'ERR_TUN_OPEN')
     assert.match(badName?.message ?? '', /invalid TUN name/)
+  })
+
+  test('an exception thrown by the packets callback is raised as uncaught, not swallowed', { timeout: 30_000 }, async () => {
+    const ns = await lab.createNamespace()
+    const dev = `ghx${process.pid.toString(36)}`
+    const proc = lab.spawn(ns, process.execPath, [self], { env: { ...process.env, GH_TUN_CHILD: 'throw', GH_TUN_NAME: dev } })
+    let stderr = ''
+    proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)))
+    const out = new JsonLines(proc)
+    await out.next('ready', 10_000).catch((e: Error) => { throw new Error(`${e.message}; child stderr: ${stderr}`) })
+    await lab.exec(ns, 'ping', ['-n', '-c', '1', '-W', '1', PEER], { check: false })
+    assert.equal((await out.next('uncaught')).message, 'bug in a packets callback')
+    assert.equal(await exited, 0, stderr)
+    assert.doesNotMatch(stderr, /DEP0168/)
   })
 }
