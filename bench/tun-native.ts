@@ -3,6 +3,11 @@
 // native write / writeMany / fs.writeSync. Everything happens inside a throw-away network namespace:
 // a blaster process writes UDP packets into TUN A, the kernel forwards them to TUN B, we read B.
 //   node dist/bench/tun-native.js [seconds]   (offered load: 50k packets/s, then a flood)
+// Measured 2026-11-27, 2 vCPU AMD EPYC VM, Node 20.20, Linux 6.18, 92-byte packets, 3 runs:
+//   read @50k offered: native 49.8-50.0k/s (0-0.4% loss, ~9 packets/batch), fs.read 29-37k/s
+//   read flood (~200-300k offered): native 99-123k/s, fs.read x1 9-27k/s, fs.read x4 10-49k/s
+//   write: native write 170-380k/s, writeMany 190-400k/s, fs.writeSync 200-390k/s — bound by the
+//   kernel forwarding done inside write(2); no per-call difference is visible at this size.
 import { spawn } from 'node:child_process'
 import { read, readFileSync, writeSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
