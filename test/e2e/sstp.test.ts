@@ -22,6 +22,7 @@ let dir = ''
 let gwDir = ''
 let server: ChildProcess
 let nextClient = 0
+let lanNs = ''
 
 /** A client namespace attached to the gateway's bridge with address 198.18.0.(10+n). */
 function clientNs(): { ns: string; outer: string } {
@@ -37,9 +38,19 @@ function clientNs(): { ns: string; outer: string } {
 }
 
 function connect(ns: string, password = PASSWORD, user = 'alice'): ChildProcess {
-  const c = lab.spawn(ns, process.execPath, [BIN, 'connect', 'sstp://198.18.0.1', '--user', user, '--ca', join(gwDir, 'ca.pem'), '--split', '198.19.0.0/24'])
+  const c = lab.spawn(ns, process.execPath, [BIN, 'connect', 'sstp://198.18.0.1', '--user', user, '--ca', join(gwDir, 'ca.pem'), '--split', '198.19.0.0/24,198.18.200.0/24'])
   c.stdin!.end(`${password}\n`)
   return c
+}
+
+/** Runs `gatehouse connect` with extra arguments to completion; resolves with exit code and stderr. */
+async function connectOnce(ns: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const c = lab.spawn(ns, process.execPath, [BIN, 'connect', ...args, '--user', 'alice'])
+  c.stdin!.end(`${PASSWORD}\n`)
+  let stderr = ''
+  c.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
+  const code = await new Promise<number | null>((r) => c.on('exit', r))
+  return { code, stderr }
 }
 
 function gh(...args: string[]): string {
@@ -69,6 +80,11 @@ before(async () => {
   ip('-n', srv, 'link', 'add', 'br0', 'type', 'bridge')
   ip('-n', srv, 'addr', 'add', '198.18.0.1/24', 'dev', 'br0')
   ip('-n', srv, 'link', 'set', 'br0', 'up')
+  // A private network behind the gateway (198.18.200.0/24) with a host that routes the pool back.
+  const lan = lab.ns('lan')
+  lab.link(srv, 'lan0', '198.18.200.1/24', lan, 'eth0', '198.18.200.2/24')
+  ip('-n', lan, 'route', 'add', '198.19.0.0/24', 'via', '198.18.200.1')
+  lanNs = lan
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'))
   gwDir = join(dir, 'gw')
   execFileSync(process.execPath, [BIN, 'init', '--dir', gwDir, '--listen', '198.18.0.1', '--pool', '198.19.0.0/24', '--dns', '198.19.0.1,198.19.0.2'], { stdio: 'ignore' })
@@ -95,6 +111,8 @@ test('a client connects, gets an address and DNS, pings both ways and moves 50 M
   assert.match(address!, /^198\.19\.0\.\d+$/)
   assert.ok(pingOk(ns, '198.19.0.1'), 'client pings the gateway tunnel address')
   assert.ok(pingOk(srv, address!), 'gateway pings the client')
+  assert.ok(pingOk(ns, '198.18.200.2'), 'client reaches a host on the network behind the gateway (forwarding)')
+  assert.ok(pingOk(lanNs, address!), 'that host reaches the client back')
   const resolv = lab.exec(ns, 'cat', ['/etc/resolv.conf'])
   assert.match(resolv, /nameserver 198\.19\.0\.1\nnameserver 198\.19\.0\.2/, 'pushed DNS applied in the client namespace')
 
@@ -129,6 +147,16 @@ test('a wrong password fails with a clear message and leaves a failed-auth recor
   assert.ok(rec, 'a record for the refused login')
   assert.match(rec.reason ?? '', /bad-credentials|auth/)
   assert.equal(liveSessions().length, 0)
+})
+
+test('connection problems are named: untrusted certificate, refused port', async () => {
+  const { ns } = clientNs()
+  const untrusted = await connectOnce(ns, ['sstp://198.18.0.1', '--ca', join(gwDir, 'server.pem')])
+  assert.notEqual(untrusted.code, 0)
+  assert.match(untrusted.stderr, /certificate is not trusted .*--ca FILE/)
+  const refused = await connectOnce(ns, ['sstp://198.18.0.1:444', '--ca', join(gwDir, 'ca.pem')])
+  assert.notEqual(refused.code, 0)
+  assert.match(refused.stderr, /198\.18\.0\.1:444 refused the connection/)
 })
 
 test('20 clients at once each get a distinct address and can all ping', async () => {

@@ -128,6 +128,16 @@ test('IP packet round trip both ways; counters', () => {
   assert.ok((c.framesIn ?? 0) > 3 && (c.bytesIn ?? 0) > 40 && (c.framesOut ?? 0) > 3 && (c.bytesOut ?? 0) > 40)
 })
 
+test('encodeIp refuses IPv6 and runt packets: only IPCP is negotiated', () => {
+  const p = upPair()
+  const v6 = new Uint8Array(40)
+  v6[0] = 0x60
+  assert.equal(p.client.encodeIp(v6), undefined)
+  assert.equal(p.client.encodeIp(IP_PACKET.subarray(0, 19)), undefined)
+  assert.equal(p.client.counters()['drop.tx-not-ipv4'], 2)
+  assert.ok(p.client.encodeIp(IP_PACKET))
+})
+
 test('encodeIp before IPCP is open returns undefined; IPv4 before network is dropped', () => {
   const p = new Pair()
   assert.equal(p.client.encodeIp(IP_PACKET), undefined)
