@@ -5,7 +5,8 @@
 # Usage (inside the guest): guest-sstpc.sh MODE SERVER USER PASSWORD CA_PEM TUNNEL_GW LOGDIR [SSTPC_OPT...]
 #   MODE: mschapv2 (MS-CHAPv2 only) | eap (EAP only: EAP-MS-CHAPv2) | badpass (MS-CHAPv2 with the
 #         wrong password: must be refused) | idle (MS-CHAPv2, no LCP echo, tunnel held 75 s so the
-#         SSTP Hello timers fire: Echo-Request/Response)
+#         SSTP Hello timers fire: Echo-Request/Response) | bulk (MS-CHAPv2, 300 full-size pings
+#         in a burst, then a 2 MiB HTTP download over the tunnel, checked by SHA-256)
 #   Env HOLD=SECONDS keeps the tunnel up that long before disconnecting (default 0; idle: 75).
 [ $# -ge 7 ] || { echo "usage: guest-sstpc.sh MODE SERVER USER PASSWORD CA_PEM TUNNEL_GW LOGDIR [SSTPC_OPT...]" >&2; exit 2; }
 mode=$1 server=$2 user=$3 password=$4 ca=$5 tunnel_gw=$6 logdir=$7
@@ -15,7 +16,7 @@ shift 7   # "$@": extra sstpc options, e.g. --cert-warn
 # will answer with refuse-*.
 extra= hold=${HOLD:-0}
 case $mode in
-  mschapv2|badpass) auth="refuse-pap refuse-chap refuse-mschap refuse-eap" ;;
+  mschapv2|badpass|bulk) auth="refuse-pap refuse-chap refuse-mschap refuse-eap" ;;
   idle) auth="refuse-pap refuse-chap refuse-mschap refuse-eap" extra="lcp-echo-interval 0"; hold=${HOLD:-75} ;;
   # pppd has no require-eap: leave EAP as the only method it will agree to.
   eap) auth="refuse-pap refuse-chap refuse-mschap refuse-mschap-v2" ;;
@@ -37,7 +38,7 @@ sstpc --ca-cert "$ca" --user "$user" --password "$password" --log-stderr --log-l
   debug logfile "$pppdlog" > "$sstpclog" 2>&1 &
 sstpc_pid=$!
 
-connected=no ping=fail bigping=fail disconnect=unclean
+connected=no ping=fail bigping=fail bulk=skipped disconnect=unclean
 i=0
 while [ $i -lt 90 ]; do
   if ip -4 -o addr show dev ppp0 2>/dev/null | grep -q inet; then connected=yes; break; fi
@@ -55,6 +56,20 @@ if [ $connected = yes ]; then
   # A full-MTU packet: 1372 bytes of ICMP data + 28 = the 1400-byte PPP MTU, don't fragment.
   echo "== guest: full-size ping (1400-byte IP packets, DF set)"
   if ping -c 2 -W 5 -s 1372 -M do -I ppp0 "$tunnel_gw"; then bigping=ok; fi
+  # Bulk TCP through the tunnel: the host serves a random file on the gateway's tunnel address
+  # (sstpc-vs-gatehouse.sh) and leaves its SHA-256 in the shared directory.
+  if [ $mode = bulk ] && [ -f "$logdir/www/blob.sha256" ]; then
+    echo "== guest: 300 full-size pings, 5 ms apart"
+    ping -q -c 300 -i 0.005 -W 5 -s 1372 -M do -I ppp0 "$tunnel_gw" || bulk=fail
+    echo "== guest: fetching http://$tunnel_gw:8080/blob over ppp0"
+    [ $bulk = fail ] || bulk=fail_fetch
+    if curl -sS --interface ppp0 --max-time 120 -o /tmp/blob \
+         -w '== guest: %{size_download} bytes in %{time_total}s (%{speed_download} B/s)\n' \
+         "http://$tunnel_gw:8080/blob"; then
+      want=$(cat "$logdir/www/blob.sha256") got=$(sha256sum /tmp/blob | cut -d' ' -f1)
+      if [ "$want" = "$got" ]; then [ $bulk = fail ] || bulk=ok; else echo "== guest: SHA-256 mismatch: $got, want $want"; fi
+    fi
+  fi
   if [ "$hold" -gt 0 ]; then
     echo "== guest: holding the tunnel for ${hold}s"
     sleep "$hold"
@@ -98,10 +113,10 @@ echo "== guest: sstpc log ($sstpclog):"
 cat "$sstpclog"
 echo "== guest: pppd log ($pppdlog):"
 cat "$pppdlog"
-echo "RESULT mode=$mode connected=$connected ping=$ping bigping=$bigping disconnect=$disconnect sstpc_exit=$src"
+echo "RESULT mode=$mode connected=$connected ping=$ping bigping=$bigping bulk=$bulk disconnect=$disconnect sstpc_exit=$src"
 if [ $mode = badpass ]; then
   # Success here means: no tunnel, and pppd saw the gateway refuse the credentials.
   [ $connected = no ] && grep -q 'authentication failed' "$pppdlog"
 else
-  [ $connected = yes ] && [ $ping = ok ]
+  [ $connected = yes ] && [ $ping = ok ] && [ $bigping = ok ] && [ $bulk = ok -o $bulk = skipped ]
 fi

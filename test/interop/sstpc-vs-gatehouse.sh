@@ -20,10 +20,11 @@ D=$OUT/gw KEYLOG=$OUT/tls-keys.log
 # Strong random password (the gateway's policy refuses weak ones); a test credential only.
 PASSWORD="Gh$(head -c 18 /dev/urandom | base64 | tr -d '/+=')9x"
 
-gw_pid= cap_pid=
+gw_pid= cap_pid= http_pid=
 log() { echo "== host: $*"; }
 cleanup() {
   [[ -n $cap_pid ]] && kill "$cap_pid" 2>/dev/null || true
+  [[ -n $http_pid ]] && kill "$http_pid" 2>/dev/null || true
   if [[ -n $gw_pid ]] && kill -0 "$gw_pid" 2>/dev/null; then
     kill -TERM "$gw_pid" 2>/dev/null || true
     for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$gw_pid" 2>/dev/null || break; sleep 0.5; done
@@ -68,6 +69,14 @@ if ! ip netns exec "$NS" ss -Hltn "sport = :$PORT" | grep -q .; then
   exit 1
 fi
 log "gateway listening on $GW_OUTER:$PORT (pid $gw_pid)"
+
+# A 2 MiB random file served on the gateway's tunnel address, fetched by the guest over ppp0.
+mkdir -p "$OUT/www"
+head -c 2097152 /dev/urandom > "$OUT/www/blob"
+sha256sum "$OUT/www/blob" | cut -d' ' -f1 > "$OUT/www/blob.sha256"
+PY=$(command -v /usr/bin/python3 python3 | head -1)
+ip netns exec "$NS" "$PY" -m http.server 8080 --bind "$TUNNEL_GW" --directory "$OUT/www" > "$OUT/http.log" 2>&1 &
+http_pid=$!
 
 status=0
 for mode in "${MODES[@]}"; do
