@@ -100,6 +100,9 @@ for mode in "${MODES[@]}"; do
   log "mode $mode: guest exit status $rc"
   ((rc == 0)) || status=1
   if ! "$HERE/decode-capture.sh" "$cap" "$KEYLOG" "$OUT/decode-$mode"; then status=1; fi
+  # Second opinion that does not depend on Wireshark's TLS/SSTP reassembly.
+  log "mode $mode: independent stream check (sstp-stream-check.mjs)"
+  if ! node "$HERE/sstp-stream-check.mjs" "$cap" "$KEYLOG" | tee "$OUT/streamcheck-$mode.txt"; then status=1; fi
 done
 
 log "gateway log (last 80 lines of $OUT/gateway.log):"
