@@ -13,6 +13,7 @@ import { VpnError } from '../lib/errors.js'
 import { describeCloseReason, describeConnectError } from './errors.js'
 import { applyDns, type DnsRestore } from './dns.js'
 import { disableIpv6 } from '../transport/sysctl.js'
+import { tunnelMtu } from '../dataplane/mtu.js'
 
 export interface SstpClientOptions {
   readonly host: string
@@ -63,7 +64,7 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
     host: o.host,
     certHashSha256: new Uint8Array(createHash('sha256').update(der).digest()),
     certHashSha1: new Uint8Array(createHash('sha1').update(der).digest()),
-    createPpp: (now) => new PppSession({ role: 'client', rng: systemRng, user: o.user, password: o.password }, now),
+    createPpp: (now) => new PppSession({ role: 'client', rng: systemRng, user: o.user, password: o.password, mru: o.mtu ?? tunnelMtu('sstp') }, now),
   })
 
   let tun: TunDevice | undefined
@@ -94,7 +95,7 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
         try {
           tun = TunDevice.open({ name: o.tunName })
           disableIpv6(tun.name)
-          const mtu = o.mtu ?? 1400
+          const mtu = o.mtu ?? tunnelMtu('sstp')
           await netcfg.addAddress(tun.name, ev.localAddress, ev.peerAddress)
           await netcfg.linkUp(tun.name, mtu)
           const routes = o.split && o.split.length ? o.split : ['0.0.0.0/1', '128.0.0.0/1']

@@ -1,6 +1,8 @@
 // Every default of the gateway configuration, in one place (DESIGN.md §1 config/).
 // schema.ts validates against these, template.ts renders them, and tests compare to them.
 
+import { tunnelMtu } from '../dataplane/mtu.js'
+
 export const PROTOCOLS = ['sstp', 'pptp', 'l2tp', 'ikev2'] as const
 export type ProtocolName = (typeof PROTOCOLS)[number]
 /** Protocols whose gateway side exists today; the others are refused at load. */
@@ -46,11 +48,11 @@ export const DEFAULTS = {
 } as const
 
 /**
- * TUN MTU when the configuration leaves it out. SSTP carries PPP in TLS records in TCP in IPv4:
- * 1500 - 20 (IP) - 20 (TCP) - 5+16+8 (TLS record, AEAD tag, explicit nonce) - 4 (SSTP) - 2 (PPP
- * protocol) leaves 1425; Windows' own SSTP server uses 1400, which also absorbs TCP options.
+ * TUN MTU when the configuration leaves it out: the largest inner packet that still travels in one
+ * outer TCP segment over a 1500-byte path whatever TLS record protection the client negotiates
+ * (dataplane/mtu.ts spells out every term; 1367 for SSTP).
  */
 export function defaultTunMtu(protocols: readonly ProtocolName[]): number {
   void protocols // every carrier implemented so far is SSTP
-  return 1400
+  return tunnelMtu('sstp')
 }

@@ -81,9 +81,9 @@ keepalive:
 tun:
   # Name of the gateway's TUN interface.
   name: ${y(opts.tunName ?? D.tun.name)}
-  # MTU of the tunnel. Left out, it is computed from the carrier (1400 for SSTP), which avoids
-  # fragmenting the TLS stream. Uncomment to force a value (576-1500).
-  # mtu: 1400
+  # MTU of the tunnel. Left out, it is computed from the carrier (1367 for SSTP over a 1500-byte
+  # path: one inner packet fits one outer TCP segment). Uncomment to force a value (576-1500).
+  # mtu: 1367
 
 forwarding:
   # Route packets between clients and the networks behind the gateway (sets ip_forward).

@@ -34,7 +34,7 @@ test('an empty file gives every default, with paths resolved against the directo
   assert.deepEqual(c.keepalive, { intervalSeconds: 10, failures: 3 })
   assert.deepEqual(c.tun, { name: 'gh0' })
   assert.equal(c.tun.mtu, undefined)
-  assert.equal(defaultTunMtu(c.protocols), 1400)
+  assert.equal(defaultTunMtu(c.protocols), 1367, 'SSTP over 1500 with the costliest TLS record protection (dataplane/mtu.ts)')
   assert.deepEqual(c.forwarding, { enable: true, nat: false })
   assert.equal(c.log.level, 'info')
   assert.equal(c.paths.ca, '/etc/gatehouse/ca.pem')
