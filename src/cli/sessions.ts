@@ -20,6 +20,7 @@ export async function runSessions(args: string[]): Promise<number> {
     try {
       const recs = new SessionLog(store.database).list({ limit: Number(values.limit ?? 50) })
       if (values.json) { process.stdout.write(JSON.stringify(recs, null, 2) + '\n'); return 0 }
+      if (recs.length === 0) { process.stdout.write('no session records yet\n'); return 0 }
       const rows = [['USER', 'PROTO', 'PEER', 'ADDRESS', 'START', 'END', 'BYTES IN', 'BYTES OUT', 'REASON']]
       for (const r of recs) rows.push([r.user, r.protocol, r.peer, r.assignedAddress ?? '-', iso(r.start), r.end ? iso(r.end) : '(open)', String(r.bytesIn ?? 0), String(r.bytesOut ?? 0), r.reason ?? ''])
       process.stdout.write(table(rows))
