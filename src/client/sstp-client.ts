@@ -101,7 +101,7 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
           const routes = o.split && o.split.length ? o.split : ['0.0.0.0/1', '128.0.0.0/1']
           for (const r of routes) await netcfg.addRoute(r, tun.name)
           const t = tun
-          t.onPackets((pkts) => driver.run(() => { for (const p of pkts) core.sendIp(p) }))
+          t.onPackets((pkts) => driver.batch(() => { for (const p of pkts) core.sendIp(p) }))
           if (o.setDns !== false) dns = applyDns(t.name, ev.dns)
           upInfo = { address: ev.localAddress, gateway: ev.peerAddress, dns: ev.dns, tun: t.name }
           o.progress(`tunnel up on ${t.name}: address ${ev.localAddress}, gateway ${ev.peerAddress}, ${o.split?.length ? `split routes ${o.split.join(', ')}` : 'full tunnel'}${ev.dns.length ? `, DNS ${ev.dns.join(', ')}${dns ? ` (${dns.how})` : ''}` : ''}`)

@@ -15,6 +15,7 @@ import { listenControl } from '../transport/control-socket.js'
 import { disableIpv6 } from '../transport/sysctl.js'
 import { listenSstp } from './sstp-listener.js'
 import { SessionRegistry } from './sessions.js'
+import { TxBatch } from './tx-batch.js'
 import { Counters } from '../lib/counters.js'
 import type { Logger } from '../lib/log.js'
 import type { GatewayStatus } from '../control/api.js'
@@ -77,7 +78,8 @@ export class Gateway {
     }
 
     const dataplane = new Dataplane({ writeTun: (p) => tun.write(p), maxMss: tunnelMss(mtu) })
-    tun.onPackets((pkts) => dataplane.handleTunPackets(pkts))
+    const txBatch = new TxBatch()
+    tun.onPackets((pkts) => txBatch.run(() => dataplane.handleTunPackets(pkts)))
 
     const registry = new SessionRegistry({
       aaa: { verify: (proof, now) => users.verify(proof, now) },
@@ -111,6 +113,7 @@ export class Gateway {
           echoFailures: config.keepalive.failures,
         },
         registry,
+        txBatch,
         log: log.child('sstp'),
         counters: gw.counters,
       })

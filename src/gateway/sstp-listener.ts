@@ -8,6 +8,7 @@ import { StreamDriver } from '../transport/stream-driver.js'
 import { systemRng } from '../crypto/rng.js'
 import type { PppServerOptions } from '../ppp/types.js'
 import type { SessionRegistry } from './sessions.js'
+import type { TxBatch } from './tx-batch.js'
 import type { Logger } from '../lib/log.js'
 import type { Counters } from '../lib/counters.js'
 import { VpnError } from '../lib/errors.js'
@@ -22,6 +23,8 @@ export interface SstpListenerOptions {
   readonly registry: SessionRegistry
   readonly log: Logger
   readonly counters: Counters
+  /** Coalesces sends during a TUN batch (see tx-batch.ts). */
+  readonly txBatch?: TxBatch
   /** Called for TLS key logging (tshark decryption) when set. */
   readonly keylog?: (line: Buffer) => void
 }
@@ -68,11 +71,13 @@ export async function listenSstp(o: SstpListenerOptions): Promise<tls.Server> {
           break
       }
     })
+    const flusher = { flush: () => driver.run() }
     o.registry.opened({
       id, protocol: 'sstp', peer,
       sendIp: (packet) => {
         if (!driver.writable()) { o.counters.inc('sstp.tx-backlog-drop'); return }
-        driver.run(() => core.sendIp(packet))
+        if (o.txBatch?.defer(flusher)) core.sendIp(packet)
+        else driver.run(() => core.sendIp(packet))
       },
       close: (reason, message) => driver.run(() => core.close(Date.now(), reason, message)),
     }, Date.now())

@@ -44,6 +44,16 @@ export class StreamDriver<E> {
   /** Whether the socket's send queue is short enough to accept more data packets. */
   writable(): boolean { return !this.closed && this.socket.writableLength < MAX_SOCKET_BACKLOG }
 
+  /**
+   * Runs `fn` (several inputs, e.g. one TUN batch) with the socket corked, so their bytes leave as
+   * one write — for TLS, a few large records instead of one record per packet.
+   */
+  batch(fn: () => void): void {
+    if (this.closed) return
+    this.socket.cork()
+    try { this.run(fn) } finally { this.socket.uncork() }
+  }
+
   /** Runs one input into the core, then drains it. Call after any direct call into the core too. */
   run(input?: () => void): void {
     if (this.closed) return
