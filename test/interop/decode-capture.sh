@@ -1,7 +1,7 @@
 #!/bin/bash
 # Decodes an SSTP capture with tshark and the TLS key log, and reports every SSTP and PPP packet
 # plus every malformed field and expert warning/error. Usage: decode-capture.sh CAP KEYLOG PREFIX
-# Writes PREFIX.summary.txt (one line per SSTP/PPP packet), PREFIX.verbose.txt (full decode of those
+# Writes PREFIX.sstp-packets (how many SSTP packets tshark dissected), PREFIX.summary.txt (one line per SSTP/PPP packet), PREFIX.verbose.txt (full decode of those
 # packets) and PREFIX.problems.txt (malformed/expert >= warning). Exit 1 when problems are found or
 # when no SSTP packet decoded at all (for example, TLS not decrypted).
 set -uo pipefail
@@ -27,12 +27,14 @@ ts -Y "$transport" -T fields -E separator=' | ' \
   -e frame.number -e _ws.col.Protocol -e _ws.expert.message -e _ws.col.Info > "$prefix.transport-notes.txt"
 tls_records=$(ts -Y tls | wc -l)
 sstp_count=$(ts -Y sstp | wc -l)
+# SSTP packets, not frames: one frame can hold several (sstp.length occurs once per packet).
+ts -Y sstp -T fields -E occurrence=a -E aggregator=' ' -e sstp.length | wc -w > "$prefix.sstp-packets"
 ppp_count=$(ts -Y ppp | wc -l)
 http_count=$(ts -Y http | wc -l)
 # Decrypted application data that no SSTP/HTTP dissector claimed would hide packets from the check.
 ts -Y 'tls.app_data && !(sstp || http)' -T fields -E separator=' | ' -e frame.number -e _ws.col.Info >> "$prefix.problems.txt"
 prob_count=$(wc -l < "$prefix.problems.txt")
-echo "== decode $(basename "$cap"): $tls_records TLS frames, $http_count HTTP, $sstp_count SSTP, $ppp_count PPP, $prob_count malformed/expert>=warning"
+echo "== decode $(basename "$cap"): $tls_records TLS frames, $http_count HTTP, $sstp_count SSTP frames ($(cat "$prefix.sstp-packets") SSTP packets), $ppp_count PPP frames, $prob_count malformed/expert>=warning"
 echo "-- HTTP preamble:"
 ts -Y http -T fields -e frame.number -e ip.src -e _ws.col.Info
 echo "-- SSTP/PPP frames (frame | src | dst | SSTP control types | PPP protocols | CHAP codes | EAP codes | info of the last packet):"

@@ -53,14 +53,16 @@ if [ $connected = yes ]; then
   echo "== guest: ppp0 peer address: ${peer:-none}; DNS from IPCP (usepeerdns):"
   cat /etc/ppp/resolv.conf 2>/dev/null || echo "(no /etc/ppp/resolv.conf)"
   if ping -c 3 -W 5 -I ppp0 "$tunnel_gw"; then ping=ok; fi
-  # A full-MTU packet: 1372 bytes of ICMP data + 28 = the 1400-byte PPP MTU, don't fragment.
-  echo "== guest: full-size ping (1400-byte IP packets, DF set)"
-  if ping -c 2 -W 5 -s 1372 -M do -I ppp0 "$tunnel_gw"; then bigping=ok; fi
+  # Full-MTU packets (ICMP data = MTU - 28), don't fragment: the MTU is what IPCP/LCP left on
+  # ppp0 (the gateway's MRU), so this checks the gateway carries what it announced.
+  mtu=$(cat /sys/class/net/ppp0/mtu)
+  echo "== guest: full-size ping ($mtu-byte IP packets, DF set)"
+  if ping -c 2 -W 5 -s $((mtu - 28)) -M do -I ppp0 "$tunnel_gw"; then bigping=ok; fi
   # Bulk TCP through the tunnel: the host serves a random file on the gateway's tunnel address
   # (sstpc-vs-gatehouse.sh) and leaves its SHA-256 in the shared directory.
   if [ $mode = bulk ] && [ -f "$logdir/www/blob.sha256" ]; then
     echo "== guest: 300 full-size pings, 5 ms apart"
-    ping -q -c 300 -i 0.005 -W 5 -s 1372 -M do -I ppp0 "$tunnel_gw" || bulk=fail
+    ping -q -c 300 -i 0.005 -W 5 -s $((mtu - 28)) -M do -I ppp0 "$tunnel_gw" || bulk=fail
     echo "== guest: fetching http://$tunnel_gw:8080/blob over ppp0"
     [ $bulk = fail ] || bulk=fail_fetch
     if curl -sS --interface ppp0 --max-time 120 -o /tmp/blob \

@@ -103,6 +103,15 @@ for mode in "${MODES[@]}"; do
   # Second opinion that does not depend on Wireshark's TLS/SSTP reassembly.
   log "mode $mode: independent stream check (sstp-stream-check.mjs)"
   if ! node "$HERE/sstp-stream-check.mjs" "$cap" "$KEYLOG" | tee "$OUT/streamcheck-$mode.txt"; then status=1; fi
+  # tshark must have dissected every SSTP packet the independent check found, not just most.
+  seen=$(cat "$OUT/decode-$mode.sstp-packets" 2>/dev/null || echo 0)
+  real=$(sed -n 's/.* \([0-9]*\) SSTP packets.*/\1/p' "$OUT/streamcheck-$mode.txt" | awk '{s += $1} END {print s + 0}')
+  if ((seen == real)); then
+    log "mode $mode: tshark dissected all $real SSTP packets"
+  else
+    log "mode $mode: tshark dissected $seen of $real SSTP packets"
+    status=1
+  fi
 done
 
 log "gateway log (last 80 lines of $OUT/gateway.log):"
