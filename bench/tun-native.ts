@@ -13,7 +13,7 @@ import { read, readFileSync, writeSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { loadNative, splitBatch } from '../src/native/index.js'
 import { addAddress, linkUp, setForwarding } from '../src/transport/netcfg.js'
-import { NetnsLab } from '../test/helpers/netns.js'
+import { NetnsLab } from '../src/transport/netns.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const PAYLOAD = 64 // UDP payload bytes: a 92-byte IP packet, so per-packet cost dominates
@@ -105,19 +105,19 @@ async function writeBench(method: string, ms: number): Promise<void> {
 }
 
 async function outer(seconds: number): Promise<void> {
-  const lab = new NetnsLab()
+  const lab = new NetnsLab(`ghn${process.pid.toString(36)}_`)
   try {
-    const ns = await lab.createNamespace()
+    const ns = lab.ns('tun')
     const ms = seconds * 1000
     for (const pps of [50_000, 0]) {
       for (const m of ['native', 'fs.read x1', 'fs.read x4']) {
         // The reader kills itself (blocked fs.read threads), so its exit status is not checked.
-        const r = await lab.exec(ns, process.execPath, [SELF, 'read', m, String(ms), String(pps)], { timeoutMs: ms + 20_000, check: false })
+        const r = await lab.execAsync(ns, process.execPath, [SELF, 'read', m, String(ms), String(pps)], { timeoutMs: ms + 20_000, check: false })
         console.log(`read  offered=${pps || 'flood'}`, r.stdout.trim())
       }
     }
     for (const m of ['native write', 'native writeMany(64)', 'fs.writeSync']) {
-      const r = await lab.exec(ns, process.execPath, [SELF, 'write', m, String(ms)], { timeoutMs: ms + 20_000 })
+      const r = await lab.execAsync(ns, process.execPath, [SELF, 'write', m, String(ms)], { timeoutMs: ms + 20_000 })
       console.log('write', r.stdout.trim())
     }
   } finally {

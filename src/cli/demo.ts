@@ -84,6 +84,9 @@ export async function runDemo(args: string[]): Promise<number> {
       await lab.cleanup()
       rmSync(dir, { recursive: true, force: true })
       say('removed the namespaces and the temporary directory')
-    } else say(`--keep: left namespaces ${lab.prefix}* and ${dir}`)
+    } else {
+      lab.keep()
+      say(`--keep: left namespaces ${lab.prefix}* and ${dir}`)
+    }
   }
 }

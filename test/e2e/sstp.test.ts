@@ -7,7 +7,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { NetnsLab, ip, stopChild, waitForLine } from '../../src/transport/netns.js'
+import { NetnsLab, ip, removeLeftoverNamespaces, stopChild, waitForLine } from '../../src/transport/netns.js'
 
 const ROOT = resolve(import.meta.dirname, '../../..')
 const BIN = join(ROOT, 'bin/gatehouse.js')
@@ -76,6 +76,7 @@ async function waitFor<T>(what: string, fn: () => T | undefined | false, timeout
 }
 
 before(async () => {
+  removeLeftoverNamespaces()
   srv = lab.ns('srv')
   ip('-n', srv, 'link', 'add', 'br0', 'type', 'bridge')
   ip('-n', srv, 'addr', 'add', '198.18.0.1/24', 'dev', 'br0')

@@ -4,7 +4,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
-import { JsonLines, useNetnsLab, waitFor } from '../helpers/netns.js'
+import { JsonLines, waitFor } from '../../src/transport/netns.js'
+import { useNetnsLab } from '../helpers/netns.js'
 
 const LOCAL = '198.19.1.1'
 const PEER = '198.19.1.2' // answered by the JS responder, not by the kernel
@@ -178,7 +179,7 @@ if (process.env.GH_TUN_CHILD === '1') {
   const self = fileURLToPath(import.meta.url)
 
   test('TUN via the native addon: open, batched read, ICMP echo write-back, close', { timeout: 60_000 }, async () => {
-    const ns = await lab.createNamespace()
+    const ns = lab.ns('tun')
     const dev = `ght${process.pid.toString(36)}`
     const proc = lab.spawn(ns, process.execPath, [self], { env: { ...process.env, GH_TUN_CHILD: '1', GH_TUN_NAME: dev }, stdio: ['pipe', 'pipe', 'pipe'] })
     let stderr = ''
@@ -201,12 +202,12 @@ if (process.env.GH_TUN_CHILD === '1') {
     // 1. A burst queued in the kernel before the reader starts arrives as one batch.
     // (TUN tx statistics count only packets read, so watch the namespace's ICMP OutEchos instead.)
     const outEchos = async (): Promise<number> => {
-      const snmp = (await lab.exec(ns, 'cat', ['/proc/net/snmp'])).stdout.split('\n').filter((l) => l.startsWith('Icmp:'))
+      const snmp = (await lab.execAsync(ns, 'cat', ['/proc/net/snmp'])).stdout.split('\n').filter((l) => l.startsWith('Icmp:'))
       const keys = snmp[0]?.split(/\s+/) ?? [], vals = snmp[1]?.split(/\s+/) ?? []
       return Number(vals[keys.indexOf('OutEchos')])
     }
     const before = await outEchos()
-    const burst = lab.exec(ns, 'ping', ['-n', '-q', '-c', '32', '-l', '32', '-W', '5', '-w', '15', PEER], { check: false, timeoutMs: 20_000 })
+    const burst = lab.execAsync(ns, 'ping', ['-n', '-q', '-c', '32', '-l', '32', '-W', '5', '-w', '15', PEER], { check: false, timeoutMs: 20_000 })
     await waitFor(async () => (await outEchos()) - before >= 32, 5000, '32 echo requests sent into the TUN')
     proc.stdin?.write('start\n')
     const burstResult = await burst
@@ -215,7 +216,7 @@ if (process.env.GH_TUN_CHILD === '1') {
     assert.ok((firstBatch.n as number) >= 32, `first batch held ${String(firstBatch.n)} packets`)
 
     // 2. Steady state: ordinary pings are answered one by one through the running reader.
-    const r = await lab.exec(ns, 'ping', ['-n', '-c', '5', '-i', '0.05', '-W', '2', PEER], { check: false })
+    const r = await lab.execAsync(ns, 'ping', ['-n', '-c', '5', '-i', '0.05', '-W', '2', PEER], { check: false })
     assert.match(r.stdout, /5 packets transmitted, 5 received/, r.stdout + r.stderr)
 
     // 3. Close: the reader thread is joined, the fd closed, the kernel removes the interface,
@@ -232,12 +233,12 @@ if (process.env.GH_TUN_CHILD === '1') {
     clearTimeout(timer)
     assert.equal(code, 0, `child did not exit by itself; stderr: ${stderr}`)
     console.log(`# batches: first ${String(firstBatch.n)}, all ${JSON.stringify(closed.batches)}`)
-    const link = await lab.exec(ns, 'ip', ['link', 'show', dev], { check: false })
+    const link = await lab.execAsync(ns, 'ip', ['link', 'show', dev], { check: false })
     assert.notEqual(link.code, 0, 'interface should be gone after close')
   })
 
   test('a running native reader survives garbage collection of its handle', { timeout: 30_000 }, async () => {
-    const ns = await lab.createNamespace()
+    const ns = lab.ns('gc')
     const dev = `ghg${process.pid.toString(36)}`
     const proc = lab.spawn(ns, process.execPath, ['--expose-gc', self], { env: { ...process.env, GH_TUN_CHILD: 'gc', GH_TUN_NAME: dev }, stdio: ['pipe', 'pipe', 'pipe'] })
     let stderr = ''
@@ -247,7 +248,7 @@ if (process.env.GH_TUN_CHILD === '1') {
     const ready = await out.next('ready', 10_000).catch((e: Error) => { throw new Error(`${e.message}; child stderr: ${stderr}`) })
     assert.equal(ready.gcExposed, true)
     assert.equal(ready.alive, true)
-    const r = await lab.exec(ns, 'ping', ['-n', '-c', '3', '-i', '0.05', '-W', '2', PEER], { check: false })
+    const r = await lab.execAsync(ns, 'ping', ['-n', '-c', '3', '-i', '0.05', '-W', '2', PEER], { check: false })
     assert.match(r.stdout, /3 packets transmitted, 3 received/, r.stdout + r.stderr)
     proc.stdin?.write('close\n')
     const closed = await out.next('closed')
@@ -258,7 +259,7 @@ if (process.env.GH_TUN_CHILD === '1') {
   })
 
   test('deleting the interface under a running reader surfaces ERR_TUN_READ, then close works', { timeout: 30_000 }, async () => {
-    const ns = await lab.createNamespace()
+    const ns = lab.ns('unplug')
     const dev = `ghu${process.pid.toString(36)}`
     const proc = lab.spawn(ns, process.execPath, [self], { env: { ...process.env, GH_TUN_CHILD: 'unplug', GH_TUN_NAME: dev }, stdio: ['pipe', 'pipe', 'pipe'] })
     let stderr = ''
@@ -266,7 +267,7 @@ if (process.env.GH_TUN_CHILD === '1') {
     const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)))
     const out = new JsonLines(proc)
     await out.next('ready', 10_000).catch((e: Error) => { throw new Error(`${e.message}; child stderr: ${stderr}`) })
-    await lab.exec(ns, 'ip', ['link', 'del', dev])
+    await lab.execAsync(ns, 'ip', ['link', 'del', dev])
     const err = await out.next('error')
     assert.equal(err.code, 'ERR_TUN_READ')
     assert.match(String(err.message), new RegExp(`reading TUN ${dev}: poll .*\\(E`))
@@ -276,7 +277,7 @@ if (process.env.GH_TUN_CHILD === '1') {
   })
 
   test('without CAP_NET_ADMIN opening fails with ERR_TUN_OPEN naming /dev/net/tun and the fix', { timeout: 30_000 }, async () => {
-    const ns = await lab.createNamespace()
+    const ns = lab.ns('nocap')
     const dev = `ghc${process.pid.toString(36)}`
     const proc = lab.spawn(ns, 'setpriv', ['--bounding-set', '-net_admin', '--inh-caps', '-net_admin', process.execPath, self], { env: { ...process.env, GH_TUN_CHILD: 'nocap', GH_TUN_NAME: dev } })
     let stderr = ''
@@ -290,7 +291,7 @@ if (process.env.GH_TUN_CHILD === '1') {
   })
 
   test('an exception thrown by the packets callback is raised as uncaught, not swallowed', { timeout: 30_000 }, async () => {
-    const ns = await lab.createNamespace()
+    const ns = lab.ns('throw')
     const dev = `ghx${process.pid.toString(36)}`
     const proc = lab.spawn(ns, process.execPath, [self], { env: { ...process.env, GH_TUN_CHILD: 'throw', GH_TUN_NAME: dev } })
     let stderr = ''
@@ -298,7 +299,7 @@ if (process.env.GH_TUN_CHILD === '1') {
     const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)))
     const out = new JsonLines(proc)
     await out.next('ready', 10_000).catch((e: Error) => { throw new Error(`${e.message}; child stderr: ${stderr}`) })
-    await lab.exec(ns, 'ping', ['-n', '-c', '1', '-W', '1', PEER], { check: false })
+    await lab.execAsync(ns, 'ping', ['-n', '-c', '1', '-W', '1', PEER], { check: false })
     assert.equal((await out.next('uncaught')).message, 'bug in a packets callback')
     assert.equal(await exited, 0, stderr)
     assert.doesNotMatch(stderr, /DEP0168/)
