@@ -1,6 +1,6 @@
 // `npm run bench`: TCP throughput through the SSTP tunnel next to the bare veth pair (iperf3, 5 s
 // each, same run), and the gateway's RSS with 1 and with 100 sessions. Prints figures and ratios.
-// Needs root, iproute2, iperf3. Bounded: 2 x 5 s of iperf3, 100 sessions.
+// Needs root, iproute2, iperf3. Bounded: 3 x 5 s of iperf3, 100 sessions.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -32,8 +32,9 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 300))
     await waitForLine(lab.spawn(srv, 'sh', ['-c', `until [ -S ${gwDir}/control.sock ]; do sleep 0.1; done; echo ready`]), /ready/, 20000)
     const iperfServer = lab.spawn(srv, 'iperf3', ['-s', '-1', '--forceflush'])
-    const iperf = (to: string): number => {
-      const out = JSON.parse(lab.exec(cli, 'iperf3', ['-c', to, '-t', String(SECONDS), '-J'], { timeoutMs: (SECONDS + 20) * 1000 })) as { end: { sum_received: { bits_per_second: number } } }
+    const iperf = (to: string, reverse = false): number => {
+      const args = ['-c', to, '-t', String(SECONDS), '-J', ...(reverse ? ['-R'] : [])]
+      const out = JSON.parse(lab.exec(cli, 'iperf3', args, { timeoutMs: (SECONDS + 20) * 1000 })) as { end: { sum_received: { bits_per_second: number } } }
       return out.end.sum_received.bits_per_second / 1e6
     }
     await new Promise((r) => setTimeout(r, 300))
@@ -48,6 +49,10 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 300))
     const sstp = iperf('198.19.0.1')
     await stopChild(iperfServer2, 2000)
+    const iperfServer3 = lab.spawn(srv, 'iperf3', ['-s', '-1'])
+    await new Promise((r) => setTimeout(r, 300))
+    const sstpDown = iperf('198.19.0.1', true)
+    await stopChild(iperfServer3, 2000)
 
     const load = lab.spawn(cli, process.execPath, [LOAD, '198.18.0.1', '443', 'bench', '99'])
     load.stdin!.end(`${PASSWORD}\n`)
@@ -60,8 +65,10 @@ async function main(): Promise<void> {
 
     const rows: [string, string][] = [
       [`TCP through veth (baseline), iperf3 ${SECONDS} s`, `${veth.toFixed(0)} Mbit/s`],
-      [`TCP through SSTP tunnel, iperf3 ${SECONDS} s`, `${sstp.toFixed(0)} Mbit/s`],
-      ['ratio SSTP / veth', `${(sstp / veth).toFixed(3)}`],
+      [`TCP through SSTP tunnel, client -> gateway, iperf3 ${SECONDS} s`, `${sstp.toFixed(0)} Mbit/s`],
+      [`TCP through SSTP tunnel, gateway -> client, iperf3 -R ${SECONDS} s`, `${sstpDown.toFixed(0)} Mbit/s`],
+      ['ratio SSTP / veth (client -> gateway)', `${(sstp / veth).toFixed(3)}`],
+      ['ratio SSTP / veth (gateway -> client)', `${(sstpDown / veth).toFixed(3)}`],
       ['gateway RSS, 1 session', `${rss1.toFixed(1)} MiB`],
       [`gateway RSS, ${Number(upCount) + 1} sessions`, `${rss100.toFixed(1)} MiB`],
       ['RSS per extra session', `${(((rss100 - rss1) * 1024) / Math.max(1, Number(upCount))).toFixed(0)} KiB`],
