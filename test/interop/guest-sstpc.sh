@@ -1,11 +1,12 @@
 #!/bin/sh
 # Guest side of sstpc-vs-gatehouse.sh: dials the gateway with the real sstp-client + pppd, waits
 # for ppp0 to get an address, pings the gateway's tunnel address, then disconnects (SIGTERM to
-# pppd: LCP Terminate, then sstpc's Call-Disconnect) and reports one RESULT line.
+# pppd: LCP Terminate; sstpc 1.0.18 then closes TLS without an SSTP Call-Disconnect) and reports
+# one RESULT line.
 # Usage (inside the guest): guest-sstpc.sh MODE SERVER USER PASSWORD CA_PEM TUNNEL_GW LOGDIR [SSTPC_OPT...]
 #   MODE: mschapv2 (MS-CHAPv2 only) | eap (EAP only: EAP-MS-CHAPv2) | badpass (MS-CHAPv2 with the
-#         wrong password: must be refused) | idle (MS-CHAPv2, no LCP echo, tunnel held 75 s so the
-#         SSTP Hello timers fire: Echo-Request/Response) | bulk (MS-CHAPv2, 300 full-size pings
+#         wrong password: must be refused) | idle (MS-CHAPv2, no LCP echo, tunnel held 75 s, past the
+#         60 s SSTP Hello timers) | bulk (MS-CHAPv2, 300 full-size pings
 #         in a burst, then a 2 MiB HTTP download over the tunnel, checked by SHA-256)
 #   Env HOLD=SECONDS keeps the tunnel up that long before disconnecting (default 0; idle: 75).
 [ $# -ge 7 ] || { echo "usage: guest-sstpc.sh MODE SERVER USER PASSWORD CA_PEM TUNNEL_GW LOGDIR [SSTPC_OPT...]" >&2; exit 2; }
@@ -85,8 +86,8 @@ if [ $connected = yes ]; then
     echo "== guest: also pinging the PPP peer address $peer"
     ping -c 2 -W 5 -I ppp0 "$peer" || true
   fi
-  # Disconnect the way a user would: stop pppd (it sends LCP Terminate-Request), sstpc then
-  # closes the SSTP call.
+  # Disconnect the way a user would: stop pppd (it sends LCP Terminate-Request); sstpc sees pppd
+  # end and closes the connection.
   pppd_pid=$(cat /run/ppp0.pid 2>/dev/null | head -1)
   if [ -n "$pppd_pid" ]; then
     echo "== guest: stopping pppd (pid $pppd_pid)"

@@ -1,11 +1,13 @@
 #!/bin/bash
 # Interop: the real Linux SSTP client (sstp-client + pppd, in a QEMU guest with a PPP kernel)
 # against our gateway, captured on the wire and decoded by tshark with the gateway's TLS key log.
-# Usage: sstpc-vs-gatehouse.sh [MODE...]   MODE: mschapv2, eap, badpass, idle (guest-sstpc.sh);
-#        default: mschapv2 eap badpass
-# Env: SSTPC_OPTS="--cert-warn ..." adds sstpc options; OUT=DIR keeps results there (default: a new /tmp/gatehouse-interop.XXXXXX, always kept).
+# Usage: sstpc-vs-gatehouse.sh [MODE...]   MODE: mschapv2, eap, badpass, idle, bulk (see
+#        guest-sstpc.sh); default: mschapv2 eap badpass
+# Env: SSTPC_OPTS="--cert-warn ..." adds sstpc options; GHVM_DELAY (default 20ms, see README);
+#      OUT=DIR keeps results there (default: a new /tmp/gatehouse-interop.XXXXXX, always kept).
 # Exit status: 0 when every mode had its expected outcome (connected and pinged 198.19.7.1, or for
-# badpass: refused) and tshark found nothing malformed.
+# badpass: refused), tshark found nothing malformed and dissected every SSTP packet, and
+# sstp-stream-check.mjs found every record and packet well-formed.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -75,6 +77,10 @@ mkdir -p "$OUT/www"
 head -c 2097152 /dev/urandom > "$OUT/www/blob"
 sha256sum "$OUT/www/blob" | cut -d' ' -f1 > "$OUT/www/blob.sha256"
 PY=$(command -v /usr/bin/python3 python3 | head -1)
+for _ in $(seq 1 40); do   # the TUN address may appear just after the listener
+  ip -n "$NS" -4 -o addr show | grep -q " $TUNNEL_GW/" && break
+  sleep 0.25
+done
 ip netns exec "$NS" "$PY" -m http.server 8080 --bind "$TUNNEL_GW" --directory "$OUT/www" > "$OUT/http.log" 2>&1 &
 http_pid=$!
 
