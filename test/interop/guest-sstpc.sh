@@ -6,7 +6,8 @@
 # Usage (inside the guest): guest-sstpc.sh MODE SERVER USER PASSWORD CA_PEM TUNNEL_GW LOGDIR [SSTPC_OPT...]
 #   MODE: mschapv2 (MS-CHAPv2 only) | eap (EAP only: EAP-MS-CHAPv2) | badpass (MS-CHAPv2 with the
 #         wrong password: must be refused) | idle (MS-CHAPv2, no LCP echo, tunnel held 75 s, past the
-#         60 s SSTP Hello timers) | bulk (MS-CHAPv2, 300 full-size pings
+#         60 s SSTP Hello timers) | ipv6cp (MS-CHAPv2 with pppd's IPv6CP on: the gateway, IPv4
+#         only, must reject the protocol without harming the IPv4 link) | bulk (MS-CHAPv2, 300 full-size pings
 #         in a burst, then a 2 MiB HTTP download over the tunnel, checked by SHA-256)
 #   Env HOLD=SECONDS keeps the tunnel up that long before disconnecting (default 0; idle: 75).
 [ $# -ge 7 ] || { echo "usage: guest-sstpc.sh MODE SERVER USER PASSWORD CA_PEM TUNNEL_GW LOGDIR [SSTPC_OPT...]" >&2; exit 2; }
@@ -15,8 +16,9 @@ shift 7   # "$@": extra sstpc options, e.g. --cert-warn
 
 # require-* would demand that the *gateway* authenticate to us; a client restricts the methods it
 # will answer with refuse-*.
-extra= hold=${HOLD:-0}
+extra= hold=${HOLD:-0} v6=noipv6
 case $mode in
+  ipv6cp) auth="refuse-pap refuse-chap refuse-mschap refuse-eap" v6=+ipv6 ;;
   mschapv2|badpass|bulk) auth="refuse-pap refuse-chap refuse-mschap refuse-eap" ;;
   idle) auth="refuse-pap refuse-chap refuse-mschap refuse-eap" extra="lcp-echo-interval 0"; hold=${HOLD:-75} ;;
   # pppd has no require-eap: leave EAP as the only method it will agree to.
@@ -35,7 +37,7 @@ echo "== guest: dialing $server as $user, mode $mode, CA $ca"
 # shellcheck disable=SC2086
 sstpc --ca-cert "$ca" --user "$user" --password "$password" --log-stderr --log-level 4 --log-lineno "$@" \
   "$server" \
-  usepeerdns noauth nodefaultroute $auth nobsdcomp nodeflate noipv6 $extra \
+  usepeerdns noauth nodefaultroute $auth nobsdcomp nodeflate $v6 $extra \
   debug logfile "$pppdlog" > "$sstpclog" 2>&1 &
 sstpc_pid=$!
 

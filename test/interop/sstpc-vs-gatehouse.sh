@@ -1,7 +1,7 @@
 #!/bin/bash
 # Interop: the real Linux SSTP client (sstp-client + pppd, in a QEMU guest with a PPP kernel)
 # against our gateway, captured on the wire and decoded by tshark with the gateway's TLS key log.
-# Usage: sstpc-vs-gatehouse.sh [MODE...]   MODE: mschapv2, eap, badpass, idle, bulk (see
+# Usage: sstpc-vs-gatehouse.sh [MODE...]   MODE: mschapv2, eap, badpass, idle, bulk, ipv6cp (see
 #        guest-sstpc.sh); default: mschapv2 eap badpass
 # Env: SSTPC_OPTS="--cert-warn ..." adds sstpc options; GHVM_DELAY (default 20ms, see README);
 #      OUT=DIR keeps results there (default: a new /tmp/gatehouse-interop.XXXXXX, always kept).
