@@ -130,6 +130,11 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
       }
       default: break
     }
+  }, (fault) => {
+    teardown()
+    const err = new VpnError('ERR_INTERNAL', `internal error, disconnected: ${(fault as Error)?.message ?? String(fault)}`)
+    rejectUp(err)
+    rejectClosed(err)
   })
   driver.run(() => {})
   const up = await upPromise

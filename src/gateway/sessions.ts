@@ -87,12 +87,18 @@ export class SessionRegistry {
       this.log.error('authentication backend failed', { session: id, error: (err as Error).message })
       verdict = { ok: false, reason: 'backend-error', message: 'authentication backend failed' }
     }
-    if (verdict.ok) {
+    if (verdict.ok && e.user !== undefined) {
+      // Re-authentication (LCP renegotiated, RFC 1661 §4.1 RCR in Opened): the same user keeps the
+      // same address and the same record; another user may not take over the session.
+      verdict = verdict.user === e.user
+        ? { ...verdict, address: e.address }
+        : { ok: false, reason: 'reauth-user-changed', message: `re-authentication as ${verdict.user} on a session of ${e.user ?? '?'}` }
+      if (verdict.ok) { this.log.info('re-authenticated', { session: id, user: verdict.user }); return verdict }
+    } else if (verdict.ok) {
       const address = this.pool.allocate(verdict.address)
       if (!address) {
         verdict = { ok: false, reason: 'pool-exhausted', message: 'no free address in the client pool' }
       } else {
-        if (e.address) this.pool.release(e.address)
         e.address = address
         e.user = verdict.user
         verdict = { ...verdict, address }
@@ -100,11 +106,12 @@ export class SessionRegistry {
     }
     if (!verdict.ok) {
       this.log.warn('authentication refused', { session: id, user: proof.user, peer: e.carrier.peer, reason: verdict.reason })
-      this.accounting.failedAuth({ user: proof.user, protocol: e.carrier.protocol, peer: e.carrier.peer, at: now, reason: verdict.reason })
+      const rec = { user: proof.user, protocol: e.carrier.protocol, peer: e.carrier.peer, at: now, reason: verdict.reason }
+      this.record('failedAuth', () => this.accounting.failedAuth(rec))
     } else {
       this.log.info('authenticated', { session: id, user: verdict.user, method: proof.method, address: verdict.address })
-      this.accounting.start({ id, user: verdict.user, protocol: e.carrier.protocol, peer: e.carrier.peer, start: now })
-      e.recordOpen = true
+      const rec = { id, user: verdict.user, protocol: e.carrier.protocol, peer: e.carrier.peer, start: now }
+      e.recordOpen = this.record('start', () => this.accounting.start(rec))
     }
     return verdict
   }
@@ -145,10 +152,22 @@ export class SessionRegistry {
     if (e.address) this.pool.release(e.address)
     const t = e.port?.traffic ?? NO_TRAFFIC
     if (e.recordOpen) {
-      this.accounting.end(id, { end: now, assignedAddress: e.address, bytesIn: t.inBytes, bytesOut: t.outBytes, packetsIn: t.inPackets, packetsOut: t.outPackets, reason })
+      const rec = { end: now, assignedAddress: e.address, bytesIn: t.inBytes, bytesOut: t.outBytes, packetsIn: t.inPackets, packetsOut: t.outPackets, reason }
+      this.record('end', () => this.accounting.end(id, rec))
     }
     this.log.info('session closed', { session: id, user: e.user, reason, message, bytesIn: t.inBytes, bytesOut: t.outBytes })
     if (this.entries.size === 0) for (const w of this.waiters) w()
+  }
+
+  /** Writes an accounting record; a storage failure (disk full, database locked) is logged, never thrown into a connection. */
+  private record(what: string, write: () => void): boolean {
+    try {
+      write()
+      return true
+    } catch (err) {
+      this.log.error(`cannot write the accounting ${what} record`, { error: (err as Error).message })
+      return false
+    }
   }
 
   list(): SessionInfo[] {

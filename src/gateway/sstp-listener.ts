@@ -12,6 +12,7 @@ import type { TxBatch } from './tx-batch.js'
 import type { Logger } from '../lib/log.js'
 import type { Counters } from '../lib/counters.js'
 import { VpnError } from '../lib/errors.js'
+import { toHex } from '../lib/bytes.js'
 
 export interface SstpListenerOptions {
   readonly listen: string
@@ -29,8 +30,6 @@ export interface SstpListenerOptions {
   readonly keylog?: (line: Buffer) => void
 }
 
-let nextId = 1
-
 export async function listenSstp(o: SstpListenerOptions): Promise<tls.Server> {
   const der = new X509Certificate(o.certPem).raw
   const certHashSha256 = new Uint8Array(createHash('sha256').update(der).digest())
@@ -43,7 +42,9 @@ export async function listenSstp(o: SstpListenerOptions): Promise<tls.Server> {
   })
   server.on('secureConnection', (sock) => {
     sock.setNoDelay(true)
-    const id = `sstp-${process.pid.toString(36)}-${(nextId++).toString(36)}`
+    // Random ids: a counter would repeat after a restart (same PID in a container) and collide
+    // with the records of the previous run.
+    const id = `sstp-${toHex(systemRng.bytes(6))}`
     const peer = `${sock.remoteAddress}:${sock.remotePort}`
     const core = new SstpServerConnection({
       rng: systemRng,
@@ -70,6 +71,10 @@ export async function listenSstp(o: SstpListenerOptions): Promise<tls.Server> {
           driver.end()
           break
       }
+    }, (fault) => {
+      o.counters.inc('sstp.internal-error')
+      o.log.error('internal error; closing this connection only', { session: id, peer, error: (fault as Error)?.stack ?? String(fault) })
+      if (!ended) { ended = true; o.registry.closed(id, 'internal-error', String((fault as Error)?.message ?? fault), Date.now()) }
     })
     const flusher = { flush: () => driver.run() }
     o.registry.opened({

@@ -35,7 +35,7 @@ function one(): Promise<void> {
       const driver = new StreamDriver(core, sock, (ev: { type: string; reason?: string; message?: string }) => {
         if (ev.type === 'up') { up++; resolve() }
         if (ev.type === 'closed') { driver.end(); if (up < count) { failed++; process.stderr.write(`load: closed ${ev.reason}: ${ev.message}\n`); resolve() } }
-      })
+      }, (fault) => { failed++; process.stderr.write(`load: internal error: ${String(fault)}\n`); resolve() })
       driver.run(() => {})
       held.push({ close: () => driver.run(() => core.close(Date.now(), 'admin', 'load test done')) })
     })

@@ -23,10 +23,21 @@ export class StreamDriver<E> {
   private readonly socket: Socket
   private readonly onEvent: (e: E) => void
 
-  constructor(core: StreamCore<E>, socket: Socket, onEvent: (e: E) => void) {
+  private readonly onFault: (e: unknown) => void
+
+  /**
+   * `onFault` receives any exception thrown by the core or by `onEvent` (a bug, or a storage error
+   * surfacing in a handler): the driver then destroys this connection only, so one connection can
+   * never take the process down.
+   */
+  constructor(core: StreamCore<E>, socket: Socket, onEvent: (e: E) => void, onFault: (e: unknown) => void) {
     this.core = core
     this.socket = socket
     this.onEvent = onEvent
+    this.onFault = onFault
+    // Read back-pressure: a peer that sends but never reads must not make us queue replies
+    // without bound (DESIGN.md §2, §5). Reading resumes when the send queue drains.
+    socket.on('drain', () => { if (this.pausedForBacklog) { this.pausedForBacklog = false; socket.resume() } })
     socket.on('data', (chunk: Buffer) => this.run(() => this.core.handleBytes(Date.now(), chunk)))
     socket.on('end', () => this.eof())
     socket.on('close', () => { this.eof(); this.stop() })
@@ -35,6 +46,7 @@ export class StreamDriver<E> {
   }
 
   private eofSeen = false
+  private pausedForBacklog = false
   private eof(): void {
     if (this.eofSeen) return
     this.eofSeen = true
@@ -57,8 +69,14 @@ export class StreamDriver<E> {
   /** Runs one input into the core, then drains it. Call after any direct call into the core too. */
   run(input?: () => void): void {
     if (this.closed) return
-    input?.()
-    this.drain()
+    try {
+      input?.()
+      this.drain()
+    } catch (e) {
+      this.stop()
+      this.socket.destroy()
+      this.onFault(e)
+    }
   }
 
   private drain(): void {
@@ -67,6 +85,10 @@ export class StreamDriver<E> {
     while ((out = this.core.pollTransmit()) !== undefined) parts.push(out)
     if (parts.length === 1) this.socket.write(parts[0]!)
     else if (parts.length > 1) this.socket.write(Buffer.concat(parts))
+    if (!this.pausedForBacklog && this.socket.writableLength > MAX_SOCKET_BACKLOG) {
+      this.pausedForBacklog = true
+      this.socket.pause()
+    }
     let ev: E | undefined
     while ((ev = this.core.pollEvent()) !== undefined) this.onEvent(ev)
     this.arm()

@@ -108,3 +108,31 @@ test('a backend that throws becomes backend-error, not a crash', () => {
   assert.equal(!v.ok && v.reason, 'backend-error')
   assert.equal(records[0]!.kind, 'failed')
 })
+
+test('re-authentication (LCP renegotiated) keeps address and record; another user is refused', () => {
+  const { reg, records, pool } = setup()
+  reg.opened(carrier('s1'), 0)
+  const first = reg.authenticate('s1', PAP('alice', 'right'), 1)
+  assert.ok(first.ok)
+  reg.up('s1', first.address!)
+  const again = reg.authenticate('s1', PAP('alice', 'right'), 2)
+  assert.ok(again.ok)
+  assert.equal(again.address, first.address)
+  assert.equal(records.filter((r) => r.kind === 'start').length, 1, 'one record per session')
+  assert.equal(pool.inUse(), 2, 'gateway + one client address')
+  const other = reg.authenticate('s1', PAP('mallory', 'right'), 3)
+  assert.equal(!other.ok && other.reason, 'reauth-user-changed')
+})
+
+test('an accounting store that throws (disk full) is logged, never thrown into the connection', () => {
+  const { reg } = setup()
+  const failing = { start: () => { throw new Error('SQLITE_FULL') }, end: () => { throw new Error('SQLITE_FULL') }, failedAuth: () => { throw new Error('SQLITE_FULL') } }
+  ;(reg as unknown as { accounting: unknown }).accounting = failing
+  reg.opened(carrier('a'), 0)
+  reg.opened(carrier('b'), 0)
+  assert.ok(reg.authenticate('a', PAP('alice', 'right'), 1).ok)
+  assert.equal(reg.authenticate('b', PAP('bob', 'wrong'), 1).ok, false)
+  reg.up('a', '198.19.0.2')
+  reg.closed('a', 'admin', '', 2)
+  assert.equal(reg.size, 1)
+})
