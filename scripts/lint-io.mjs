@@ -22,5 +22,16 @@ function walk(dir) {
   }
 }
 for (const d of PURE) { try { walk(join('src', d)) } catch (e) { if (e.code !== 'ENOENT') throw e } }
+// Composition roots compose cores with transport/ adapters; they open no sockets themselves
+// (type-only imports of socket types are fine).
+const ROOT_FORBIDDEN = /^import (?!type )[^;]*from\s+['"](node:)?(net|dgram|tls)['"]/
+for (const d of ['gateway', 'client']) {
+  for (const name of readdirSync(join('src', d))) {
+    const p = join('src', d, name)
+    readFileSync(p, 'utf8').split('\n').forEach((line, i) => {
+      if (ROOT_FORBIDDEN.test(line)) { console.error(`${p}:${i + 1}: socket import in a composition root (use src/transport/): ${line.trim()}`); bad++ }
+    })
+  }
+}
 if (bad) { console.error(`lint-io: ${bad} violation(s); move I/O to src/transport/`); process.exit(1) }
 console.log('lint-io: protocol folders are free of I/O')

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { randomBytes } from 'node:crypto'
+import { systemRng } from '../crypto/rng.js'
+import { toHex } from '../lib/bytes.js'
 import { execFileSync } from 'node:child_process'
 import { parse } from './args.js'
 import { NetnsLab, waitForLine, stopChild } from '../transport/netns.js'
@@ -34,7 +35,7 @@ export async function runDemo(args: string[]): Promise<number> {
     say(`namespaces ${srv} (gateway, 198.18.0.1) and ${cli} (client, 198.18.0.2) joined by a veth pair`)
     const gwDir = join(dir, 'gw')
     execFileSync(process.execPath, [BIN, 'init', '--dir', gwDir, '--listen', '198.18.0.1', '--pool', '198.19.0.0/24', '--dns', '198.19.0.1'], { stdio: 'ignore' })
-    const password = `Gh-${randomBytes(12).toString("hex")}-Z9`
+    const password = `Gh-${toHex(systemRng.bytes(12))}-Z9`
     execFileSync(process.execPath, [BIN, 'user', 'add', '--dir', gwDir, 'demo'], { input: `${password}\n`, stdio: ['pipe', 'ignore', 'inherit'] })
     say(`gateway directory ${gwDir}: CA, server certificate for 198.18.0.1, user "demo"`)
 

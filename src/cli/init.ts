@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { systemRng } from '../crypto/rng.js'
 import { parse, requireDir, splitList } from './args.js'
 import { renderConfig } from '../config/template.js'
 import { parseConfig, CONFIG_FILE } from '../config/load.js'
@@ -42,7 +42,7 @@ export async function runInit(args: string[]): Promise<number> {
   const server = issueServerCert(ca, { commonName: cn, dnsNames, ipAddresses: ips })
   writeFileSync(config.paths.serverCert, server.certPem)
   writeFileSync(config.paths.serverKey, server.keyPem, { mode: 0o600 })
-  if (!existsSync(config.paths.secretKey)) writeFileSync(config.paths.secretKey, randomBytes(32), { mode: 0o600 })
+  if (!existsSync(config.paths.secretKey)) writeFileSync(config.paths.secretKey, systemRng.bytes(32), { mode: 0o600 })
   UserStore.open(config.paths.usersDb).close()
 
   const out = process.stdout

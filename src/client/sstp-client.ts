@@ -1,14 +1,15 @@
 // The SSTP client composition root: TLS to the gateway, the SSTP client core owning a PPP session,
 // then a TUN device with the assigned address, routes (full or split tunnel) and the pushed DNS.
-import tls from 'node:tls'
-import { createHash } from 'node:crypto'
+import type { TLSSocket } from 'node:tls'
 import { readFileSync } from 'node:fs'
 import { SstpClientConnection } from '../sstp/client-connection.js'
 import { PppSession } from '../ppp/session.js'
 import { StreamDriver } from '../transport/stream-driver.js'
+import { connectTls } from '../transport/tls.js'
 import { TunDevice } from '../transport/tun.js'
 import * as netcfg from '../transport/netcfg.js'
 import { systemRng } from '../crypto/rng.js'
+import { certificateHashes } from '../sstp/crypto-binding.js'
 import { VpnError } from '../lib/errors.js'
 import { describeCloseReason, describeConnectError } from './errors.js'
 import { applyDns, type DnsRestore } from './dns.js'
@@ -43,27 +44,22 @@ export interface SstpClientHandle {
 export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandle> {
   const ca = o.caFile ? readCa(o.caFile) : undefined
   o.progress(`connecting to ${o.host}:${o.port}`)
-  const sock = await new Promise<tls.TLSSocket>((resolve, reject) => {
-    const s = tls.connect({
-      host: o.host, port: o.port, servername: isIp(o.host) ? undefined : o.host,
-      ca, rejectUnauthorized: !o.insecure, minVersion: 'TLSv1.2', timeout: 15000,
-    })
-    if (o.keylog) s.on('keylog', o.keylog)
-    const fail = (e: NodeJS.ErrnoException): void => { s.destroy(); reject(new VpnError('ERR_CONNECT', describeConnectError(e, o.host, o.port))) }
-    s.once('secureConnect', () => { s.off('error', fail); s.setTimeout(0); resolve(s) })
-    s.once('error', fail)
-    s.once('timeout', () => fail(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })))
-  })
+  let sock: TLSSocket
+  try {
+    sock = await connectTls({ host: o.host, port: o.port, ca, insecure: o.insecure, keylog: o.keylog })
+  } catch (e) {
+    throw new VpnError('ERR_CONNECT', describeConnectError(e as NodeJS.ErrnoException, o.host, o.port))
+  }
   const peerCert = sock.getPeerX509Certificate()
   if (!peerCert) { sock.destroy(); throw new VpnError('ERR_CONNECT', 'the gateway sent no certificate') }
   o.progress(`TLS ${sock.getProtocol()} established; certificate ${peerCert.subject.replace(/\n/g, ', ')}${o.insecure ? ' (NOT verified: --insecure)' : ', verified'}`)
-  const der = peerCert.raw
+  const hashes = certificateHashes(new Uint8Array(peerCert.raw))
   const core = new SstpClientConnection({
     rng: systemRng,
     now: Date.now(),
     host: o.host,
-    certHashSha256: new Uint8Array(createHash('sha256').update(der).digest()),
-    certHashSha1: new Uint8Array(createHash('sha1').update(der).digest()),
+    certHashSha256: hashes.sha256,
+    certHashSha1: hashes.sha1,
     createPpp: (now) => new PppSession({ role: 'client', rng: systemRng, user: o.user, password: o.password, mru: o.mtu ?? tunnelMtu('sstp') }, now),
   })
 
@@ -154,4 +150,3 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
 function readCa(file: string): string {
   try { return readFileSync(file, 'utf8') } catch (e) { throw new VpnError('ERR_CA_FILE', `cannot read CA file ${file}: ${(e as Error).message}`) }
 }
-function isIp(h: string): boolean { return /^\d+\.\d+\.\d+\.\d+$/.test(h) || h.includes(':') }

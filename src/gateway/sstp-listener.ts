@@ -1,17 +1,18 @@
 // SSTP listener: TLS on TCP (443 by default); each connection gets an SSTP server core that owns a
 // PPP session, driven by a StreamDriver and registered with the SessionRegistry.
-import tls from 'node:tls'
-import { createHash, X509Certificate } from 'node:crypto'
+import type { Server, TLSSocket } from 'node:tls'
 import { SstpServerConnection } from '../sstp/server-connection.js'
 import { PppSession } from '../ppp/session.js'
 import { StreamDriver } from '../transport/stream-driver.js'
+import { listenTls } from '../transport/tls.js'
 import { systemRng } from '../crypto/rng.js'
+import { certificateDer } from '../crypto/x509.js'
+import { certificateHashes } from '../sstp/crypto-binding.js'
 import type { PppServerOptions } from '../ppp/types.js'
 import type { SessionRegistry } from './sessions.js'
 import type { TxBatch } from './tx-batch.js'
 import type { Logger } from '../lib/log.js'
 import type { Counters } from '../lib/counters.js'
-import { VpnError } from '../lib/errors.js'
 import { toHex } from '../lib/bytes.js'
 
 export interface SstpListenerOptions {
@@ -30,18 +31,9 @@ export interface SstpListenerOptions {
   readonly keylog?: (line: Buffer) => void
 }
 
-export async function listenSstp(o: SstpListenerOptions): Promise<tls.Server> {
-  const der = new X509Certificate(o.certPem).raw
-  const certHashSha256 = new Uint8Array(createHash('sha256').update(der).digest())
-  const certHashSha1 = new Uint8Array(createHash('sha1').update(der).digest())
-  const server = tls.createServer({ cert: o.certPem, key: o.keyPem, minVersion: 'TLSv1.2' })
-  if (o.keylog) server.on('keylog', (line) => o.keylog!(line))
-  server.on('tlsClientError', (e, sock) => {
-    o.counters.inc('sstp.tls-handshake-failed')
-    o.log.debug('TLS handshake failed', { peer: `${sock.remoteAddress}:${sock.remotePort}`, error: e.message })
-  })
-  server.on('secureConnection', (sock) => {
-    sock.setNoDelay(true)
+export async function listenSstp(o: SstpListenerOptions): Promise<Server> {
+  const { sha256: certHashSha256, sha1: certHashSha1 } = certificateHashes(certificateDer(o.certPem))
+  const onConnection = (sock: TLSSocket): void => {
     // Random ids: a counter would repeat after a restart (same PID in a container) and collide
     // with the records of the previous run.
     const id = `sstp-${toHex(systemRng.bytes(6))}`
@@ -87,13 +79,12 @@ export async function listenSstp(o: SstpListenerOptions): Promise<tls.Server> {
       close: (reason, message) => driver.run(() => core.close(Date.now(), reason, message)),
     }, Date.now())
     driver.run(() => {})
+  }
+  return listenTls({
+    host: o.listen, port: o.port, certPem: o.certPem, keyPem: o.keyPem, what: 'SSTP', keylog: o.keylog, onConnection,
+    onHandshakeError: (e, peer) => {
+      o.counters.inc('sstp.tls-handshake-failed')
+      o.log.debug('TLS handshake failed', { peer, error: e.message })
+    },
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => {
-      const hint = e.code === 'EADDRINUSE' ? ' (another service holds this port: stop it or set sstp.port)' : e.code === 'EACCES' ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : e.code === 'EADDRNOTAVAIL' ? ' (no interface has this address: fix `listen` in the config)' : ''
-      reject(new VpnError('ERR_LISTEN', `cannot listen for SSTP on ${o.listen}:${o.port}: ${e.message}${hint}`, { cause: e }))
-    })
-    server.listen(o.port, o.listen, () => resolve())
-  })
-  return server
 }

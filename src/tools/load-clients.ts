@@ -3,11 +3,11 @@
 // all are up, then holds them until SIGTERM/SIGINT, when it disconnects them all.
 //   node load-clients.js HOST PORT USER N   (password on stdin)
 import tls from 'node:tls'
-import { createHash } from 'node:crypto'
 import { SstpClientConnection } from '../sstp/client-connection.js'
 import { PppSession } from '../ppp/session.js'
 import { StreamDriver } from '../transport/stream-driver.js'
 import { systemRng } from '../crypto/rng.js'
+import { certificateHashes } from '../sstp/crypto-binding.js'
 
 const [host = '127.0.0.1', portText = '443', user = 'alice', countText = '1'] = process.argv.slice(2)
 const chunks: Buffer[] = []
@@ -25,11 +25,11 @@ function one(): Promise<void> {
     const sock = tls.connect({ host, port: Number(portText), rejectUnauthorized: false })
     sock.once('error', (e) => { failed++; process.stderr.write(`load: ${e.message}\n`); resolve() })
     sock.once('secureConnect', () => {
-      const der = sock.getPeerX509Certificate()!.raw
+      const hashes = certificateHashes(new Uint8Array(sock.getPeerX509Certificate()!.raw))
       const core = new SstpClientConnection({
         rng: systemRng, now: Date.now(), host,
-        certHashSha256: new Uint8Array(createHash('sha256').update(der).digest()),
-        certHashSha1: new Uint8Array(createHash('sha1').update(der).digest()),
+        certHashSha256: hashes.sha256,
+        certHashSha1: hashes.sha1,
         createPpp: (now: number) => new PppSession({ role: 'client', rng: systemRng, user, password }, now),
       })
       const driver = new StreamDriver(core, sock, (ev: { type: string; reason?: string; message?: string }) => {
