@@ -87,12 +87,19 @@ test('Nak toward a method the server does not allow -> EAP Failure, method-not-a
   assert.equal(r.proofs.length, 0)
 })
 
-test('the identity from the Identity Response is the user name that is verified', () => {
+test('the MS-CHAPv2 Response name must name the EAP identity: a renamed identity is refused before AAA', () => {
   const rename = (x: Uint8Array): Uint8Array => x[0] === 0x02 && x[4] === 0x01 ? b(0x02, x[1]!, 0x00, 0x0c, 0x01, 'mallory') : x
   const r = pair(['eap-mschapv2'], ['eap-mschapv2'], 'User', 'clientPass', { tamperToAuth: rename })
-  assert.equal(r.proofs[0]!.user, 'mallory')
+  assert.equal(r.proofs.length, 0, 'nothing reaches AAA')
   const a = outcome(r.auth)
-  assert.equal(a.type === 'failure' && a.reason, 'no-such-user')
+  assert.equal(a.type === 'failure' && a.reason, 'identity-mismatch')
+})
+
+test('a DOMAIN\\ prefix on the EAP identity still matches the Response name; the Response name is verified', () => {
+  const domain = (x: Uint8Array): Uint8Array => x[0] === 0x02 && x[4] === 0x01 ? b(0x02, x[1]!, 0x00, 0x0e, 0x01, 'CORP\\User') : x
+  const r = pair(['eap-mschapv2'], ['eap-mschapv2'], 'User', 'clientPass', { tamperToAuth: domain })
+  assert.equal(r.proofs[0]!.user, 'User')
+  assert.equal(outcome(r.auth).type, 'success')
 })
 
 test('a tampered S= or an early EAP Success makes the peer fail with mutual-auth-failed', () => {

@@ -1,7 +1,8 @@
 // EAP-MS-CHAPv2 method cores (draft-kamath-pppext-eap-mschapv2-02 §2, RFC 2759): Challenge ->
 // Response -> Success-Request (S=..., mutual auth) -> Success-Response -> EAP Success, or
 // Failure-Request (E=...) -> Failure-Response -> EAP Failure. Keys: RFC 3079 §3.4 MasterKey.
-import { utf8 } from '../../lib/bytes.js'
+import { fromUtf8, utf8 } from '../../lib/bytes.js'
+import { stripDomain } from '../mschapv2.js'
 import type { Rng } from '../../crypto/rng.js'
 import type { AuthKeys, AuthVerdict } from '../types.js'
 import { EapType } from './codec.js'
@@ -49,8 +50,15 @@ export class EapMsChapV2Server implements EapServerMethod {
         if (m.msChapV2Id !== this.msChapV2Id) return { kind: 'drop', reason: 'ms-chapv2-id-mismatch' }
         if (m.value.length !== MSCHAPV2_RESPONSE_LENGTH) return { kind: 'drop', reason: 'bad-response-length' }
         const v = decodeMsChapV2ResponseValue(m.value)
+        // RFC 2759 §8.2 hashes the user name the Response carries; it must name the same account as
+        // the EAP Identity (Windows may send "DOMAIN\\user" in one and "user" in the other).
+        const name = m.name.length > 0 ? fromUtf8(m.name) : this.identity
+        if (stripDomain(name).toLowerCase() !== stripDomain(this.identity).toLowerCase()) {
+          this.state = 'done'
+          return { kind: 'failure', reason: 'identity-mismatch', message: `MS-CHAPv2 name "${name}" differs from the EAP identity "${this.identity}"` }
+        }
         this.state = 'verifying'
-        return { kind: 'verify', proof: { method: 'mschapv2', user: this.identity, authenticatorChallenge: this.challenge.slice(), peerChallenge: v.peerChallenge.slice(), ntResponse: v.ntResponse.slice() } }
+        return { kind: 'verify', proof: { method: 'mschapv2', user: name, authenticatorChallenge: this.challenge.slice(), peerChallenge: v.peerChallenge.slice(), ntResponse: v.ntResponse.slice() } }
       }
       case 'success-sent':
         this.state = 'done'
