@@ -305,7 +305,9 @@ export abstract class SstpConnectionBase<S extends string> {
   /** Disconnect Tunnel Event: Call Disconnect, TIMER_VAL_DISCONNECT_STATE_TIMER_1, state Call_Disconnect_Ack_Pending. */
   protected disconnect(now: Millis, reason: string, message: string): void {
     if (this.isClosing()) return
-    this.send(encodeBareMessage(SstpMessageType.CallDisconnect))
+    // §2.2.14: "This message SHOULD have one Status Info attribute" — sstp-client cannot parse one
+    // without it and then never sends the Disconnect Ack. A normal disconnect: AttribID 0, no error.
+    this.send(encodeStatusMessage(SstpMessageType.CallDisconnect, SstpAttributeId.NoError, SstpAttribStatus.NoError))
     this.recordClose(reason, message)
     this.enterClosing(now, 'disconnect-ack-pending', DISCONNECT_TIMER_1_MS)
   }

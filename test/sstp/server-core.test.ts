@@ -192,6 +192,16 @@ test('server: peer Call Disconnect -> Disconnect Ack, closed peer-disconnected a
   assert.deepEqual(events(s).map((e) => e.type === 'closed' && e.reason), ['peer-disconnected'])
 })
 
+test('server close(): Call Disconnect carries one Status Info (AttribID 0, no error), §2.2.14 / §2.2.8', () => {
+  const s = server()
+  s.handleBytes(T0, concatBytes(REQUEST, CONNECT_REQUEST))
+  drain(s)
+  s.close(T0 + 5, 'admin', 'shutting down')
+  const out = drain(s).map(toHex)
+  // Header (len 20) | type 0006, 1 attribute | Status Info: attr 02, len 12, reserved, AttribID 0, Status 0.
+  assert.ok(out.includes(toHex(hx('10 01 00 14 00 06 00 01 00 02 00 0C 00 00 00 00 00 00 00 00'))), out.join(' / '))
+})
+
 test('property: random peer bytes (after a valid preamble or not) never throw; closed at most once', () => {
   fc.assert(fc.property(fc.boolean(), fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 12 }), fc.array(fc.integer({ min: 0, max: 200_000 }), { maxLength: 4 }), (preamble, chunks, ticks) => {
     const s = server()
