@@ -17,7 +17,8 @@ export interface TlsListenOptions {
 
 /** Listens with TLS 1.2 or newer; rejects with VpnError ERR_LISTEN naming the address and the likely fix. */
 export async function listenTls(o: TlsListenOptions): Promise<tls.Server> {
-  const server = tls.createServer({ cert: o.certPem, key: o.keyPem, minVersion: 'TLSv1.2' })
+  // A peer that opens TCP and never finishes the handshake is cut after 15 s (Node's default is 120 s).
+  const server = tls.createServer({ cert: o.certPem, key: o.keyPem, minVersion: 'TLSv1.2', handshakeTimeout: 15_000 })
   if (o.keylog) server.on('keylog', (line) => o.keylog!(line))
   server.on('tlsClientError', (e, sock) => o.onHandshakeError(e, `${sock.remoteAddress}:${sock.remotePort}`))
   server.on('secureConnection', (sock) => { sock.setNoDelay(true); o.onConnection(sock) })
