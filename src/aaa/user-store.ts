@@ -8,7 +8,7 @@ import { constantTimeEqual, utf8 } from '../lib/bytes.js'
 import { VpnError } from '../lib/errors.js'
 import { openAaaDb, type AaaDb } from './database.js'
 import { CLEAR_LOCKOUT, DEFAULT_LOCKOUT, isLocked, recordFailure, type LockoutOptions, type LockoutState } from './lockout.js'
-import { DEFAULT_SCRYPT_N, hashPassword, verifyPassword } from './password-hash.js'
+import { DEFAULT_SCRYPT_N, hashPassword, verifyPassword, verifyPasswordAsync } from './password-hash.js'
 import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.js'
 import { open as openBox, seal, SECRET_KEY_LENGTH } from './secret-box.js'
 import { SessionLog } from './accounting.js'
@@ -177,19 +177,40 @@ export class UserStore {
    * The verdict's `address` is left for the gateway to fill.
    */
   verify(proof: AuthProof, now: number): AuthVerdict {
+    return this.verifyWith(proof, now, undefined)
+  }
+
+  /**
+   * verify() for the gateway: identical answers, but PAP's scrypt runs on the thread pool so a PAP
+   * login (known, unknown or locked name) never blocks the event loop. Never rejects.
+   */
+  async verifyAsync(proof: AuthProof, now: number): Promise<AuthVerdict> {
+    if (proof.method !== 'pap') return this.verify(proof, now)
+    let stored = this.dummyPwHash
+    try { stored = this.findRow(String(proof.user))?.pw_hash ?? this.dummyPwHash } catch { /* verifyWith reports the store error */ }
+    const papOk = await verifyPasswordAsync(proof.password, stored)
+    return this.verifyWith(proof, now, papOk)
+  }
+
+  private verifyWith(proof: AuthProof, now: number, papOk: boolean | undefined): AuthVerdict {
     try {
-      return this.verifyUnsafe(proof, now)
+      return this.verifyUnsafe(proof, now, papOk)
     } catch (e) {
       return { ok: false, reason: 'backend-error', message: `user store error: ${(e as Error).message}` }
     }
   }
 
-  private verifyUnsafe(proof: AuthProof, now: number): AuthVerdict {
+  /** The row for a login name; RFC 2759 §8.2 hashes the name without a "DOMAIN\\" prefix and Windows may send one. */
+  private findRow(name: string): UserRow | undefined {
+    const row = this.row(name)
+    return !row && name.includes('\\') ? this.row(stripDomain(name)) : row
+  }
+
+  /** `papOk`: the PAP password check already done (asynchronously) by the caller. */
+  private verifyUnsafe(proof: AuthProof, now: number, papOk: boolean | undefined): AuthVerdict {
     const name = String(proof.user)
-    let row = this.row(name)
-    // RFC 2759 §8.2 hashes the name without a "DOMAIN\" prefix; Windows may send one.
-    if (!row && name.includes('\\')) row = this.row(stripDomain(name))
-    if (!row) return this.verifyUnknown(proof, name, now)
+    const row = this.findRow(name)
+    if (!row) return this.verifyUnknown(proof, name, now, papOk !== undefined)
 
     const state: LockoutState = { failures: row.failures, windowStart: row.window_start, lockedUntil: row.locked_until }
     if (isLocked(state, now)) return locked(name, state.lockedUntil!)
@@ -197,7 +218,7 @@ export class UserStore {
     let verdict: AuthVerdict
     switch (proof.method) {
       case 'pap':
-        verdict = verifyPassword(proof.password, row.pw_hash) ? { ok: true, user: row.name } : badCredentials(name, 'bad-credentials')
+        verdict = (papOk ?? verifyPassword(proof.password, row.pw_hash)) ? { ok: true, user: row.name } : badCredentials(name, 'bad-credentials')
         break
       case 'chap-md5': {
         if (row.secret === null) return noReversible(name, 'method-not-allowed')
@@ -231,13 +252,13 @@ export class UserStore {
   }
 
   /** Same work and same outward answers as for a known user with a wrong password. */
-  private verifyUnknown(proof: AuthProof, name: string, now: number): AuthVerdict {
+  private verifyUnknown(proof: AuthProof, name: string, now: number, papDone: boolean): AuthVerdict {
     const key = name.toLowerCase()
     const state = this.phantoms.get(key) ?? CLEAR_LOCKOUT
     if (isLocked(state, now)) return locked(name, state.lockedUntil!)
     let answer: Failure
     switch (proof.method) {
-      case 'pap': verifyPassword(proof.password, this.dummyPwHash); answer = badCredentials(name, 'no-such-user'); break
+      case 'pap': if (!papDone) verifyPassword(proof.password, this.dummyPwHash); answer = badCredentials(name, 'no-such-user'); break
       // Most users have no reversible password, so an unknown name answers like one of them.
       case 'chap-md5': chapMd5Response(proof.id, this.dummySecret, proof.challenge); return noReversible(name, 'no-such-user')
       case 'mschapv2': verifyMsChapV2(this.dummyNtHash, proof); answer = badCredentials(name, 'no-such-user'); break

@@ -82,7 +82,7 @@ export class Gateway {
     tun.onPackets((pkts) => txBatch.run(() => dataplane.handleTunPackets(pkts)))
 
     const registry = new SessionRegistry({
-      aaa: { verify: (proof, now) => users.verify(proof, now) },
+      aaa: { verify: (proof, now) => users.verifyAsync(proof, now) },
       accounting: records,
       pool: { allocate: (pref) => pool.allocate(pref), release: (a) => pool.release(a) },
       routes: dataplane,

@@ -16,7 +16,8 @@ export interface CarrierSession {
 }
 
 export interface AaaBackend {
-  verify(proof: AuthProof, now: number): AuthVerdict
+  /** May answer later (PAP's scrypt on the thread pool, RADIUS); must not reject. */
+  verify(proof: AuthProof, now: number): AuthVerdict | Promise<AuthVerdict>
 }
 export interface AccountingSink {
   start(rec: { id: string; user: string; protocol: string; peer: string; start: number }): void
@@ -77,16 +78,18 @@ export class SessionRegistry {
   }
 
   /** Verifies a proof and, on success, reserves an address; failures leave a record. */
-  authenticate(id: string, proof: AuthProof, now: number): AuthVerdict {
-    const e = this.entries.get(id)
-    if (!e) return { ok: false, reason: 'no-session', message: 'session is gone' }
+  async authenticate(id: string, proof: AuthProof, now: number): Promise<AuthVerdict> {
+    if (!this.entries.has(id)) return { ok: false, reason: 'no-session', message: 'session is gone' }
     let verdict: AuthVerdict
     try {
-      verdict = this.aaa.verify(proof, now)
+      verdict = await this.aaa.verify(proof, now)
     } catch (err) {
       this.log.error('authentication backend failed', { session: id, error: (err as Error).message })
       verdict = { ok: false, reason: 'backend-error', message: 'authentication backend failed' }
     }
+    // The connection may have ended while AAA was thinking: reserve nothing for it then.
+    const e = this.entries.get(id)
+    if (!e) return { ok: false, reason: 'no-session', message: 'session is gone' }
     if (verdict.ok && e.user !== undefined) {
       // Re-authentication (LCP renegotiated, RFC 1661 §4.1 RCR in Opened): the same user keeps the
       // same address and the same record; another user may not take over the session.

@@ -49,9 +49,8 @@ export async function listenSstp(o: SstpListenerOptions): Promise<Server> {
     const driver = new StreamDriver(core, sock, (ev) => {
       switch (ev.type) {
         case 'authRequest': {
-          const verdict = o.registry.authenticate(id, ev.proof, Date.now())
-          // Answer outside the event loop of this drain: the core is re-entered via run().
-          queueMicrotask(() => driver.run(() => core.handleAuthResult(Date.now(), verdict)))
+          // The verdict arrives later (at the earliest on a microtask), outside this drain.
+          void o.registry.authenticate(id, ev.proof, Date.now()).then((verdict) => driver.run(() => core.handleAuthResult(Date.now(), verdict)))
           break
         }
         case 'up': o.registry.up(id, ev.peerAddress); break

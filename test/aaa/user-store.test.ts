@@ -71,6 +71,21 @@ test('PAP: right password accepted, wrong refused with 691', () => {
   s.close()
 })
 
+test('verifyAsync (PAP on the thread pool): the same answers as verify, lockout included, and the event loop keeps running', async () => {
+  const s = UserStore.open(':memory:', { ...FAST, lockout: { maxFailures: 2, windowSeconds: 900, lockSeconds: 900 } })
+  s.add('alice', PW)
+  let ticked = false
+  setImmediate(() => { ticked = true })
+  assert.deepEqual(await s.verifyAsync(pap('alice', PW), 1000), { ok: true, user: 'alice' })
+  assert.ok(ticked, 'other work ran while scrypt was computed')
+  assert.deepEqual(await s.verifyAsync(pap('nobody', PW), 1000), { ok: false, reason: 'no-such-user', message: 'authentication failed for user nobody', mschapError: 691 })
+  assert.equal((await s.verifyAsync(pap('alice', 'wrong-1'), 1001)).ok, false)
+  assert.equal((await s.verifyAsync(pap('alice', 'wrong-2'), 1002)).ok, false)
+  const lockedOut = await s.verifyAsync(pap('alice', PW), 1003)
+  assert.equal(!lockedOut.ok && lockedOut.reason, 'locked', 'two failures lock; the right password is refused while locked')
+  s.close()
+})
+
 test('MS-CHAPv2 with the RFC 2759 §9.2 sample: authenticator response and RFC 3079 MasterKey', () => {
   const s = UserStore.open(':memory:', FAST)
   s.add(RFC.user, RFC.password, { policy: LAX })

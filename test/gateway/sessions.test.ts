@@ -43,11 +43,11 @@ function ipv4(src: string, dst: string): Uint8Array {
   return p
 }
 
-test('success: an address from the pool, a start record, routing both ways, an end record with bytes', () => {
+test('success: an address from the pool, a start record, routing both ways, an end record with bytes', async () => {
   const { reg, records, dataplane, toTun } = setup()
   const c = carrier('s1')
   reg.opened(c, 1000)
-  const v = reg.authenticate('s1', PAP('alice', 'right'), 1001)
+  const v = await reg.authenticate('s1', PAP('alice', 'right'), 1001)
   assert.ok(v.ok)
   assert.equal(v.address, '198.19.0.2')
   reg.up('s1', '198.19.0.2')
@@ -64,10 +64,10 @@ test('success: an address from the pool, a start record, routing both ways, an e
   assert.equal(dataplane.sessionCount, 0)
 })
 
-test('failure: a failed-auth record, no address kept, no start record', () => {
+test('failure: a failed-auth record, no address kept, no start record', async () => {
   const { reg, records, pool } = setup()
   reg.opened(carrier('s1'), 1000)
-  const v = reg.authenticate('s1', PAP('alice', 'wrong'), 1001)
+  const v = await reg.authenticate('s1', PAP('alice', 'wrong'), 1001)
   assert.equal(v.ok, false)
   assert.deepEqual(records.map((r) => r.kind), ['failed'])
   assert.equal(records[0]!.rec.reason, 'bad-credentials')
@@ -76,16 +76,16 @@ test('failure: a failed-auth record, no address kept, no start record', () => {
   assert.deepEqual(records.map((r) => r.kind), ['failed'], 'no end record for a session that never started')
 })
 
-test('pool exhausted: refused with pool-exhausted; addresses come back when sessions end', () => {
+test('pool exhausted: refused with pool-exhausted; addresses come back when sessions end', async () => {
   const { reg } = setup('198.19.0.0/30') // hosts .1 (gateway) and .2
   reg.opened(carrier('a'), 0)
   reg.opened(carrier('b'), 0)
-  assert.ok(reg.authenticate('a', PAP('alice', 'right'), 1).ok)
-  const v = reg.authenticate('b', PAP('bob', 'right'), 1)
+  assert.ok((await reg.authenticate('a', PAP('alice', 'right'), 1)).ok)
+  const v = await reg.authenticate('b', PAP('bob', 'right'), 1)
   assert.equal(v.ok, false)
   assert.equal(!v.ok && v.reason, 'pool-exhausted')
   reg.closed('a', 'admin', '', 2)
-  assert.ok(reg.authenticate('b', PAP('bob', 'right'), 3).ok)
+  assert.ok((await reg.authenticate('b', PAP('bob', 'right'), 3)).ok)
 })
 
 test('closeAll asks every carrier to close and resolves when the last one ends', async () => {
@@ -100,39 +100,53 @@ test('closeAll asks every carrier to close and resolves when the last one ends',
   assert.equal(reg.size, 0)
 })
 
-test('a backend that throws becomes backend-error, not a crash', () => {
+test('a backend that throws becomes backend-error, not a crash', async () => {
   const { reg, records } = setup()
   ;(reg as unknown as { aaa: { verify: () => never } }).aaa = { verify: () => { throw new Error('db locked') } }
   reg.opened(carrier('s'), 0)
-  const v = reg.authenticate('s', PAP('alice', 'right'), 1)
+  const v = await reg.authenticate('s', PAP('alice', 'right'), 1)
   assert.equal(!v.ok && v.reason, 'backend-error')
   assert.equal(records[0]!.kind, 'failed')
 })
 
-test('re-authentication (LCP renegotiated) keeps address and record; another user is refused', () => {
+test('re-authentication (LCP renegotiated) keeps address and record; another user is refused', async () => {
   const { reg, records, pool } = setup()
   reg.opened(carrier('s1'), 0)
-  const first = reg.authenticate('s1', PAP('alice', 'right'), 1)
+  const first = await reg.authenticate('s1', PAP('alice', 'right'), 1)
   assert.ok(first.ok)
   reg.up('s1', first.address!)
-  const again = reg.authenticate('s1', PAP('alice', 'right'), 2)
+  const again = await reg.authenticate('s1', PAP('alice', 'right'), 2)
   assert.ok(again.ok)
   assert.equal(again.address, first.address)
   assert.equal(records.filter((r) => r.kind === 'start').length, 1, 'one record per session')
   assert.equal(pool.inUse(), 2, 'gateway + one client address')
-  const other = reg.authenticate('s1', PAP('mallory', 'right'), 3)
+  const other = await reg.authenticate('s1', PAP('mallory', 'right'), 3)
   assert.equal(!other.ok && other.reason, 'reauth-user-changed')
 })
 
-test('an accounting store that throws (disk full) is logged, never thrown into the connection', () => {
+test('an accounting store that throws (disk full) is logged, never thrown into the connection', async () => {
   const { reg } = setup()
   const failing = { start: () => { throw new Error('SQLITE_FULL') }, end: () => { throw new Error('SQLITE_FULL') }, failedAuth: () => { throw new Error('SQLITE_FULL') } }
   ;(reg as unknown as { accounting: unknown }).accounting = failing
   reg.opened(carrier('a'), 0)
   reg.opened(carrier('b'), 0)
-  assert.ok(reg.authenticate('a', PAP('alice', 'right'), 1).ok)
-  assert.equal(reg.authenticate('b', PAP('bob', 'wrong'), 1).ok, false)
+  assert.ok((await reg.authenticate('a', PAP('alice', 'right'), 1)).ok)
+  assert.equal((await reg.authenticate('b', PAP('bob', 'wrong'), 1)).ok, false)
   reg.up('a', '198.19.0.2')
   reg.closed('a', 'admin', '', 2)
   assert.equal(reg.size, 1)
+})
+
+test('a connection that ends while AAA is still deciding gets no address and no record', async () => {
+  const { reg, records, pool } = setup()
+  let answer!: (v: AuthVerdict) => void
+  ;(reg as unknown as { aaa: unknown }).aaa = { verify: () => new Promise<AuthVerdict>((r) => { answer = r }) }
+  reg.opened(carrier('s'), 0)
+  const pending = reg.authenticate('s', PAP('alice', 'right'), 1)
+  reg.closed('s', 'eof', 'client left', 2)
+  answer({ ok: true, user: 'alice' })
+  const v = await pending
+  assert.equal(!v.ok && v.reason, 'no-session')
+  assert.equal(pool.inUse(), 1, 'only the gateway address')
+  assert.deepEqual(records, [])
 })
