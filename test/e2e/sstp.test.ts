@@ -150,8 +150,16 @@ test('a wrong password fails with a clear message and leaves a failed-auth recor
   assert.equal(liveSessions().length, 0)
 })
 
-test('connection problems are named: untrusted certificate, refused port', async () => {
+test('connection problems are named: untrusted certificate, name mismatch, refused port, no route', async () => {
   const { ns } = clientNs()
+  // ip netns exec binds /etc/netns/NS/hosts over /etc/hosts: a name the certificate does not list.
+  writeFileSync(`/etc/netns/${ns}/hosts`, '198.18.0.1 vpn.wrong.example\n')
+  const mismatch = await connectOnce(ns, ['sstp://vpn.wrong.example', '--ca', join(gwDir, 'ca.pem')])
+  assert.notEqual(mismatch.code, 0)
+  assert.match(mismatch.stderr, /certificate is not valid for "vpn\.wrong\.example"/)
+  const noRoute = await connectOnce(ns, ['sstp://198.18.99.1', '--ca', join(gwDir, 'ca.pem')])
+  assert.notEqual(noRoute.code, 0)
+  assert.match(noRoute.stderr, /no route to 198\.18\.99\.1/)
   const untrusted = await connectOnce(ns, ['sstp://198.18.0.1', '--ca', join(gwDir, 'server.pem')])
   assert.notEqual(untrusted.code, 0)
   assert.match(untrusted.stderr, /certificate is not trusted .*--ca FILE/)
