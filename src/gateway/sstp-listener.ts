@@ -11,6 +11,7 @@ import { certificateHashes } from '../sstp/crypto-binding.js'
 import type { PppServerOptions } from '../ppp/types.js'
 import type { SessionRegistry } from './sessions.js'
 import type { TxBatch } from './tx-batch.js'
+import { MAX_PREAUTH_PER_SOURCE, PreauthLimit } from './preauth-limit.js'
 import type { Logger } from '../lib/log.js'
 import type { Counters } from '../lib/counters.js'
 import { toHex } from '../lib/bytes.js'
@@ -33,7 +34,17 @@ export interface SstpListenerOptions {
 
 export async function listenSstp(o: SstpListenerOptions): Promise<Server> {
   const { sha256: certHashSha256, sha1: certHashSha1 } = certificateHashes(certificateDer(o.certPem))
+  const preauth = new PreauthLimit()
   const onConnection = (sock: TLSSocket): void => {
+    const source = sock.remoteAddress ?? '?'
+    if (!preauth.acquire(source)) {
+      o.counters.inc('sstp.preauth-limit')
+      o.log.warn('too many unauthenticated connections from one address; refusing', { peer: source, limit: MAX_PREAUTH_PER_SOURCE })
+      sock.destroy()
+      return
+    }
+    let holdsSlot = true
+    const releaseSlot = (): void => { if (holdsSlot) { holdsSlot = false; preauth.release(source) } }
     // Random ids: a counter would repeat after a restart (same PID in a container) and collide
     // with the records of the previous run.
     const id = `sstp-${toHex(systemRng.bytes(6))}`
@@ -53,11 +64,13 @@ export async function listenSstp(o: SstpListenerOptions): Promise<Server> {
           void o.registry.authenticate(id, ev.proof, Date.now()).then((verdict) => driver.run(() => core.handleAuthResult(Date.now(), verdict)))
           break
         }
+        case 'authenticated': releaseSlot(); break
         case 'up': o.registry.up(id, ev.peerAddress); break
         case 'ip': o.registry.ip(id, ev.packet); break
         case 'closed':
           if (ended) break
           ended = true
+          releaseSlot()
           o.registry.closed(id, ev.reason, ev.message, Date.now())
           driver.end()
           break
@@ -65,6 +78,7 @@ export async function listenSstp(o: SstpListenerOptions): Promise<Server> {
     }, (fault) => {
       o.counters.inc('sstp.internal-error')
       o.log.error('internal error; closing this connection only', { session: id, peer, error: (fault as Error)?.stack ?? String(fault) })
+      releaseSlot()
       if (!ended) { ended = true; o.registry.closed(id, 'internal-error', String((fault as Error)?.message ?? fault), Date.now()) }
     })
     const flusher = { flush: () => driver.run() }
