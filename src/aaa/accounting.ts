@@ -61,9 +61,15 @@ const nonNegative = (v: number | undefined, field: string): number | undefined =
  * so a process crash loses nothing already written. Misuse (unknown id, a second start with the
  * same id, ending twice) throws VpnError ERR_ACCOUNTING: it is a gateway bug, not peer input.
  */
+/** Refused-login records are kept this long and at most this many (the newest); see pruneFailedAuth. */
+export const FAILED_AUTH_RETENTION_DAYS = 90
+export const FAILED_AUTH_MAX_ROWS = 100_000
+const FAILED_AUTH_PRUNE_EVERY = 1000
+
 export class SessionLog {
   private readonly db: AaaDb
   private readonly owned: boolean
+  private failedSincePrune = 0
 
   /** Uses an already migrated connection (see UserStore.sessionLog()); close() leaves it open. */
   constructor(db: AaaDb, owned = false) {
@@ -111,7 +117,23 @@ export class SessionLog {
     const id = `auth-${randomBytes(8).toString('hex')}`
     this.db.prepare("INSERT INTO records (id, kind, user, protocol, peer, start, end, reason) VALUES (?, 'failed-auth', ?, ?, ?, ?, ?, ?)")
       .run(id, rec.user, rec.protocol, rec.peer, rec.at, rec.at, rec.reason)
+    // Anyone can cause a refused login: keep these rows bounded without a timer, pruning every so often.
+    if (++this.failedSincePrune >= FAILED_AUTH_PRUNE_EVERY) {
+      this.failedSincePrune = 0
+      this.pruneFailedAuth(rec.at)
+    }
     return id
+  }
+
+  /**
+   * Deletes refused-login records older than FAILED_AUTH_RETENTION_DAYS before `now`, and all but the
+   * newest FAILED_AUTH_MAX_ROWS. Session records are never pruned here. Returns how many went.
+   */
+  pruneFailedAuth(now: number, keepMax = FAILED_AUTH_MAX_ROWS, retentionDays = FAILED_AUTH_RETENTION_DAYS): number {
+    const byAge = this.db.prepare("DELETE FROM records WHERE kind = 'failed-auth' AND start < ?").run(now - retentionDays * 86_400_000).changes
+    const cutoff = this.db.prepare("SELECT seq FROM records WHERE kind = 'failed-auth' ORDER BY seq DESC LIMIT 1 OFFSET ?").get(keepMax) as { seq: number } | undefined
+    const byCount = cutoff ? this.db.prepare("DELETE FROM records WHERE kind = 'failed-auth' AND seq <= ?").run(cutoff.seq).changes : 0
+    return byAge + byCount
   }
 
   /**

@@ -47,6 +47,24 @@ test('refused logins are recorded; list is newest first with limit and user filt
   log.close()
 })
 
+test('refused-login records stay bounded: old ones and all but the newest N are pruned; sessions never', () => {
+  const log = new SessionLog(UserStore.open(':memory:', { scryptN: 1024 }).database, true)
+  const DAY = 86_400_000
+  log.start({ id: 's', user: 'alice', protocol: 'sstp', peer: '198.18.0.7:1', start: 0 })
+  for (let i = 0; i < 10; i++) log.failedAuth({ user: `u${i}`, protocol: 'sstp', peer: '198.18.0.9:2', at: i * DAY, reason: 'bad-credentials' })
+  // At day 100 with 90 days' retention: days 0..9 are all older than day 10 -> gone.
+  assert.equal(log.pruneFailedAuth(100 * DAY, 1000, 90), 10)
+  for (let i = 0; i < 10; i++) log.failedAuth({ user: `v${i}`, protocol: 'sstp', peer: '198.18.0.9:2', at: 100 * DAY + i, reason: 'no-such-user' })
+  assert.equal(log.pruneFailedAuth(100 * DAY + 10, 3, 90), 7)
+  const left = log.list()
+  assert.deepEqual(left.filter((r) => r.kind === 'failed-auth').map((r) => r.user), ['v9', 'v8', 'v7'])
+  assert.equal(left.filter((r) => r.kind === 'session').length, 1, 'the session record stays')
+  // failedAuth prunes by itself every 1000 inserts (default cap 100000 is not reached here, age is).
+  for (let i = 0; i < 1000; i++) log.failedAuth({ user: 'spray', protocol: 'sstp', peer: '198.18.0.9:2', at: 300 * DAY, reason: 'no-such-user' })
+  assert.equal(log.list({ user: 'v9' }).length, 0, 'records older than 90 days went on the 1000th insert')
+  log.close()
+})
+
 test('recoverOpen closes sessions left open by a crash with reason gateway-restart', () => {
   const dir = tmp()
   const path = join(dir, 'users.db')
