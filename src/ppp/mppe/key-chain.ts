@@ -1,0 +1,50 @@
+// The MPPE session-key sequence of one direction (RFC 3078 §7, RFC 3079 §3.1–3.3): the initial
+// session key from the start key, then one key change per step, 40/56-bit keys reduced each time.
+import { type MppeBits, initialSessionKey, mppeKeyLength, nextSessionKey } from '../../auth/mppe-keys.js'
+
+/** What CCP agreed for the link (both directions use the same, RFC 3078 §2). */
+export interface MppeParams {
+  readonly bits: MppeBits
+  /** H bit: change the key before every packet (RFC 3078 §7.1) instead of every 256 (§7.2). */
+  readonly stateless: boolean
+}
+
+/** A direction's key material: the start key (GetAsymmetricStartKey) plus the agreed parameters. */
+export interface MppeDirectionKeys extends MppeParams {
+  /** 8 bytes (40/56-bit) or 16 bytes (128-bit). Copied; the caller may wipe its own copy. */
+  readonly startKey: Uint8Array
+}
+
+/**
+ * Holds the start key and the current session key; `step()` performs one RFC 3078 §7.3 key change.
+ * `wipe()` zeroes both (teardown). Throws RangeError when the start key length does not fit `bits`.
+ */
+export class KeyChain {
+  readonly bits: MppeBits
+  private readonly start: Uint8Array
+  private current: Uint8Array
+  /** Key changes performed since the initial session key. */
+  changes = 0
+
+  constructor(keys: MppeDirectionKeys) {
+    const len = mppeKeyLength(keys.bits)
+    if (keys.startKey.length !== len) throw new RangeError(`MPPE ${keys.bits}-bit start key must be ${len} bytes, got ${keys.startKey.length}`)
+    this.bits = keys.bits
+    this.start = keys.startKey.slice()
+    this.current = initialSessionKey(this.start, keys.bits)
+  }
+
+  /** The session key now in use (a live view: do not keep it across step()). */
+  get key(): Uint8Array { return this.current }
+
+  /** One key change: current = RC4(Interim, Interim), Interim = GetNewKeyFromSHA(start, current). */
+  step(): Uint8Array {
+    const next = nextSessionKey(this.start, this.current, this.bits)
+    this.current.fill(0)
+    this.current = next
+    this.changes++
+    return next
+  }
+
+  wipe(): void { this.start.fill(0); this.current.fill(0) }
+}
