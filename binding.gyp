@@ -6,7 +6,8 @@
         "src/native/addon.c",
         "src/native/common.c",
         "src/native/tun.c",
-        "src/native/reader.c"
+        "src/native/reader.c",
+        "src/native/rawip.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-pthread"],
       "ldflags": ["-pthread"],

@@ -1,5 +1,5 @@
 // Loader and types for the gatehouse N-API addon (build/Release/gatehouse_native.node, built by
-// binding.gyp at install): TUN attach/write and the batching TUN reader. Linux only.
+// binding.gyp at install): TUN attach/write, the batching reader, raw IPv4 sockets. Linux only.
 import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -49,6 +49,16 @@ export interface NativeAddon {
   refReader(handle: ReaderHandle, ref: boolean): void
   /** What the reader thread did so far (monitoring): poll wake-ups, packets, batches, queue-full waits. */
   readerStats(handle: ReaderHandle): ReaderStats
+  /**
+   * socket(AF_INET, SOCK_RAW, protocol) (1..254), non-blocking and close-on-exec, optionally bound to
+   * a local IPv4 address and with a receive buffer of `recvBufferBytes`. Read it with startReader:
+   * each packet arrives WITH its IPv4 header. Needs CAP_NET_RAW. Close with close(fd).
+   */
+  openRaw(protocol: number, bindAddress?: string, recvBufferBytes?: number): number
+  /** sendto(dest): the kernel adds the IPv4 header. true sent, false dropped (EAGAIN/ENOBUFS); throws NativeSysError otherwise. */
+  rawSend(fd: number, dest: string, payload: Uint8Array): boolean
+  /** sendmmsg of dests[i] <- payloads[i]; returns how many were sent before the first EAGAIN/ENOBUFS. */
+  rawSendMany(fd: number, dests: readonly string[], payloads: readonly Uint8Array[]): number
 }
 
 export interface ReaderStats { readonly wakeups: number; readonly packets: number; readonly batches: number; readonly queueFull: number }
