@@ -121,9 +121,12 @@ test('coherency count wraps at 4096 and both modes keep decrypting across the wr
 
 test('a compressed (1-byte) Protocol field is expanded on receive (RFC 1661 §6.5)', () => {
   const e = new MppeEncryptor({ bits: 128, stateless: true, startKey: START128 })
-  const d = new MppeDecryptor({ bits: 128, stateless: true, startKey: START128 })
+  const d = new MppeDecryptor({ bits: 128, stateless: true, startKey: START128 }, { compressedProtocol: true })
+  const strict = new MppeDecryptor({ bits: 128, stateless: true, startKey: START128 })
   const pfc = concatBytes(Uint8Array.of(0x21), ipv4(1).subarray(2))
-  assert.deepEqual(dec(d, enc(e, pfc)), ipv4(1))
+  const c = enc(e, pfc)
+  assert.deepEqual(dec(d, c), ipv4(1))
+  assert.equal(dec(strict, c), undefined, 'without LCP PFC an odd first octet means a wrong key')
 })
 
 test('receiver drops: no D bit, C bit, short, stateless without flushed, duplicates, non-network protocol', () => {

@@ -38,6 +38,7 @@ export class CcpLayer {
   private readonly resetRetryMs: number
   private readonly out: Uint8Array[] = []
   private masterKey: Uint8Array | undefined
+  private peerPfc = false
   private enc: MppeEncryptor | undefined
   private dec: MppeDecryptor | undefined
   private agreed: MppeParams | undefined
@@ -73,9 +74,11 @@ export class CcpLayer {
   /**
    * The network phase began. `masterKey` is the MS-CHAPv2 / EAP-MS-CHAPv2 MasterKey (RFC 3079 §3.4),
    * copied; undefined when authentication produced none (PAP, CHAP-MD5), which fails a required policy.
+   * `peerCompressesProtocol`: LCP agreed Protocol-Field-Compression for frames the peer sends.
    */
-  start(now: Millis, masterKey: Uint8Array | undefined): void {
+  start(now: Millis, masterKey: Uint8Array | undefined, opts: { readonly peerCompressesProtocol?: boolean } = {}): void {
     this.clock = now
+    this.peerPfc = opts.peerCompressesProtocol ?? false
     this.masterKey = masterKey?.slice()
     if (masterKey === undefined && this.policy.required) { this.setFailure(now, 'mppe-required', 'authentication produced no MPPE keys'); return }
     this.fsm.open(now)
@@ -114,8 +117,9 @@ export class CcpLayer {
       this.out.push(encodeControlPacket({ code: CcpCode.ResetAck, identifier: p.identifier, data: new Uint8Array(0) }))
     } else {
       if (!this.resetPending || p.identifier !== this.resetId) { this.counters.inc('drop.reset-ack-unexpected'); return }
+      // The peer reset its encryptor; the timer keeps running, because the flushed packet that
+      // follows may be lost too and then only another Reset-Request ends the discarding.
       this.resetPending = false
-      this.resetTimer = undefined
     }
   }
 
@@ -159,7 +163,7 @@ export class CcpLayer {
     this.fsm.handleTimeout(now)
     if (this.resetTimer !== undefined && now >= this.resetTimer) {
       this.resetTimer = undefined
-      // Repeat only while the decryptor still waits for a flushed packet.
+      // Repeat (Acked or not) only while the decryptor still waits for a flushed packet.
       if (this.dec?.discarding) this.sendResetRequest(now)
       else this.resetPending = false
     }
@@ -190,7 +194,7 @@ export class CcpLayer {
     }
     const keys = mppeStartKeys(this.masterKey, m.bits, this.role === 'server')
     this.enc = new MppeEncryptor({ ...m, startKey: keys.send })
-    this.dec = new MppeDecryptor({ ...m, startKey: keys.receive })
+    this.dec = new MppeDecryptor({ ...m, startKey: keys.receive }, { compressedProtocol: this.peerPfc })
     keys.send.fill(0)
     keys.receive.fill(0)
     this.log.info('MPPE up', { bits: m.bits, mode: m.stateless ? 'stateless' : 'stateful' })

@@ -32,7 +32,14 @@ export class MppeDecryptor {
   private readonly lateCount = new Int16Array(LATE_WINDOW).fill(-1)
   private readonly lateSeen = new Uint8Array(LATE_WINDOW)
 
-  constructor(keys: MppeDirectionKeys) {
+  private readonly pfc: boolean
+
+  /**
+   * `opts.compressedProtocol`: accept a 1-byte Protocol field inside the ciphertext (only when LCP
+   * agreed Protocol-Field-Compression for what the peer sends; otherwise an odd first byte is a wrong key).
+   */
+  constructor(keys: MppeDirectionKeys, opts: { readonly compressedProtocol?: boolean } = {}) {
+    this.pfc = opts.compressedProtocol ?? false
     this.chain = new KeyChain(keys)
     this.stateless = keys.stateless
     this.rc4 = new Rc4(this.chain.key)
@@ -152,7 +159,7 @@ export class MppeDecryptor {
     this.rc4.process(body, out.subarray(1, 1 + body.length))
     let proto: number
     let n: number
-    if ((out[1]! & 0x01) === 1) {
+    if (this.pfc && (out[1]! & 0x01) === 1) {
       // A compressed (1-byte, RFC 1661 §6.5) Protocol field: expand it in place.
       out[0] = 0
       proto = out[1]!
