@@ -239,4 +239,24 @@ test('property: any loss, duplication and bounded reordering delivers strictly i
     }), { numRuns: 300 })
 })
 
+test('full duplex: acks ride on data both ways, nothing is left outstanding and no ack-only packet is needed', () => {
+  const clock = new ClockPair()
+  const { a, b } = pair()
+  for (let i = 0; i < 50; i++) {
+    b.handlePacket(clock.advance(5), a.sendFrame(frame(i)))
+    a.handlePacket(clock.advance(5), b.sendFrame(frame(1000 + i)))
+    a.handleTimeout(clock.now); b.handleTimeout(clock.now)
+  }
+  assert.deepEqual(drain(b), Array.from({ length: 50 }, (_, i) => i))
+  assert.deepEqual(drain(a), Array.from({ length: 50 }, (_, i) => 1000 + i))
+  assert.equal(a.outstanding, 0) // every packet of A was acked by B's next data packet
+  assert.equal(b.outstanding, 1) // B's last packet awaits A's ack: it comes alone after ackDelayMs
+  assert.deepEqual(drainTx(a), [])
+  a.handleTimeout(clock.advance(100))
+  for (let p; (p = a.pollTransmit());) b.handlePacket(clock.now, p)
+  assert.equal(b.outstanding, 0)
+  assert.equal(a.counters()['tx:ack-only'], 1)
+  assert.equal(b.counters()['tx:ack-only'], undefined)
+})
+
 class ClockPair extends ManualClock {}
