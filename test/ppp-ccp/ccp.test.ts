@@ -14,7 +14,7 @@ import { MASTER, ccpPair } from './harness.js'
 function strategy(policy: MppePolicy = DEFAULT_MPPE_POLICY): { fsm: Fsm; out: () => string[]; failures: string[]; ups: unknown[] } {
   const failures: string[] = []
   const ups: unknown[] = []
-  const s = new CcpStrategy(policy, { up: (_t, m) => ups.push(m), down: () => {}, finished: () => {}, failed: (_t, r) => failures.push(r) }, () => 0)
+  const s = new CcpStrategy(policy, { up: (_t, m) => ups.push(m), down: () => {}, finished: () => {}, failed: (_t, r) => failures.push(r), renegotiate: () => {} }, () => 0)
   const fsm = new Fsm(s)
   const out = (): string[] => { const r: string[] = []; for (let p = fsm.pollPacket(); p; p = fsm.pollPacket()) r.push(toHex(p)); return r }
   fsm.up(0); fsm.open(0)
@@ -138,4 +138,31 @@ test('stop() wipes the MPPE state: encryptInto throws afterwards', () => {
   p.server.stop(p.now)
   assert.equal(p.server.encrypting, false)
   assert.throws(() => p.server.encryptInto(fromHex('0021'), new Uint8Array(4)), RangeError)
+})
+
+test('a peer that asks for stateful is Naked toward stateless once, then followed (and our request follows too)', () => {
+  const { fsm, out } = strategy()
+  out()
+  fsm.handlePacket(1, fromHex('0101000a' + '120600000040'))
+  assert.deepEqual(out(), ['0301000a' + '120601000040'])
+  fsm.handlePacket(1, fromHex('0102000a' + '120600000040'))
+  assert.deepEqual(out(), ['0202000a' + '120600000040'])
+  fsm.handleTimeout(10_000) // our Configure-Request is resent without H
+  assert.deepEqual(out().map((h) => h.slice(8)), ['120600000040'])
+})
+
+test('opened with H one way and not the other: the strategy asks to renegotiate with the peer\'s mode', () => {
+  let renegotiated = 0
+  const ups: unknown[] = []
+  const s = new CcpStrategy(DEFAULT_MPPE_POLICY, { up: (_t, m) => ups.push(m), down: () => {}, finished: () => {}, failed: () => assert.fail('no failure expected'), renegotiate: () => { renegotiated++ } }, () => 0)
+  const fsm = new Fsm(s)
+  fsm.up(0); fsm.open(0)
+  const id = fsm.pollPacket()![1]!
+  fsm.handlePacket(1, fromHex(`02${id.toString(16).padStart(2, '0')}000a120601000040`)) // our H|S Acked
+  fsm.handlePacket(1, fromHex('0105000a' + '120600000040'))
+  fsm.handlePacket(1, fromHex('0106000a' + '120600000040'))
+  assert.equal(fsm.state, 'Opened')
+  assert.equal(renegotiated, 1)
+  assert.deepEqual(ups, [])
+  assert.deepEqual(s.buildRequest().map((o) => toHex(o.data)), ['00000040'])
 })

@@ -12,6 +12,8 @@ export interface CcpHooks {
   up(now: Millis, mppe: MppeParams | undefined): void
   down(now: Millis): void
   finished(now: Millis): void
+  /** Opened with different modes each way: renegotiate (Down + Up) once the current packet is done. */
+  renegotiate(now: Millis): void
   /** MPPE cannot be agreed and the policy requires it: end the link with `reason`. */
   failed(now: Millis, reason: string, detail: string): void
 }
@@ -29,6 +31,7 @@ export class CcpStrategy implements FsmStrategy {
   private ours: number | undefined // Acked by the peer
   private theirs: number | undefined // Acked by us
   private unacceptable = 0
+  private nakedForStateless = false
   /** Set when negotiation failed for policy reasons (the link must end). */
   failure: string | undefined
 
@@ -57,7 +60,16 @@ export class CcpStrategy implements FsmStrategy {
       return this.unacceptableRequest('peer requested no MPPE')
     }
     const v = decodeMppeBits(mppe)
-    const choice = chooseBits(this.policy, v)
+    let choice = chooseBits(this.policy, v)
+    if (choice !== undefined && (v & MppeBit.H) === 0 && this.policy.stateless === 'allowed') {
+      // The peer asks for stateful. Prefer stateless once (as Windows does, and because it survives
+      // loss without Reset-Requests); if the peer insists, follow it and drop H from our own request
+      // so both directions end up alike (RFC 3078 §2 negotiates one mode for the link).
+      if (this.want !== undefined && (this.want & MppeBit.H) !== 0 && !this.nakedForStateless) {
+        this.nakedForStateless = true
+        choice = (choice | MppeBit.H) >>> 0
+      } else if (this.want !== undefined) this.want = (this.want & ~MppeBit.H) >>> 0
+    }
     if (choice === undefined) {
       if (!this.policy.required) return { kind: 'reject', options: [copyOption(mppe)] }
       return this.unacceptableRequest(`peer offered ${formatMppeBits(v)}`)
@@ -103,6 +115,14 @@ export class CcpStrategy implements FsmStrategy {
     const o = this.ours, t = this.theirs
     if (o === undefined && t === undefined && !this.policy.required) { this.hooks.up(now, undefined); return }
     // RFC 3078 §2 has one option for both directions; a different strength or mode each way is refused.
+    if (o !== undefined && t !== undefined && o !== t && (o ^ t) === MppeBit.H && this.policy.stateless === 'allowed' && acceptable(this.policy, t)) {
+      // Only the mode differs (our H was Acked before the peer insisted on stateful): request again
+      // with the peer's value; the layer renegotiates after this packet (Down + Up, RFC 1661 §4).
+      this.want = t
+      this.ours = undefined
+      this.hooks.renegotiate(now)
+      return
+    }
     if (o === undefined || t === undefined || o !== t || !acceptable(this.policy, o)) {
       this.fail(`directions disagree (sent ${formatMppeBits(o ?? 0)}, received ${formatMppeBits(t ?? 0)})`, this.policy.required ? 'mppe-required' : 'mppe-mismatch')
       return

@@ -44,6 +44,8 @@ export class CcpLayer {
   private agreed: MppeParams | undefined
   private failure: string | undefined
   private failureReported = false
+  private renegotiatePending = false
+  private renegotiations = 0
   private clock: Millis = 0
   private resetId = 0
   private resetPending = false // a Reset-Request awaits its Ack
@@ -59,6 +61,7 @@ export class CcpLayer {
       down: () => this.uninstall(),
       finished: (t) => { if (this.policy.required && this.agreed === undefined) this.setFailure(t, 'mppe-required', 'CCP finished without MPPE') },
       failed: (t, reason, detail) => this.setFailure(t, reason, detail),
+      renegotiate: () => { this.renegotiatePending = true },
     }, () => this.clock)
     this.fsm = new Fsm(this.strategy, { ...opts.fsm, ...(opts.logger ? { logger: opts.logger } : {}) })
   }
@@ -105,7 +108,17 @@ export class CcpLayer {
   handleCcp(now: Millis, info: Uint8Array): void {
     this.clock = now
     const code = info[0]
-    if (code !== CcpCode.ResetRequest && code !== CcpCode.ResetAck) { this.fsm.handlePacket(now, info); return }
+    if (code !== CcpCode.ResetRequest && code !== CcpCode.ResetAck) {
+      this.fsm.handlePacket(now, info)
+      if (this.renegotiatePending) {
+        this.renegotiatePending = false
+        // Bounded: a peer that keeps flipping modes ends the link instead of looping.
+        if (++this.renegotiations > 3) { this.setFailure(now, 'mppe-mismatch', 'MPPE mode keeps changing'); return }
+        this.fsm.down(now)
+        this.fsm.up(now)
+      }
+      return
+    }
     let p
     try { p = decodeControlPacket(info) } catch { this.counters.inc('drop.malformed-reset'); return }
     // RFC 1962 §2.1: Reset packets are meaningful only in the Opened state.
