@@ -195,3 +195,18 @@ test('property: valid messages of every type in random order never throw or hit 
     assert.equal(core.counters()['internal-error'], undefined)
   }), { numRuns: 1500 })
 })
+
+test('PAC: a shared Call ID allocator keeps IDs unique across connections, is released on call end, and refusal when empty', () => {
+  const free = [11, 12]
+  const released: number[] = []
+  const callIds = { allocate: (): number | undefined => free.shift(), release: (id: number): void => { released.push(id) } }
+  const a = new PptpPacConnection({ rng: fixedRng(7), callIds }), b = new PptpPacConnection({ rng: fixedRng(7), callIds })
+  feed(a, sccrq(), ocrq(1)); feed(b, sccrq(), ocrq(1), ocrq(2))
+  const ra = drainTx(a).filter((m) => m.type === T.OutgoingCallReply), rb = drainTx(b).filter((m) => m.type === T.OutgoingCallReply)
+  assert.deepEqual(ra.map((m) => m.type === T.OutgoingCallReply && [m.callId, m.resultCode]), [[11, 1]])
+  assert.deepEqual(rb.map((m) => m.type === T.OutgoingCallReply && [m.callId, m.resultCode]), [[12, 1], [0, OutgoingCallResult.GeneralError]])
+  assert.equal(b.counters()['refused:no-call-id'], 1)
+  feed(a, { type: T.CallClearRequest, callId: 1 })
+  b.handleEof(T0)
+  assert.deepEqual(released.sort(), [11, 12])
+})

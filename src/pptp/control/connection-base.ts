@@ -188,6 +188,7 @@ export abstract class PptpConnectionBase {
         this.ctl(now, 'rx_stopccrp', this.closeReason ?? 'admin', this.closeMessage)
         return
       case T.EchoRequest:
+        if (this.ctlState === 'wait_stop_reply') { this.stats.inc('drop:stopping'); return }
         if (this.ctlState !== 'established') { this.violation(now, `EchoRequest in ${this.ctlState}`); return }
         // §2.6: the Identifier is copied from the request.
         this.send({ type: T.EchoReply, identifier: msg.identifier, resultCode: EchoResult.Ok, errorCode: 0 })

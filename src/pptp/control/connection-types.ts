@@ -28,6 +28,12 @@ export interface PptpCommonOptions {
 export interface PptpPacOptions extends PptpCommonOptions {
   /** Calls accepted on one control connection; further Outgoing-Call-Requests are refused (§2.8 General Error, No-Resource). */
   readonly maxCalls?: number
+  /**
+   * Gateway-wide Call ID allocator. GRE packets are demultiplexed by (peer address, our Call ID) (§4.1), so IDs must be
+   * unique across every control connection from one address, not only within one. Without it the core allocates
+   * per connection. `allocate` returns undefined when none is free (the call is refused with No-Resource).
+   */
+  readonly callIds?: { allocate(): number | undefined; release(callId: number): void }
   /** Connect Speed reported in Outgoing-Call-Reply (§2.8), bits per second. */
   readonly connectSpeed?: number
 }

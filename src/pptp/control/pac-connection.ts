@@ -113,6 +113,11 @@ export class PptpPacConnection extends PptpConnectionBase {
       return
     }
     const callId = this.allocCallId()
+    if (callId === undefined) {
+      this.stats.inc('refused:no-call-id')
+      this.sendOcrp(0, q.callId, OutgoingCallResult.GeneralError, GeneralErrorCode.NoResource)
+      return
+    }
     const c: PacCall = { state: 'idle', callId, peerCallId: q.callId, request: q, sendAccm: 0xffffffff, receiveAccm: 0xffffffff }
     this.calls.set(callId, c)
     this.byPeer.set(q.callId, c)
@@ -166,12 +171,16 @@ export class PptpPacConnection extends PptpConnectionBase {
 
   private forget(c: PacCall): void {
     c.state = 'idle'
-    this.calls.delete(c.callId)
+    if (this.calls.delete(c.callId)) this.pac.callIds?.release(c.callId)
     if (this.byPeer.get(c.peerCallId) === c) this.byPeer.delete(c.peerCallId)
   }
 
-  /** Next free Call ID, never 0 and never one in use on this connection. */
-  private allocCallId(): number {
+  /** Next free Call ID, never 0 and never one in use on this connection (or from the shared allocator). */
+  private allocCallId(): number | undefined {
+    if (this.pac.callIds) {
+      const id = this.pac.callIds.allocate()
+      return id === undefined || id === 0 || this.calls.has(id) ? undefined : id
+    }
     for (;;) {
       const id = this.nextCallId
       this.nextCallId = (this.nextCallId % 0xffff) + 1
