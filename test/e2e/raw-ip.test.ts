@@ -37,6 +37,57 @@ async function child(): Promise<void> {
   })
 }
 
+/**
+ * Child mode 'gre': GreCalls over a real raw socket. Role 'reflector' (B): a GreDemux with calls 1
+ * and 2 of peer A echoes every frame back on its call. Role 'sender' (A): two calls send 100 frames
+ * each, with neighbours swapped and some packets repeated on the wire, plus one packet for an
+ * unknown call id; it reports the echoes it got back, in order.
+ */
+async function greChild(): Promise<void> {
+  const { RawIpSocket } = await import('../../src/transport/raw-ip.js')
+  const { GreCall } = await import('../../src/pptp/gre/call.js')
+  const { GreDemux } = await import('../../src/pptp/gre/demux.js')
+  const say = (o: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(o) + '\n') }
+  const local = process.env.GH_RAW_LOCAL!, peer = process.env.GH_RAW_PEER!
+  const reflector = process.env.GH_RAW_ROLE === 'reflector'
+  const sock = RawIpSocket.open({ protocol: 47, bindAddress: local })
+  const demux = new GreDemux()
+  // The reflector's call k answers the sender's call k: local ids 1,2 <-> 11,12.
+  const calls = [1, 2].map((k) => new GreCall(reflector ? { localCallId: k, peerCallId: 10 + k, peerReceiveWindow: 64 } : { localCallId: 10 + k, peerCallId: k, peerReceiveWindow: 64 }))
+  for (const c of calls) demux.add(peer, c)
+  const echoes: number[][] = [[], []]
+  let timer: NodeJS.Timeout | undefined
+  const pump = (): void => {
+    const now = Date.now()
+    for (const [i, c] of calls.entries()) {
+      c.handleTimeout(now)
+      for (let f; (f = c.pollFrame());) {
+        if (reflector) sock.send(peer, c.sendFrame(f))
+        else echoes[i]!.push(f[4]!)
+      }
+      for (let p; (p = c.pollTransmit());) sock.send(peer, p)
+    }
+    const next = Math.min(...calls.map((c) => c.nextTimeout() ?? Infinity))
+    clearTimeout(timer)
+    if (next !== Infinity) timer = setTimeout(pump, Math.max(0, next - Date.now()))
+  }
+  sock.onPackets((batch) => { for (const p of batch) demux.handlePacket(Date.now(), p.from, p.payload); pump() })
+  say({ event: 'ready' })
+  process.stdin.setEncoding('utf8')
+  process.stdin.on('data', (cmd: string) => {
+    if (cmd.includes('go') && !reflector) {
+      for (const c of calls) {
+        const wire = Array.from({ length: 100 }, (_, n) => c.sendFrame(new Uint8Array([0xff, 0x03, 0x00, 0x21, n])))
+        for (let n = 2; n + 1 < wire.length; n += 10) [wire[n], wire[n + 1]] = [wire[n + 1]!, wire[n]!] // swap neighbours (not the first: it fixes the base)
+        for (let n = 0; n < wire.length; n++) { sock.send(peer, wire[n]!); if (n % 25 === 5) sock.send(peer, wire[n]!) }
+      }
+      sock.send(peer, new Uint8Array([0x30, 0x01, 0x88, 0x0b, 0, 1, 0, 99, 0, 0, 0, 0, 0x7e])) // unknown call id 99
+    }
+    if (cmd.includes('report')) say({ event: 'report', echoes, demux: demux.counters(), calls: calls.map((c) => c.counters()) })
+    if (cmd.includes('close')) { clearTimeout(timer); for (const c of calls) c.close(); sock.close(); process.stdin.destroy() }
+  })
+}
+
 async function nocapChild(): Promise<void> {
   const { RawIpSocket } = await import('../../src/transport/raw-ip.js')
   let r: { code?: string; message?: string } = {}
@@ -48,6 +99,8 @@ if (process.env.GH_RAW_CHILD === '1') {
   await child()
 } else if (process.env.GH_RAW_CHILD === 'nocap') {
   await nocapChild()
+} else if (process.env.GH_RAW_CHILD === 'gre') {
+  await greChild()
 } else {
   const { encodeGre, decodeGre } = await import('../../src/pptp/gre/packet.js')
   const lab = useNetnsLab()
@@ -122,5 +175,52 @@ if (process.env.GH_RAW_CHILD === '1') {
     const r = await new JsonLines(proc).next('result', 10_000).catch((e: Error) => { throw new Error(`${e.message}; stderr: ${stderr}`) })
     assert.equal(r.code, 'ERR_RAW_OPEN')
     assert.match(String(r.message), /^cannot open raw IP socket for protocol 47: socket AF_INET SOCK_RAW: .*\(EPERM\); run as root or grant CAP_NET_RAW$/)
+  })
+
+  test('GreCalls and GreDemux over raw sockets: two calls from one peer, swapped and repeated packets, echoed back in order', { timeout: 60_000 }, async () => {
+    const nsA = lab.ns('grea'), nsB = lab.ns('greb')
+    lab.link(nsA, 'ghga0', `${A}/24`, nsB, 'ghgb0', `${B}/24`)
+    const start = (ns: string, role: string, local: string, peer: string): { proc: ReturnType<typeof lab.spawn>; out: JsonLines; exited: Promise<number | null>; stderr: () => string } => {
+      const proc = lab.spawn(ns, process.execPath, [self], { env: { ...process.env, GH_RAW_CHILD: 'gre', GH_RAW_ROLE: role, GH_RAW_LOCAL: local, GH_RAW_PEER: peer }, stdio: ['pipe', 'pipe', 'pipe'] })
+      let err = ''
+      proc.stderr?.on('data', (d: Buffer) => { err += d.toString() })
+      return { proc, out: new JsonLines(proc), exited: new Promise((r) => proc.once('exit', (c) => r(c))), stderr: () => err }
+    }
+    const b = start(nsB, 'reflector', B, A), a = start(nsA, 'sender', A, B)
+    await b.out.next('ready', 10_000).catch((e: Error) => { throw new Error(`${e.message}; stderr: ${b.stderr()}`) })
+    await a.out.next('ready', 10_000).catch((e: Error) => { throw new Error(`${e.message}; stderr: ${a.stderr()}`) })
+    a.proc.stdin?.write('go\n')
+    const all = Array.from({ length: 100 }, (_, n) => n)
+    let report: Record<string, unknown> = {}
+    await waitFor(async () => {
+      const before = a.out.lines.length
+      a.proc.stdin?.write('report\n')
+      await waitFor(() => a.out.lines.slice(before).some((l) => l.event === 'report'), 5000, 'report')
+      report = a.out.lines.slice(before).find((l) => l.event === 'report')!
+      const e = report.echoes as number[][]
+      return e[0]!.length === 100 && e[1]!.length === 100
+    }, 10_000, 'all echoes', 100)
+    assert.deepEqual(report.echoes, [all, all])
+    // Let the sender's delayed ack (ackDelayMs 100) go out, then read both sides' counters.
+    await new Promise((r) => setTimeout(r, 400))
+    const before = a.out.lines.length
+    a.proc.stdin?.write('report\n')
+    await waitFor(() => a.out.lines.slice(before).some((l) => l.event === 'report'), 5000, 'report')
+    report = a.out.lines.slice(before).find((l) => l.event === 'report')!
+    await new Promise((r) => setTimeout(r, 100))
+    b.proc.stdin?.write('report\n')
+    const rb = await b.out.next('report')
+    // 2 x (100 data + 4 repeats) from the sender, plus the ack-only packets it sent for the echoes.
+    const acksFromA = (report.calls as Record<string, number>[]).reduce((n, c) => n + (c['tx:ack-only'] ?? 0), 0)
+    assert.ok(acksFromA >= 2, `sender acked the echoes: ${acksFromA}`)
+    assert.deepEqual(rb.demux, { 'rx:packets': 208 + acksFromA, 'drop:unknown-call': 1 })
+    for (const c of rb.calls as Record<string, number>[]) {
+      assert.equal(c['reordered'], 10) // each swapped pair was put back in order
+      assert.equal(c['drop:duplicate'], 4)
+      assert.equal(c['lost'], undefined)
+    }
+    for (const c of [a, b]) c.proc.stdin?.write('close\n')
+    assert.equal(await a.exited, 0, a.stderr())
+    assert.equal(await b.exited, 0, b.stderr())
   })
 }

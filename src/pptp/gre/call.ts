@@ -1,5 +1,5 @@
 // One PPTP call's data channel over enhanced GRE, RFC 2637 §4 (§4.1 header use, §4.2 sliding
-// window, §4.3 out-of-sequence packets, §4.4 acknowledgment time-outs): a sans-IO core.
+// window and piggybacked acks, §4.3 out-of-sequence packets; §4.4 adaptive time-outs: see GreCall).
 import { Counters } from '../../lib/counters.js'
 import { DecodeError } from '../../lib/errors.js'
 import type { Millis } from '../../lib/time.js'
@@ -35,7 +35,9 @@ export const GRE_CALL_DEFAULTS = { receiveWindow: 64, ackDelayMs: 100, reorderWi
  * Flow control choice (§4.2): the send window is tracked and exposed (sendWindowOpen,
  * 'tx:over-window') but not enforced. Linux's pptp.c never sends an ack-only packet and pptpd
  * ignores windows; a sender that waited for acks would stall one-way traffic to such peers.
- * Retransmission is never done (§4.2 "retransmissions are not performed by the tunnel peers").
+ * Retransmission is never done (§4.2 "retransmissions are not performed by the tunnel peers"),
+ * so the §4.4 adaptive acknowledgment time-out (which only shrinks the send window) is not
+ * computed either: with the window unenforced it would change nothing on the wire.
  */
 export class GreCall {
   readonly localCallId: number
@@ -176,7 +178,8 @@ export class GreCall {
   }
 
   private scheduleAck(now: Millis): void {
-    // §4.4 lets acks ride on data; without data going back they go alone after a short delay.
+    // §4.2 lets acks ride on data packets "or be sent separately": without data going back we
+    // send one alone after ackDelayMs, so a one-way flow still opens the peer's window.
     // Half a window unacknowledged is acked at once: a peer that honours the window (Windows)
     // would otherwise stall waiting for credit.
     if (this.unacked >= Math.ceil(this.receiveWindow / 2)) { this.sendAckOnly(); return }
