@@ -166,3 +166,32 @@ test('opened with H one way and not the other: the strategy asks to renegotiate 
   assert.deepEqual(ups, [])
   assert.deepEqual(s.buildRequest().map((o) => toHex(o.data)), ['00000040'])
 })
+
+test('property: random CCP packets and random MPPE data into an opened layer never throw', async () => {
+  const fc = (await import('fast-check')).default
+  fc.assert(fc.property(fc.array(fc.tuple(fc.boolean(), fc.uint8Array({ maxLength: 40 })), { maxLength: 30 }), (inputs) => {
+    const p = ccpPair()
+    for (const [asCcp, bytes] of inputs) {
+      if (asCcp) p.server.handleCcp(p.now, bytes)
+      else p.server.decryptInto(p.now, bytes, new Uint8Array(bytes.length))
+      while (p.server.pollPacket()) { /* drain */ }
+    }
+  }), { numRuns: 200 })
+})
+
+test('encryptInto in place: plaintext written at its final offset inside the frame buffer', () => {
+  const p = ccpPair()
+  const ip = fromHex('4500001c00000000400100000a0000010a0000020800f7ff00000000')
+  const h = 4 // e.g. FF 03 00 FD
+  const frame = new Uint8Array(h + 2 + 2 + ip.length)
+  frame.set([0xff, 0x03, 0x00, 0xfd])
+  frame.set([0x00, 0x21], h + 2)
+  frame.set(ip, h + 4)
+  const plain = frame.subarray(h + 2)
+  const reference = p.client.encryptInto(fromHex('0021' + toHex(ip)), new Uint8Array(ip.length + 4)).slice()
+  const q = ccpPair()
+  const c = q.client.encryptInto(plain, frame.subarray(h))
+  assert.equal(c.length, ip.length + 4)
+  assert.deepEqual(frame.subarray(h), reference, 'same bytes as an out-of-place encryption under the same keys')
+  assert.deepEqual(q.server.decryptInto(q.now, frame.subarray(h), new Uint8Array(c.length)), fromHex('0021' + toHex(ip)))
+})

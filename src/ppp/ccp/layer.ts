@@ -24,9 +24,17 @@ export interface CcpLayerOptions {
 }
 
 /**
- * Session hooks (see the report / session.ts): start() when the network phase begins, handleCcp()
- * for protocol 0x80FD, decryptInto() for 0x00FD, encryptInto() for every outgoing network datagram
- * while `encrypting`, pollPacket() to drain 0x80FD packets, pollFailure() to end the link.
+ * What PppSession does with it (only for carriers that negotiate MPPE, i.e. PPTP; SSTP has no CCP):
+ * - construct one per session with `opts.mppe` (role + policy); startNetwork(): `start(now,
+ *   authKeys?.masterKey)` next to IPCP's open/up; lcpDown()/end: `stop(now)`.
+ * - handleFrame: 0x80FD -> `handleCcp` (network phase only, like IPCP); 0x00FD -> `decryptInto`, then
+ *   dispatch the returned Protocol (0x0021 -> 'ip' event with a copy of bytes 2..); a plain 0x0021 while
+ *   `blocksPlaintext` is dropped and counted; LCP Protocol-Reject of 0x80FD -> `protocolRejected`.
+ * - encodeIp while `encrypting`: frame = PPP header(0x00FD) + 2 MPPE octets + [0x00 0x21] + packet; write
+ *   the plaintext at its final offset and call encryptInto(plain, out.subarray(h)) (in place is allowed);
+ *   before `encrypting` and while `blocksPlaintext`, send nothing.
+ * - pump(): drain `pollPacket()` under 0x80FD; `pollFailure()` -> closeLink(reason) like LCP/IPCP
+ *   failures. nextTimeout/handleTimeout join the session's; `snapshot()` joins its counters.
  */
 export class CcpLayer {
   readonly counters = new Counters()
