@@ -124,3 +124,23 @@ test('layer: Reset-Request goes out as CCP code 14, repeats on its timer while d
   assert.equal(p.server.pollPacket(), undefined, 'no repeat once in sync')
   assert.equal(p.server.snapshot()['ccp.reset-request-sent'], 2)
 })
+
+test('a forged packet (random ciphertext, plausible header) does not move the key sequence', () => {
+  for (const stateless of [true, false]) {
+    const k = { bits: 128 as const, stateless, startKey: START }
+    const e = new MppeEncryptor(k)
+    const d = new MppeDecryptor(k)
+    const o = new Uint8Array(64)
+    const good = (i: number): Uint8Array => e.encryptInto(ip(i), new Uint8Array(26)).slice()
+    assert.equal(d.decryptInto(good(0), o), 24)
+    // Far ahead and flushed: stateless would otherwise step 900 keys, stateful 4+ keys.
+    const forged = new Uint8Array(26)
+    forged.set([0x90 | (900 >>> 8), 900 & 0xff]); forged.fill(0x5a, 2); forged[2] = 0x17
+    const before = d.keyChanges
+    assert.equal(d.decryptInto(forged, o), -1)
+    assert.equal(d.keyChanges, before, `stateless=${stateless}: no key change kept`)
+    if (!stateless) { e.resetRequested(); d.pollResetRequest() }
+    assert.equal(d.decryptInto(good(1), o), 24, `stateless=${stateless}: the next real packet still decrypts`)
+    assert.deepEqual(o.subarray(0, 24), ip(1))
+  }
+})

@@ -31,6 +31,7 @@ export class MppeDecryptor {
   private readonly lateKeys: Uint8Array[] = []
   private readonly lateCount = new Int16Array(LATE_WINDOW).fill(-1)
   private readonly lateSeen = new Uint8Array(LATE_WINDOW)
+  private readonly scratch: Uint8Array[] = []
 
   private readonly pfc: boolean
 
@@ -43,7 +44,7 @@ export class MppeDecryptor {
     this.chain = new KeyChain(keys)
     this.stateless = keys.stateless
     this.rc4 = new Rc4(this.chain.key)
-    for (let i = 0; i < LATE_WINDOW; i++) this.lateKeys.push(new Uint8Array(this.chain.key.length))
+    for (let i = 0; i < LATE_WINDOW; i++) { this.lateKeys.push(new Uint8Array(this.chain.key.length)); this.scratch.push(new Uint8Array(this.chain.key.length)) }
   }
 
   /** True while stateful mode waits for a flushed packet after loss. */
@@ -80,19 +81,27 @@ export class MppeDecryptor {
     const ahead = (cc - this.cc + COHERENCY_SPACE) % COHERENCY_SPACE
     if (ahead === 0) return this.drop('duplicate')
     if (ahead <= MAX_FORWARD) {
+      // Tentative: MPPE has no integrity check, so a forged count must not drag the key sequence
+      // forward. Keys for the skipped counts go to scratch slots and are kept only if this decrypts.
+      this.chain.mark()
       for (let i = 0; i < ahead; i++) {
         const k = this.chain.step()
+        if (ahead - i <= LATE_WINDOW) this.scratch[(this.cc + 1 + i) % LATE_WINDOW]!.set(k)
+      }
+      this.rc4.rekey(this.chain.key)
+      const n = this.decrypt(body, out)
+      if (n < 0) { this.chain.rollback(); return this.drop('bad-protocol') }
+      for (let i = Math.max(0, ahead - LATE_WINDOW); i < ahead; i++) {
         const c = (this.cc + 1 + i) % COHERENCY_SPACE
         const slot = c % LATE_WINDOW
-        this.lateKeys[slot]!.set(k)
+        this.lateKeys[slot]!.set(this.scratch[slot]!)
         this.lateCount[slot] = c
         this.lateSeen[slot] = 0
       }
       this.cc = cc
       if (ahead > 1) this.counters.inc('gap', ahead - 1)
       this.lateSeen[cc % LATE_WINDOW] = 1
-      this.rc4.rekey(this.chain.key)
-      return this.finish(body, out, 'bad-protocol')
+      return n
     }
     // Behind: a reordered packet whose key is still in the window, unless already received.
     const slot = cc % LATE_WINDOW
@@ -109,10 +118,14 @@ export class MppeDecryptor {
     // §7.2: the packet whose count ends in 0xFF changes the key and MUST be flushed.
     if ((cc & 0xff) === 0xff && !flushed) return this.lose('flag-not-flushed')
     if (!this.discard && ahead === 1) {
-      if (flushed) { this.chain.step(); this.rc4.rekey(this.chain.key) }
-      this.cc = cc
+      if (flushed) { this.chain.mark(); this.chain.step(); this.rc4.rekey(this.chain.key) }
       const n = this.decrypt(body, out)
-      if (n < 0) return this.lose('bad-protocol')
+      if (n < 0) {
+        // A forged flushed packet must not cost a key change; the stream itself is lost either way.
+        if (flushed) this.chain.rollback()
+        return this.lose('bad-protocol')
+      }
+      this.cc = cc
       return n
     }
     if (ahead === 0 || ahead > COHERENCY_SPACE / 2) return this.drop('late-or-duplicate')
@@ -125,6 +138,7 @@ export class MppeDecryptor {
     // Key changes the sender made that we missed: one per flag packet strictly between, plus this one.
     const toNextFlag = ((0xff - (this.cc & 0xff)) & 0xff) || 256
     const missedFlags = toNextFlag < ahead ? 1 + Math.floor((ahead - 1 - toNextFlag) / 256) : 0
+    this.chain.mark()
     for (let i = 0; i <= missedFlags; i++) this.chain.step()
     // Flushed packets sent in answer to earlier Reset-Requests may have been lost as well; each
     // changed the key once. The decrypted Protocol field tells a right key from a wrong one.
@@ -139,7 +153,7 @@ export class MppeDecryptor {
         return n
       }
     }
-    this.cc = cc
+    this.chain.rollback()
     return this.lose('resync-failed')
   }
 
@@ -182,5 +196,6 @@ export class MppeDecryptor {
     this.chain.wipe()
     this.rc4.wipe()
     for (const k of this.lateKeys) k.fill(0)
+    for (const k of this.scratch) k.fill(0)
   }
 }

@@ -25,6 +25,8 @@ export class KeyChain {
   private current: Uint8Array
   /** Key changes performed since the initial session key. */
   changes = 0
+  private saved: Uint8Array | undefined
+  private savedChanges = 0
 
   constructor(keys: MppeDirectionKeys) {
     const len = mppeKeyLength(keys.bits)
@@ -46,5 +48,19 @@ export class KeyChain {
     return next
   }
 
-  wipe(): void { this.start.fill(0); this.current.fill(0) }
+  /** Remembers the current key so that tentative key changes can be undone (see rollback). */
+  mark(): void {
+    if (!this.saved || this.saved.length !== this.current.length) this.saved = new Uint8Array(this.current.length)
+    this.saved.set(this.current)
+    this.savedChanges = this.changes
+  }
+
+  /** Returns to the key saved by mark(): a packet that fails to decrypt must not move us (forgery). */
+  rollback(): void {
+    if (!this.saved) return
+    this.current = this.saved.slice()
+    this.changes = this.savedChanges
+  }
+
+  wipe(): void { this.start.fill(0); this.current.fill(0); this.saved?.fill(0) }
 }
