@@ -195,3 +195,14 @@ test('encryptInto in place: plaintext written at its final offset inside the fra
   assert.deepEqual(frame.subarray(h), reference, 'same bytes as an out-of-place encryption under the same keys')
   assert.deepEqual(q.server.decryptInto(q.now, frame.subarray(h), new Uint8Array(c.length)), fromHex('0021' + toHex(ip)))
 })
+
+test('the peer terminating CCP while MPPE is required ends the link (tlf after Terminate-Ack wait)', () => {
+  const p = ccpPair()
+  assert.equal(p.server.encrypting, true)
+  p.server.handleCcp(p.now, fromHex('05090004'))
+  assert.equal(toHex(p.server.pollPacket()!), '06090004')
+  assert.equal(p.server.encrypting, false)
+  assert.equal(p.server.pollFailure(), undefined)
+  p.server.handleTimeout(p.server.nextTimeout()!)
+  assert.equal(p.server.pollFailure()?.reason, 'mppe-required')
+})

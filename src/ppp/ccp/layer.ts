@@ -66,7 +66,8 @@ export class CcpLayer {
     this.resetRetryMs = opts.resetRetryMs ?? 1000
     this.strategy = new CcpStrategy(this.policy, {
       up: (t, m) => this.opened(t, m),
-      down: () => this.uninstall(),
+      // Keys go with the Opened state; a renegotiation installs fresh ones at the next tlu.
+      down: () => { this.agreed = undefined; this.uninstall() },
       finished: (t) => { if (this.policy.required && this.agreed === undefined) this.setFailure(t, 'mppe-required', 'CCP finished without MPPE') },
       failed: (t, reason, detail) => this.setFailure(t, reason, detail),
       renegotiate: () => { this.renegotiatePending = true },
