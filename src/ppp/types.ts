@@ -3,6 +3,7 @@ import type { Millis } from '../lib/time.js'
 import type { Rng } from '../crypto/rng.js'
 import type { AuthKeys, AuthProof, AuthVerdict } from '../auth/types.js'
 import type { EapMethodName, PppAuthMethod } from './auth/types.js'
+import type { MppePolicy } from './ccp/policy.js'
 
 export interface PppCommonOptions {
   readonly rng: Rng
@@ -16,6 +17,8 @@ export interface PppCommonOptions {
   readonly maxConfigure?: number // default 10
   readonly maxTerminate?: number // default 2
   readonly maxFailure?: number // default 5
+  /** MPPE over CCP (RFC 3078/3079, PPTP). Absent: no CCP at all (SSTP); CCP from the peer gets Protocol-Reject. */
+  readonly mppe?: MppePolicy
 }
 
 export interface PppServerOptions extends PppCommonOptions {
