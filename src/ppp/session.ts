@@ -1,5 +1,6 @@
 // One PPP link (RFC 1661 §3.2 phases: Dead, Establish, Authenticate, Network, Terminate): LCP,
 // the authentication protocol, IPCP and IPv4 frames, sans-IO. Carriers (SSTP, PPTP, L2TP) own one.
+// With `mppe` set (PPTP), CCP (RFC 1962) negotiates MPPE (RFC 3078) and IPv4 travels as protocol 0x00FD.
 import type { Millis } from '../lib/time.js'
 import { Counters } from '../lib/counters.js'
 import { DecodeError } from '../lib/errors.js'
@@ -14,6 +15,7 @@ import { LcpStrategy, protocolRejectData } from './lcp/lcp.js'
 import { IpcpStrategy } from './ipcp/ipcp.js'
 import { formatIpv4 } from './ipcp/options.js'
 import { EchoKeepalive } from './lcp/echo.js'
+import { CcpLayer } from './ccp/layer.js'
 import { type FrameCompression, NO_COMPRESSION, PppProtocol, decodeFrame, encodeFrame, encodeFrameHeaderInto, frameHeaderLength } from './frame.js'
 
 export type { PppAuthFactories } from './auth-phase.js'
@@ -42,7 +44,12 @@ export class PppSession implements PppLink {
   private negotiationDeadline: Millis | undefined
   private readonly echo: EchoKeepalive
   private tx: FrameCompression = NO_COMPRESSION
+  /** IPCP is Opened; traffic flows (ipOpen) once MPPE is also up when a policy asks for it. */
+  private ipcpUpNow = false
   private ipOpen = false
+  private readonly ccp: CcpLayer | undefined
+  private ccpStarted = false
+  private masterKey: Uint8Array | undefined
   private pendingClose: { reason: string; message: string } | undefined
   private readonly frames: Uint8Array[] = []
   private readonly events: PppEvent[] = []
@@ -79,11 +86,13 @@ export class PppSession implements PppLink {
       ? { role: 'server', localAddress: opts.localAddress, dns: opts.dns ?? [], wins: opts.wins ?? [], peerAddress: () => this.verdictAddress }
       : { role: 'client' }, {
       up: (t) => this.ipcpUp(t),
-      down: () => { this.ipOpen = false },
+      down: () => { this.ipOpen = false; this.ipcpUpNow = false },
       started: () => {},
       finished: (t) => { if (this.lcp.state === 'Opened') this.deferClose(this.ipcpS.failure ?? 'negotiation-failed', 'IPCP negotiation failed'); void t },
     })
     this.ipcp = new Fsm(this.ipcpS, fsmOpts)
+    // No policy, no CCP: CCP from the peer then gets Protocol-Reject like any unknown protocol (SSTP).
+    this.ccp = opts.mppe ? new CcpLayer({ role: opts.role, policy: opts.mppe, fsm: fsmOpts }) : undefined
   }
 
   get phase(): PppPhase { return this.ph }
@@ -124,10 +133,14 @@ export class PppSession implements PppLink {
     const p = f.protocol
     if (p === PppProtocol.IPv4) {
       if (!this.ipOpen) { this.ctr.inc('drop.ip-not-open'); return }
+      // RFC 3078 §1 / policy: once MPPE is required or up, a plaintext datagram is not accepted.
+      if (this.ccp?.blocksPlaintext) { this.ctr.inc('drop.plaintext-with-mppe'); return }
       this.ctr.inc('ipPacketsIn')
       this.events.push({ type: 'ip', packet: f.info })
       return
     }
+    const ccp = this.ccp
+    if (ccp && p === PppProtocol.CompressedData) { this.encryptedIn(now, ccp, f.info); this.pump(now); return }
     if (p === PppProtocol.LCP) this.lcp.handlePacket(now, f.info)
     else if (AUTH_PROTOCOLS.has(p)) {
       // §3.5: authentication packets belong to the Authenticate phase (and answers to retransmissions after it).
@@ -138,6 +151,10 @@ export class PppSession implements PppLink {
       // §3.4/3.5: NCP packets before the Network phase "MUST be silently discarded".
       if (this.ph !== 'network') { this.ctr.inc('drop.ncp-before-network'); return }
       this.ipcp.handlePacket(now, f.info)
+    } else if (ccp && p === PppProtocol.CCP) {
+      // CCP is an NCP too (RFC 1962 §2): Network phase only.
+      if (this.ph !== 'network') { this.ctr.inc('drop.ncp-before-network'); return }
+      ccp.handleCcp(now, f.info)
     } else if (this.ph === 'network' && this.lcp.state === 'Opened') {
       // §5.7: an unsupported protocol is answered with Protocol-Reject, only in the Opened state.
       this.lcp.sendRaw(PppCode.ProtocolReject, protocolRejectData(p, f.info, this.lcpS.peerMru))
@@ -158,6 +175,9 @@ export class PppSession implements PppLink {
     // Only IPCP is negotiated: an IPv6 (or garbage) packet must not go out as protocol 0x0021.
     if (packet.length < 20 || packet[0]! >> 4 !== 4) { this.ctr.inc('drop.tx-not-ipv4'); return undefined }
     const c = this.tx
+    const ccp = this.ccp
+    if (ccp?.encrypting) return this.encryptIp(ccp, packet, c)
+    if (ccp?.blocksPlaintext) { this.ctr.inc('drop.tx-mppe-not-up'); return undefined }
     const h = frameHeaderLength(PppProtocol.IPv4, c)
     const out = new Uint8Array(h + packet.length)
     encodeFrameHeaderInto(out, PppProtocol.IPv4, c)
@@ -178,6 +198,7 @@ export class PppSession implements PppLink {
     this.lcp.handleTimeout(now)
     this.ipcp.handleTimeout(now)
     this.auth?.handleTimeout(now)
+    this.ccp?.handleTimeout(now)
     const echo = this.echo.handleTimeout(now)
     if (echo === 'dead') {
       this.downReason = 'echo-timeout'
@@ -194,7 +215,7 @@ export class PppSession implements PppLink {
   nextTimeout(): Millis | undefined {
     if (this.ended) return undefined
     let t: Millis | undefined
-    for (const x of [this.lcp.nextTimeout(), this.ipcp.nextTimeout(), this.auth?.nextTimeout(), this.echo.nextTimeout(), this.negotiationDeadline]) {
+    for (const x of [this.lcp.nextTimeout(), this.ipcp.nextTimeout(), this.auth?.nextTimeout(), this.echo.nextTimeout(), this.ccp?.nextTimeout(), this.negotiationDeadline]) {
       if (x !== undefined && (t === undefined || x < t)) t = x
     }
     return t
@@ -207,6 +228,7 @@ export class PppSession implements PppLink {
     const out: Record<string, number> = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, ipPacketsIn: 0, ipPacketsOut: 0, ...this.ctr.snapshot() }
     for (const [k, v] of Object.entries(this.lcp.counters.snapshot())) out[`lcp.${k}`] = v
     for (const [k, v] of Object.entries(this.ipcp.counters.snapshot())) out[`ipcp.${k}`] = v
+    if (this.ccp) Object.assign(out, this.ccp.snapshot())
     return out
   }
 
@@ -234,7 +256,9 @@ export class PppSession implements PppLink {
     this.ended = true
     this.ph = 'dead'
     this.ipOpen = false
+    this.ipcpUpNow = false
     this.auth = undefined
+    this.stopCcp(now)
     this.echo.stop()
     this.negotiationDeadline = undefined
     this.events.push({ type: 'down', reason, message })
@@ -264,6 +288,7 @@ export class PppSession implements PppLink {
     this.echo.stop()
     this.tx = NO_COMPRESSION
     this.ipcp.down(now)
+    this.stopCcp(now)
     const last = this.lcp.transitions[this.lcp.transitions.length - 1]
     if (last?.event === 'RTR' && this.downReason === undefined) {
       const h = this.peerTerminateHint()!
@@ -279,10 +304,38 @@ export class PppSession implements PppLink {
     this.ph = 'network'
     this.ipcp.open(now)
     this.ipcp.up(now)
+    if (this.ccp) {
+      // RFC 3079 §3.4 MasterKey from MS-CHAPv2/EAP-MS-CHAPv2; PAP/CHAP give none (a required policy fails).
+      // We never ask for PFC, so the peer's (inner) Protocol field is never compressed (RFC 1661 §6.5).
+      this.ccp.start(now, this.masterKey, { peerCompressesProtocol: false })
+      this.ccpStarted = true
+      this.masterKey = undefined // the layer keeps its own copy
+    }
+  }
+
+  private stopCcp(now: Millis): void {
+    if (!this.ccp || !this.ccpStarted) return
+    this.ccpStarted = false
+    this.ccp.stop(now)
   }
 
   private ipcpUp(now: Millis): void {
     void now
+    this.ipcpUpNow = true
+    this.maybeUp()
+  }
+
+  /**
+   * 'up' once IPCP is Opened and, with an MPPE policy, MPPE is installed (or, when MPPE is only
+   * optional, CCP settled without it): a gateway must never route plaintext on a link requiring MPPE.
+   */
+  private maybeUp(): void {
+    if (this.ipOpen || !this.ipcpUpNow || this.ended) return
+    const ccp = this.ccp
+    if (ccp && !ccp.encrypting) {
+      const st = ccp.fsm.state
+      if (ccp.policy.required || !(st === 'Opened' || st === 'Stopped' || st === 'Closed')) return
+    }
     this.ipOpen = true
     this.negotiationDeadline = undefined
     const s = this.ipcpS
@@ -294,7 +347,8 @@ export class PppSession implements PppLink {
     this.ctr.inc(`peer-protocol-reject.${proto.toString(16)}`)
     void now
     // Without IPCP there is nothing to carry: end the link (§5.7 "stop sending the offending packet type").
-    if (proto === PppProtocol.IPCP) this.deferClose('negotiation-failed', 'peer rejected IPCP')
+    if (proto === PppProtocol.CCP) this.ccp?.protocolRejected(now)
+    else if (proto === PppProtocol.IPCP) this.deferClose('negotiation-failed', 'peer rejected IPCP')
     else if (this.auth && proto === this.auth.protocol) this.deferClose('auth-failed', 'peer rejected the authentication protocol')
   }
 
@@ -309,6 +363,13 @@ export class PppSession implements PppLink {
         for (let p = a.pollPacket(); p; p = a.pollPacket()) { this.send(a.protocol, p); moved = true }
         for (let e = a.pollEvent(); e; e = this.auth === a ? a.pollEvent() : undefined) { moved = true; this.authEvent(now, e) }
       }
+      const ccp = this.ccp
+      if (ccp) {
+        for (let p = ccp.pollPacket(); p; p = ccp.pollPacket()) { this.send(PppProtocol.CCP, p); moved = true }
+        const cf = ccp.pollFailure()
+        if (cf) { this.deferClose(cf.reason, `MPPE negotiation failed: ${cf.reason}`); moved = true }
+        this.maybeUp()
+      }
       const pc = this.pendingClose
       if (pc) { this.pendingClose = undefined; this.closeLink(now, pc.reason, pc.message); moved = true }
       const failure = this.lcpS.failure ?? this.ipcpS.failure
@@ -322,6 +383,7 @@ export class PppSession implements PppLink {
       case 'verify': this.events.push({ type: 'authRequest', proof: e.proof }); break
       case 'success':
         if (this.ph !== 'authenticate') break
+        this.masterKey = e.keys?.masterKey
         this.events.push(e.keys ? { type: 'authenticated', user: e.user, method: e.method, keys: e.keys } : { type: 'authenticated', user: e.user, method: e.method })
         this.startNetwork(now)
         break
@@ -331,6 +393,31 @@ export class PppSession implements PppLink {
         this.closeLink(now, 'auth-failed', e.message, 'Authentication failed')
         break
     }
+  }
+
+  /** A 0x00FD frame: decrypt (RFC 3078 §3) and dispatch the inner datagram; only IPv4 is carried. */
+  private encryptedIn(now: Millis, ccp: CcpLayer, info: Uint8Array): void {
+    if (this.ph !== 'network') { this.ctr.inc('drop.ncp-before-network'); return }
+    const plain = ccp.decryptInto(now, info, new Uint8Array(info.length))
+    if (plain === undefined) return // counted by the layer (mppe.*)
+    if (plain.length < 2 || plain[0] !== 0x00 || plain[1] !== 0x21) { this.ctr.inc('drop.mppe-inner-protocol'); return }
+    if (!this.ipOpen) { this.ctr.inc('drop.ip-not-open'); return }
+    this.ctr.inc('ipPacketsIn')
+    this.events.push({ type: 'ip', packet: plain.subarray(2) })
+  }
+
+  /** RFC 3078 §3: header(0x00FD) + 2 MPPE octets (coherency count) + encrypted [00 21 + datagram]. */
+  private encryptIp(ccp: CcpLayer, packet: Uint8Array, c: FrameCompression): Uint8Array {
+    const h = frameHeaderLength(PppProtocol.CompressedData, c)
+    const out = new Uint8Array(h + 2 + 2 + packet.length)
+    encodeFrameHeaderInto(out, PppProtocol.CompressedData, c)
+    out[h + 2] = 0x00; out[h + 3] = 0x21
+    out.set(packet, h + 4)
+    // In place: the plaintext sits at its final offset, the encryptor writes the header before it.
+    const info = ccp.encryptInto(out.subarray(h + 2), out.subarray(h))
+    const frame = out.subarray(0, h + info.length)
+    this.ctr.inc('ipPacketsOut'); this.ctr.inc('framesOut'); this.ctr.inc('bytesOut', frame.length)
+    return frame
   }
 
   private send(protocol: number, info: Uint8Array): void {
