@@ -2,6 +2,7 @@
 // back to back (pair-harness) negotiate MPPE and carry IPv4 as protocol 0x00FD, or fail 'mppe-required'.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import { Pair } from './pair-harness.js'
 import { DEFAULT_MPPE_POLICY, type MppePolicy } from '../../src/ppp/ccp/policy.js'
 import { decodeFrame } from '../../src/ppp/frame.js'
@@ -172,4 +173,32 @@ test('teardown wipes MPPE: after close no IP is encodable', () => {
   p.run(10_000)
   assert.equal(p.server.encodeIp(IP_PACKET), undefined)
   assert.equal(downOf(p.serverEvents)?.type, 'down')
+})
+
+test('peer restarts CCP (a new Configure-Request while Opened): no IP leaves until MPPE is re-keyed, then traffic resumes', () => {
+  const p = mppePair()
+  const req = p.sentToServer.find((f) => { const d = decodeFrame(f); return d.protocol === 0x80fd && d.info[0] === 1 })!
+  p.server.handleFrame(p.clock.now, req) // RFC 1661 §4.3 Opened + RCR: tld, scr, sca -> keys uninstalled
+  assert.equal(p.server.encodeIp(IP_PACKET), undefined)
+  assert.equal(p.server.counters()['drop.tx-mppe-not-up'], 1)
+  p.run(100)
+  const f = p.server.encodeIp(IP_PACKET)
+  assert.ok(f)
+  assert.equal(decodeFrame(f).protocol, 0x00fd)
+  p.client.handleFrame(p.clock.now, f); p.pump()
+  const got = ips(p.clientEvents)
+  assert.equal(got.length, 1)
+  assert.ok(bytesEqual(got[0]!, IP_PACKET))
+  assert.equal(p.server.phase, 'network')
+})
+
+test('property: any CCP / 0x00FD / 0x0021 payload into an MPPE session never throws and never leaks plaintext out', () => {
+  fc.assert(fc.property(fc.array(fc.tuple(fc.constantFrom(0x80fd, 0x00fd, 0x0021), fc.uint8Array({ maxLength: 80 })), { maxLength: 12 }), (frames) => {
+    const p = mppePair()
+    for (const [proto, info] of frames) p.server.handleFrame(p.clock.now, encodeFrame(proto, info, { acfc: false, pfc: false }))
+    // Whatever CCP state the junk left, the server never emits plaintext IPv4 (it may end the link).
+    for (let f = p.server.pollFrame(); f; f = p.server.pollFrame()) assert.notEqual(decodeFrame(f).protocol, 0x0021)
+    const out = p.server.encodeIp(IP_PACKET)
+    if (out) assert.equal(decodeFrame(out).protocol, 0x00fd)
+  }), { numRuns: 150 })
 })
