@@ -1,8 +1,9 @@
 // Inner MTU/MSS of a tunnel so that one full inner packet travels as one outer TCP segment on a
 // path MTU (RFC 791, RFC 9293 §3.7.1 MSS, RFC 7323 §3 timestamps, RFC 5246 §6.2.3, RFC 8446 §5.2,
-// MS-SSTP §2.2.1, RFC 1662 §3.1 PPP HDLC-like address/control).
+// MS-SSTP §2.2.1, RFC 1662 §3.1 PPP HDLC-like address/control; PPTP: RFC 2637 §4.1 enhanced GRE,
+// RFC 3078 §3 MPPE header).
 
-export type TunnelProtocol = 'sstp'
+export type TunnelProtocol = 'sstp' | 'pptp'
 
 /** Outer IPv4 header without options (RFC 791 §3.1). */
 export const IPV4_HEADER = 20
@@ -14,6 +15,15 @@ export const TLS_RECORD_HEADER = 5
 export const SSTP_HEADER = 4
 /** PPP in SSTP: address 0xFF + control 0x03 + 2-byte protocol, no ACFC/PFC assumed (RFC 1662 §3.1). */
 export const PPP_HEADER = 4
+
+/** Enhanced GRE header with both Sequence and Acknowledgment numbers present (RFC 2637 §4.1). */
+export const GRE_ENHANCED_HEADER = 8 + 4 + 4
+/** MPPE header: A/B/C/D flag bits + 12-bit coherency count (RFC 3078 §3). */
+export const MPPE_HEADER = 2
+/** Inner PPP protocol number carried encrypted inside the MPPE payload (RFC 3078 §3, PFC off). */
+export const MPPE_INNER_PROTOCOL = 2
+/** What Windows configures on its PPTP interface: a round figure below our computed 1456. */
+export const WINDOWS_PPTP_MTU = 1400
 
 /**
  * Largest TLS plaintext that fits in `room` bytes of record (header included), for the costliest
@@ -38,12 +48,26 @@ export function tlsPlaintextRoom(room: number): number {
  * 1375 bytes of plaintext; minus SSTP 4 and PPP 4 = 1367.
  */
 export function tunnelMtu(protocol: TunnelProtocol, pathMtu = 1500): number {
+  if (protocol === 'pptp') return pptpMtu(pathMtu)
   if (protocol !== 'sstp') throw new RangeError(`unknown tunnel protocol ${String(protocol)}`)
   const segment = pathMtu - IPV4_HEADER - TCP_HEADER_WITH_TIMESTAMPS
   const mtu = tlsPlaintextRoom(segment) - SSTP_HEADER - PPP_HEADER
   // RFC 791: every host must accept 576-byte datagrams; RFC 1661 §6.1 MRU floor is 68 but a
   // tunnel below 576 is useless — refuse rather than return a nonsensical value.
   if (mtu < 576) throw new RangeError(`path MTU ${pathMtu} too small for an SSTP tunnel`)
+  return mtu
+}
+
+/**
+ * PPTP over `pathMtu`: one inner packet is one GRE datagram, unfragmented. 1500 - 20 IPv4 - 16
+ * enhanced GRE (seq + ack both present, the worst case) - 4 PPP (address/control + protocol 0x00FD,
+ * no ACFC/PFC assumed) - 2 MPPE header - 2 encrypted inner protocol = 1456. Windows uses 1400, a
+ * margin for PPPoE or other encapsulation on the path; we compute the exact figure and let the
+ * operator's `mtu` setting lower it.
+ */
+function pptpMtu(pathMtu: number): number {
+  const mtu = pathMtu - IPV4_HEADER - GRE_ENHANCED_HEADER - PPP_HEADER - MPPE_HEADER - MPPE_INNER_PROTOCOL
+  if (mtu < 576) throw new RangeError(`path MTU ${pathMtu} too small for a PPTP tunnel`)
   return mtu
 }
 

@@ -26,3 +26,13 @@ test('a full inner packet fits one TLS record in one TCP segment for every suite
 test('refuses paths too small for a useful tunnel', () => {
   assert.throws(() => tunnelMtu('sstp', 600), RangeError)
 })
+
+test('PPTP over 1500: 20 IPv4 + 16 GRE (RFC 2637 §4.1) + 4 PPP + 2 MPPE header + 2 inner protocol (RFC 3078 §3) -> 1456', () => {
+  assert.equal(tunnelMtu('pptp'), 1500 - 20 - 16 - 4 - 2 - 2)
+  assert.equal(tunnelMtu('pptp'), 1456)
+  assert.equal(tunnelMss(tunnelMtu('pptp')), 1416)
+  // a full inner packet plus every header is exactly the path MTU, so it never fragments
+  for (const path of [1280, 1400, 1492, 1500, 9000]) assert.equal(tunnelMtu('pptp', path) + 20 + 16 + 4 + 2 + 2, path)
+  assert.ok(tunnelMtu('pptp') >= 1400, 'not below what Windows configures')
+  assert.throws(() => tunnelMtu('pptp', 600), RangeError)
+})
