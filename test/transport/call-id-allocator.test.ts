@@ -1,5 +1,5 @@
-// PPTP composition pieces (src/transport/gre-driver.ts). The namespace end-to-end test of
-// `gatehouse connect pptp://` against `gatehouse serve` is not written yet (see report).
+// CallIdAllocator (src/transport/gre-driver.ts): gateway-wide PPTP Call IDs that never collide in the
+// GRE demultiplexer, even for two control connections from one address (RFC 2637 §2.7 Call ID).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { CallIdAllocator } from '../../src/transport/gre-driver.js'
