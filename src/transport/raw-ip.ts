@@ -2,7 +2,8 @@
 // now, ESP 50 later. Batched reads through the native reader; strips the IPv4 header (RFC 791 §3.1)
 // and keeps the source address. Holds no protocol decision; wraps system errors with context.
 import { loadNative, splitBatch } from '../native/index.js'
-import type { NativeAddon, NativeSysError, ReaderHandle } from '../native/index.js'
+import type { NativeAddon, NativeSysError } from '../native/index.js'
+import { FdReader } from './fd-reader.js'
 import { VpnError } from '../lib/errors.js'
 import { Counters } from '../lib/counters.js'
 
@@ -50,18 +51,15 @@ export class RawIpSocket {
   readonly counters = new Counters()
   private fd: number
   private readonly native: NativeAddon
-  private readonly maxBatch: number
-  private reader: ReaderHandle | undefined
+  private readonly reader: FdReader
   private packetsCb: RawIpPacketsCallback | undefined
-  private errorCb: RawIpErrorCallback | undefined
-  private unrefed = false
 
   private constructor(native: NativeAddon, fd: number, opts: RawIpOpenOptions) {
     this.native = native
     this.fd = fd
     this.protocol = opts.protocol
     this.bindAddress = opts.bindAddress
-    this.maxBatch = opts.maxBatch ?? 256
+    this.reader = new FdReader(native, opts.maxBatch ?? 256, this.counters, (err) => new VpnError('ERR_RAW_READ', `reading raw IP socket (protocol ${this.protocol}${this.bindAddress ? ` on ${this.bindAddress}` : ''}): ${err.message}`, { cause: err }))
   }
 
   /** Opens the socket. Throws VpnError ERR_RAW_OPEN naming the syscall, the address and the fix. */
@@ -120,19 +118,7 @@ export class RawIpSocket {
   onPackets(cb: RawIpPacketsCallback): void {
     if (this.fd < 0) throw new VpnError('ERR_RAW_CLOSED', `raw IP socket (protocol ${this.protocol}) is closed`)
     this.packetsCb = cb
-    if (this.reader) return
-    this.reader = this.native.startReader(this.fd, (err, data, lengths) => {
-      if (err) {
-        if (this.reader) this.native.stopReader(this.reader)
-        this.reader = undefined
-        const wrapped = new VpnError('ERR_RAW_READ', `reading raw IP socket (protocol ${this.protocol}${this.bindAddress ? ` on ${this.bindAddress}` : ''}): ${err.message}`, { cause: err })
-        if (this.errorCb) this.errorCb(wrapped)
-        else throw wrapped
-        return
-      }
-      if (!data || !lengths) return
-      this.counters.inc('rx-batches')
-      this.counters.inc('rx-packets', lengths.length)
+    this.reader.start(this.fd, (data, lengths) => {
       const batch: RawIpPacket[] = []
       for (const p of splitBatch(data, lengths)) {
         const r = stripIpv4(p, this.protocol)
@@ -140,23 +126,19 @@ export class RawIpSocket {
         else this.counters.inc('rx-drop:not-ipv4')
       }
       if (batch.length > 0) this.packetsCb?.(batch)
-    }, { maxBatch: this.maxBatch })
-    if (this.unrefed) this.native.refReader(this.reader, false)
+    })
   }
 
   /** Read errors (the reader has stopped) go here; without a handler they are thrown as uncaught. */
-  onError(cb: RawIpErrorCallback): void { this.errorCb = cb }
+  onError(cb: RawIpErrorCallback): void { this.reader.onError(cb) }
 
   /** Lets the process exit while the reader still runs (like socket.unref()). */
-  unref(): void {
-    this.unrefed = true
-    if (this.reader) this.native.refReader(this.reader, false)
-  }
+  unref(): void { this.reader.unref() }
 
   /** Stops the reader (joins its thread) and closes the socket. Idempotent. */
   close(): void {
     if (this.fd < 0) return
-    if (this.reader) { this.native.stopReader(this.reader); this.reader = undefined }
+    this.reader.stop()
     const fd = this.fd
     this.fd = -1
     this.packetsCb = undefined

@@ -1,7 +1,8 @@
 // TUN adapter: a Linux TUN device (IFF_TUN | IFF_NO_PI) through the gatehouse native addon, with
 // batched reads. Holds no protocol decision; wraps system errors with context (DESIGN.md §2).
 import { loadNative, splitBatch } from '../native/index.js'
-import type { NativeAddon, NativeSysError, ReaderHandle } from '../native/index.js'
+import type { NativeAddon, NativeSysError } from '../native/index.js'
+import { FdReader } from './fd-reader.js'
 import { VpnError } from '../lib/errors.js'
 import { Counters } from '../lib/counters.js'
 
@@ -26,17 +27,14 @@ export class TunDevice {
   readonly counters = new Counters()
   private fd: number
   private readonly native: NativeAddon
-  private readonly maxBatch: number
-  private reader: ReaderHandle | undefined
+  private readonly reader: FdReader
   private packetsCb: TunPacketsCallback | undefined
-  private errorCb: TunErrorCallback | undefined
-  private unrefed = false
 
   private constructor(native: NativeAddon, fd: number, name: string, maxBatch: number) {
     this.native = native
     this.fd = fd
     this.name = name
-    this.maxBatch = maxBatch
+    this.reader = new FdReader(native, maxBatch, this.counters, (err) => new VpnError('ERR_TUN_READ', `reading TUN ${this.name}: ${err.message}`, { cause: err }))
   }
 
   /**
@@ -104,38 +102,19 @@ export class TunDevice {
   onPackets(cb: TunPacketsCallback): void {
     if (this.fd < 0) throw new VpnError('ERR_TUN_CLOSED', `TUN ${this.name} is closed`)
     this.packetsCb = cb
-    if (this.reader) return
-    this.reader = this.native.startReader(this.fd, (err, data, lengths) => {
-      if (err) {
-        // The thread has exited; join it and release its handle.
-        if (this.reader) this.native.stopReader(this.reader)
-        this.reader = undefined
-        const wrapped = new VpnError('ERR_TUN_READ', `reading TUN ${this.name}: ${err.message}`, { cause: err })
-        if (this.errorCb) this.errorCb(wrapped)
-        else throw wrapped
-        return
-      }
-      if (!data || !lengths) return
-      this.counters.inc('rx-batches')
-      this.counters.inc('rx-packets', lengths.length)
-      this.packetsCb?.(splitBatch(data, lengths))
-    }, { maxBatch: this.maxBatch })
-    if (this.unrefed) this.native.refReader(this.reader, false)
+    this.reader.start(this.fd, (data, lengths) => this.packetsCb?.(splitBatch(data, lengths)))
   }
 
   /** Read errors (the reader has stopped) go here; without a handler they are thrown as uncaught. */
-  onError(cb: TunErrorCallback): void { this.errorCb = cb }
+  onError(cb: TunErrorCallback): void { this.reader.onError(cb) }
 
   /** Lets the process exit while the reader still runs (like socket.unref()). */
-  unref(): void {
-    this.unrefed = true
-    if (this.reader) this.native.refReader(this.reader, false)
-  }
+  unref(): void { this.reader.unref() }
 
   /** Stops the reader (joins its thread) and closes the fd; the kernel then removes the interface. Idempotent. */
   close(): void {
     if (this.fd < 0) return
-    if (this.reader) { this.native.stopReader(this.reader); this.reader = undefined }
+    this.reader.stop()
     const fd = this.fd
     this.fd = -1
     this.packetsCb = undefined
