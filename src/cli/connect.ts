@@ -1,17 +1,18 @@
-// `gatehouse connect sstp://HOST[:PORT] --user NAME [--ca FILE | --insecure] [--split CIDR,...]`:
+// `gatehouse connect sstp://HOST[:PORT] | pptp://HOST[:PORT] --user NAME [--ca FILE | --insecure] [--split CIDR,...]`:
 // the client. Progress on stderr, the assigned address on stdout; stays up until SIGINT/SIGTERM.
 import { parse, splitList } from './args.js'
 import { readPassword } from './password.js'
 import { connectSstp } from '../client/sstp-client.js'
+import { connectPptp } from '../client/pptp-client.js'
 import { VpnError } from '../lib/errors.js'
 
-const SCHEMES: Record<string, number> = { 'sstp:': 443 }
+const SCHEMES: Record<string, number> = { 'sstp:': 443, 'pptp:': 1723 }
 
 export function parseTarget(url: string): { scheme: string; host: string; port: number } {
   let u: URL
   try { u = new URL(url) } catch { throw new VpnError('ERR_USAGE', `"${url}" is not a URL: use sstp://HOST[:PORT]`) }
   const port = SCHEMES[u.protocol]
-  if (port === undefined) throw new VpnError('ERR_USAGE', `protocol "${u.protocol.replace(':', '')}" is not supported by this client yet: use sstp://HOST[:PORT]`)
+  if (port === undefined) throw new VpnError('ERR_USAGE', `protocol "${u.protocol.replace(':', '')}" is not supported by this client yet: use sstp://HOST[:PORT] or pptp://HOST[:PORT]`)
   const host = u.hostname.replace(/^\[|\]$/g, '')
   if (!host) throw new VpnError('ERR_USAGE', `no host in "${url}"`)
   return { scheme: u.protocol.slice(0, -1), host, port: u.port ? Number(u.port) : port }
@@ -23,14 +24,16 @@ export async function runConnect(args: string[]): Promise<number> {
     tun: { type: 'string' }, 'no-dns': { type: 'boolean' }, mtu: { type: 'string' },
   }, true)
   const url = positionals[0]
-  if (!url) throw new VpnError('ERR_USAGE', 'usage: gatehouse connect sstp://HOST[:PORT] --user NAME [--ca FILE | --insecure] [--split CIDR,...]')
+  if (!url) throw new VpnError('ERR_USAGE', 'usage: gatehouse connect sstp://HOST[:PORT] | pptp://HOST[:PORT] --user NAME [--ca FILE | --insecure] [--split CIDR,...]')
   if (!values.user) throw new VpnError('ERR_USAGE', '--user NAME is required')
   if (values.ca && values.insecure) throw new VpnError('ERR_USAGE', '--ca and --insecure exclude each other')
   const target = parseTarget(url)
   const password = await readPassword(`Password for ${values.user}: `)
   const progress = (line: string): void => { process.stderr.write(`gatehouse connect: ${line}\n`) }
+  if (target.scheme === 'pptp' && (values.ca || values.insecure)) throw new VpnError('ERR_USAGE', '--ca and --insecure apply to sstp:// only: PPTP has no certificate (the gateway is not authenticated beyond MS-CHAPv2)')
   if (values.insecure) progress('WARNING: --insecure: the gateway certificate is not checked; anyone on the path can impersonate it')
-  const client = await connectSstp({
+  const common = { host: target.host, port: target.port, user: values.user, password, split: splitList(values.split), tunName: values.tun, setDns: !values['no-dns'], mtu: values.mtu ? Number(values.mtu) : undefined, progress }
+  const client = target.scheme === 'pptp' ? await connectPptp(common) : await connectSstp({
     host: target.host, port: target.port, user: values.user, password, caFile: values.ca, insecure: values.insecure,
     split: splitList(values.split), tunName: values.tun, setDns: !values['no-dns'], mtu: values.mtu ? Number(values.mtu) : undefined, progress,
   })

@@ -1,13 +1,13 @@
 // Turns transport failures and close reasons into one sentence that names the cause and the fix.
 
-export function describeConnectError(e: NodeJS.ErrnoException & { reason?: string }, host: string, port: number): string {
+export function describeConnectError(e: NodeJS.ErrnoException & { reason?: string }, host: string, port: number, protocol = 'SSTP'): string {
   const where = `${host}:${port}`
   switch (e.code) {
     case 'ENOTFOUND': case 'EAI_AGAIN': return `cannot resolve the gateway name "${host}": check the spelling and your DNS`
-    case 'ECONNREFUSED': return `${where} refused the connection: no SSTP gateway listens there (is \`gatehouse serve\` running, and is TCP ${port} open in its firewall?)`
+    case 'ECONNREFUSED': return `${where} refused the connection: no ${protocol} gateway listens there (is \`gatehouse serve\` running, and is TCP ${port} open in its firewall?)`
     case 'EHOSTUNREACH': case 'ENETUNREACH': return `no route to ${host}: this machine cannot reach the gateway's network`
     case 'ETIMEDOUT': case 'ERR_CONNECT_TIMEOUT': return `connecting to ${where} timed out: the gateway is not answering (down, or a firewall drops TCP ${port})`
-    case 'ECONNRESET': return `${where} reset the connection during set-up: is it an SSTP gateway?`
+    case 'ECONNRESET': return `${where} reset the connection during set-up: is it a ${protocol} gateway?`
     case 'ERR_TLS_CERT_ALTNAME_INVALID': return `the gateway's certificate is not valid for "${host}" (${e.reason ?? e.message}); connect using a name the certificate lists, or reissue it`
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE': case 'SELF_SIGNED_CERT_IN_CHAIN': case 'DEPTH_ZERO_SELF_SIGNED_CERT': case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY': case 'UNABLE_TO_GET_ISSUER_CERT':
       return `the gateway's certificate is not trusted (${e.code}): pass --ca FILE with the gateway's CA certificate (ca.pem in its directory)`

@@ -1,19 +1,17 @@
 // The SSTP client composition root: TLS to the gateway, the SSTP client core owning a PPP session,
-// then a TUN device with the assigned address, routes (full or split tunnel) and the pushed DNS.
+// then the tunnel (TUN, routes, DNS: tunnel.ts).
 import type { TLSSocket } from 'node:tls'
 import { readFileSync } from 'node:fs'
 import { SstpClientConnection } from '../sstp/client-connection.js'
 import { PppSession } from '../ppp/session.js'
 import { StreamDriver } from '../transport/stream-driver.js'
 import { connectTls } from '../transport/tls.js'
-import { TunDevice } from '../transport/tun.js'
-import * as netcfg from '../transport/netcfg.js'
+import { ipv4Of } from '../transport/tcp.js'
 import { systemRng } from '../crypto/rng.js'
 import { certificateHashes } from '../sstp/crypto-binding.js'
 import { VpnError } from '../lib/errors.js'
 import { describeCloseReason, describeConnectError } from './errors.js'
-import { applyDns, type DnsRestore } from './dns.js'
-import { disableIpv6 } from '../transport/sysctl.js'
+import { setUpTunnel, describeUp, type ClientTunnel, type ClientUp } from './tunnel.js'
 import { tunnelMtu } from '../dataplane/mtu.js'
 
 export interface SstpClientOptions {
@@ -32,7 +30,7 @@ export interface SstpClientOptions {
   readonly keylog?: (line: Buffer) => void
 }
 
-export interface ClientUp { readonly address: string; readonly gateway: string; readonly dns: readonly string[]; readonly tun: string }
+export type { ClientUp } from './tunnel.js'
 
 /** A connected client; `closed` settles when the tunnel ends (resolves on a clean local close). */
 export interface SstpClientHandle {
@@ -63,9 +61,7 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
     createPpp: (now) => new PppSession({ role: 'client', rng: systemRng, user: o.user, password: o.password, mru: o.mtu ?? tunnelMtu('sstp') }, now),
   })
 
-  let tun: TunDevice | undefined
-  let dns: DnsRestore | undefined
-  let upInfo: ClientUp | undefined
+  let tunnel: ClientTunnel | undefined
   let localClose = false
   let droppedFromGateway = 0
   let resolveUp!: (u: ClientUp) => void
@@ -76,11 +72,11 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
   const closed = new Promise<void>((res, rej) => { resolveClosed = res; rejectClosed = rej })
   closed.catch(() => {})
 
+  let ended = false
   const teardown = (): void => {
-    try { dns?.restore() } catch { /* best effort */ }
-    dns = undefined
-    tun?.close()
-    tun = undefined
+    ended = true
+    tunnel?.teardown()
+    tunnel = undefined
   }
 
   const driver: StreamDriver<ReturnType<SstpClientConnection['pollEvent']> & object> = new StreamDriver(core, sock, (ev) => {
@@ -88,32 +84,27 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
       case 'authenticated': o.progress(`authenticated as ${o.user} (${ev.method})`); break
       case 'up': {
         void (async () => {
-        try {
-          tun = TunDevice.open({ name: o.tunName })
-          disableIpv6(tun.name)
-          const mtu = o.mtu ?? tunnelMtu('sstp')
-          await netcfg.addAddress(tun.name, ev.localAddress, ev.peerAddress)
-          await netcfg.linkUp(tun.name, mtu)
-          const routes = o.split && o.split.length ? o.split : ['0.0.0.0/1', '128.0.0.0/1']
-          for (const r of routes) await netcfg.addRoute(r, tun.name)
-          const t = tun
-          t.onPackets((pkts) => driver.batch(() => { for (const p of pkts) core.sendIp(p) }))
-          if (o.setDns !== false) dns = applyDns(t.name, ev.dns)
-          upInfo = { address: ev.localAddress, gateway: ev.peerAddress, dns: ev.dns, tun: t.name }
-          o.progress(`tunnel up on ${t.name}: address ${ev.localAddress}, gateway ${ev.peerAddress}, ${o.split?.length ? `split routes ${o.split.join(', ')}` : 'full tunnel'}${ev.dns.length ? `, DNS ${ev.dns.join(', ')}${dns ? ` (${dns.how})` : ''}` : ''}`)
-          resolveUp(upInfo)
-        } catch (e) {
-          teardown()
-          const err = e instanceof VpnError ? e : new VpnError('ERR_TUN', `cannot set up the tunnel interface: ${(e as Error).message}`)
-          rejectUp(err)
-          driver.run(() => core.close(Date.now(), 'local-error', err.message))
-        }
+          try {
+            const t = await setUpTunnel({
+              localAddress: ev.localAddress, peerAddress: ev.peerAddress, dns: ev.dns, outerGateway: ipv4Of(sock.remoteAddress) ?? o.host,
+              tunName: o.tunName, mtu: o.mtu ?? tunnelMtu('sstp'), split: o.split, setDns: o.setDns !== false,
+              onPackets: (pkts) => driver.batch(() => { for (const p of pkts) core.sendIp(p) }),
+            })
+            if (ended) { t.teardown(); return } // the connection ended while the TUN was being set up
+            tunnel = t
+            o.progress(describeUp(t, o.split))
+            resolveUp(t.info)
+          } catch (e) {
+            const err = e as VpnError
+            rejectUp(err)
+            driver.run(() => core.close(Date.now(), 'local-error', err.message))
+          }
         })()
         break
       }
       case 'ip':
         // A hostile gateway's malformed packet must not end the client: the kernel refuses it, we count it.
-        try { tun?.write(ev.packet) } catch { droppedFromGateway++ }
+        if (tunnel && !tunnel.write(ev.packet)) droppedFromGateway++
         break
       case 'closed': {
         teardown()

@@ -6,7 +6,7 @@ import { tunnelMtu } from '../dataplane/mtu.js'
 export const PROTOCOLS = ['sstp', 'pptp', 'l2tp', 'ikev2'] as const
 export type ProtocolName = (typeof PROTOCOLS)[number]
 /** Protocols whose gateway side exists today; the others are refused at load. */
-export const IMPLEMENTED_PROTOCOLS: readonly ProtocolName[] = ['sstp']
+export const IMPLEMENTED_PROTOCOLS: readonly ProtocolName[] = ['sstp', 'pptp']
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 
@@ -16,6 +16,12 @@ export const DEFAULTS = {
   /** SSTP only: TLS on 443 passes firewalls and has no legacy crypto (PPTP/MPPE is broken). */
   protocols: ['sstp'] as readonly ProtocolName[],
   sstp: { port: 443 },
+  /**
+   * PPTP (off unless listed in protocols): TCP 1723 and GRE. MPPE is always required; 128-bit keys
+   * only, as Windows RRAS does; 40/56-bit (export-grade) only if listed. Stateless (rekey every
+   * packet) is accepted because Windows asks for it; stateful resynchronises through CCP.
+   */
+  pptp: { port: 1723, mppeKeyBits: [128] as readonly (40 | 56 | 128)[] },
   /** Client address pool; the gateway keeps the first host address for itself. */
   pool: '198.19.0.0/24',
   dns: [] as readonly string[],
@@ -49,10 +55,11 @@ export const DEFAULTS = {
 
 /**
  * TUN MTU when the configuration leaves it out: the largest inner packet that still travels in one
- * outer TCP segment over a 1500-byte path whatever TLS record protection the client negotiates
- * (dataplane/mtu.ts spells out every term; 1367 for SSTP).
+ * outer packet over a 1500-byte path for every enabled carrier (dataplane/mtu.ts spells out every
+ * term; 1367 for SSTP whatever TLS record protection the client negotiates, 1456 for PPTP).
  */
 export function defaultTunMtu(protocols: readonly ProtocolName[]): number {
-  void protocols // every carrier implemented so far is SSTP
-  return tunnelMtu('sstp')
+  // One TUN serves every carrier: the smallest tunnel MTU of those enabled fits them all.
+  const carriers = (['sstp', 'pptp'] as const).filter((p) => protocols.includes(p))
+  return Math.min(...(carriers.length ? carriers : ['sstp' as const]).map((p) => tunnelMtu(p)))
 }

@@ -16,6 +16,7 @@ export interface GatewayConfig {
   readonly listen: string
   readonly protocols: readonly ProtocolName[]
   readonly sstp: { readonly port: number }
+  readonly pptp: { readonly port: number; readonly mppeKeyBits: readonly (40 | 56 | 128)[] }
   /** IPv4 CIDR with host bits zero; the gateway takes the first host address. */
   readonly pool: string
   readonly dns: readonly string[]
@@ -116,7 +117,7 @@ const ifName = (s: string): boolean => /^[A-Za-z0-9_.-]{1,15}$/.test(s)
 
 /** Validates parsed YAML (`raw`) into a GatewayConfig (not yet frozen); `dir` must be absolute. */
 export function validateConfig(raw: unknown, dir: string): GatewayConfig {
-  const top = mapping(raw, '', ['listen', 'protocols', 'sstp', 'pool', 'dns', 'wins', 'routes', 'auth', 'keepalive', 'tun', 'forwarding', 'log', 'paths'])
+  const top = mapping(raw, '', ['listen', 'protocols', 'sstp', 'pptp', 'pool', 'dns', 'wins', 'routes', 'auth', 'keepalive', 'tun', 'forwarding', 'log', 'paths'])
 
   const listen = text(top.listen, 'listen', DEFAULTS.listen, 'an IPv4 or IPv6 address such as 0.0.0.0', (s) => isIP(s) !== 0)!
 
@@ -130,6 +131,16 @@ export function validateConfig(raw: unknown, dir: string): GatewayConfig {
 
   const sstpRaw = mapping(top.sstp, 'sstp', ['port'])
   const sstp = { port: integer(sstpRaw.port, 'sstp.port', 1, 65535, DEFAULTS.sstp.port) }
+
+  const pptpRaw = mapping(top.pptp, 'pptp', ['port', 'mppeKeyBits'])
+  const pptp = {
+    port: integer(pptpRaw.port, 'pptp.port', 1, 65535, DEFAULTS.pptp.port),
+    mppeKeyBits: list(pptpRaw.mppeKeyBits, 'pptp.mppeKeyBits', DEFAULTS.pptp.mppeKeyBits, (x, p) => {
+      if (x !== 40 && x !== 56 && x !== 128) fail(p, `expected 40, 56 or 128 (MPPE key bits), got ${describe(x)}`)
+      return x
+    }, 3),
+  }
+  if (pptp.mppeKeyBits.length === 0) fail('pptp.mppeKeyBits', 'expected at least one of 128, 56, 40: MPPE is always required for PPTP')
 
   const pool = text(top.pool, 'pool', DEFAULTS.pool, 'an IPv4 CIDR from /8 to /30 with host bits zero, such as 198.19.0.0/24', (s) => ipv4Cidr(s, 8, 30))!
   const addr = (x: unknown, p: string): string => text(x, p, undefined, 'an IPv4 address', ipv4) ?? fail(p, 'expected an IPv4 address')
@@ -188,7 +199,7 @@ export function validateConfig(raw: unknown, dir: string): GatewayConfig {
     usersDb: file('usersDb'), secretKey: file('secretKey'), controlSocket: file('controlSocket'),
   }
 
-  return { dir, listen, protocols, sstp, pool, dns, wins, routes, auth, keepalive, tun, forwarding, log, paths }
+  return { dir, listen, protocols, sstp, pptp, pool, dns, wins, routes, auth, keepalive, tun, forwarding, log, paths }
 }
 
 /** Object.freeze applied to every nested object and array. */

@@ -40,6 +40,14 @@ sstp:
   # TCP port of the SSTP (HTTPS) listener. Windows dials 443 unless told otherwise.
   port: ${opts.sstpPort ?? D.sstp.port}
 
+# PPTP is used only when "pptp" is listed in protocols above. It needs TCP ${D.pptp.port} and IP protocol 47
+# (GRE) open. MS-CHAPv2 under PPTP falls to one DES key search and MPPE has no integrity: keep it for
+# clients that have nothing else.
+pptp:
+  port: ${D.pptp.port}
+  # MPPE key strengths accepted (RFC 3078). 128 only; 40 and 56 are export-grade and trivially broken.
+  mppeKeyBits: ${y(D.pptp.mppeKeyBits)}
+
 # Client address pool (IPv4 CIDR, host bits zero). The gateway takes the first host address for
 # its own end of the tunnels; clients get the rest. Choose a range unused on both sides.
 pool: ${y(opts.pool ?? D.pool)}

@@ -1,5 +1,5 @@
 // The gateway composition root: config -> user store and records -> pool -> TUN and data plane ->
-// SSTP listener -> control socket. Owns every resource and closes them in reverse order.
+// SSTP and PPTP listeners -> control socket. Owns every resource and closes them in reverse order.
 import { readFileSync } from 'node:fs'
 import type { Server } from 'node:net'
 import type { GatewayConfig } from '../config/schema.js'
@@ -14,6 +14,8 @@ import * as netcfg from '../transport/netcfg.js'
 import { listenControl } from '../transport/control-socket.js'
 import { disableIpv6 } from '../transport/sysctl.js'
 import { listenSstp } from './sstp-listener.js'
+import { listenPptp, PPTP_WEAKNESS_WARNING } from './pptp-listener.js'
+import { GreDriver } from '../transport/gre-driver.js'
 import { SessionRegistry } from './sessions.js'
 import { TxBatch } from './tx-batch.js'
 import { Counters } from '../lib/counters.js'
@@ -32,6 +34,7 @@ export class Gateway {
   private readonly counters = new Counters()
   private readonly pool: AddressPool
   private readonly log: Logger
+  private greCounters: (() => Record<string, number>) | undefined
 
   private constructor(config: GatewayConfig, log: Logger, registry: SessionRegistry, pool: AddressPool) {
     this.config = config
@@ -95,23 +98,24 @@ export class Gateway {
     const authMethods: PppAuthMethod[] = ['mschapv2', 'eap']
     if (config.auth.allowChap) authMethods.push('chap-md5')
     if (config.auth.allowPap) authMethods.push('pap')
+    const ppp = {
+      authMethods,
+      eapMethods: config.auth.allowChap ? ['eap-mschapv2', 'eap-md5'] as const : ['eap-mschapv2'] as const,
+      authName: 'gatehouse',
+      localAddress: gatewayAddress,
+      dns: config.dns,
+      wins: config.wins,
+      mru: mtu,
+      echoIntervalMs: config.keepalive.intervalSeconds * 1000,
+      echoFailures: config.keepalive.failures,
+    }
     if (config.protocols.includes('sstp')) {
       const sstp = await listenSstp({
         listen: config.listen,
         port: config.sstp.port,
         certPem: readRequired(config.paths.serverCert, 'server certificate'),
         keyPem: readRequired(config.paths.serverKey, 'server key'),
-        ppp: {
-          authMethods,
-          eapMethods: config.auth.allowChap ? ['eap-mschapv2', 'eap-md5'] : ['eap-mschapv2'],
-          authName: 'gatehouse',
-          localAddress: gatewayAddress,
-          dns: config.dns,
-          wins: config.wins,
-          mru: mtu,
-          echoIntervalMs: config.keepalive.intervalSeconds * 1000,
-          echoFailures: config.keepalive.failures,
-        },
+        ppp,
         registry,
         txBatch,
         log: log.child('sstp'),
@@ -119,6 +123,36 @@ export class Gateway {
       })
       gw.closers.push(() => new Promise<void>((r) => sstp.close(() => r())))
       log.info('SSTP listening', { address: `${config.listen}:${config.sstp.port}` })
+    }
+    if (config.protocols.includes('pptp')) {
+      if (!/^\d+\.\d+\.\d+\.\d+$/.test(config.listen)) throw new VpnError('ERR_CONFIG', `config listen: PPTP's GRE data channel is IPv4 only here; set listen to an IPv4 address or 0.0.0.0 (now ${config.listen})`)
+      const pptpLog = log.child('pptp')
+      let lastGreError = 0
+      const gre = GreDriver.open({
+        bindAddress: config.listen === '0.0.0.0' ? undefined : config.listen,
+        onError: (e) => {
+          gw.counters.inc('pptp.gre-error')
+          // One line per 10 s at most: a vanished peer would otherwise log every packet.
+          if (Date.now() - lastGreError > 10_000) { lastGreError = Date.now(); pptpLog.warn('GRE socket error', { error: e.message }) }
+        },
+      })
+      gw.closers.push(() => gre.close())
+      gw.greCounters = () => gre.counters()
+      const pptp = await listenPptp({
+        listen: config.listen,
+        port: config.pptp.port,
+        ppp,
+        mppe: { required: true, keyBits: config.pptp.mppeKeyBits, stateless: 'allowed' },
+        gre,
+        registry,
+        txBatch,
+        log: pptpLog,
+        counters: gw.counters,
+      })
+      gw.closers.push(() => new Promise<void>((r) => pptp.close(() => r())))
+      log.warn(PPTP_WEAKNESS_WARNING)
+      if (config.pptp.mppeKeyBits.some((b) => b !== 128)) log.warn('pptp.mppeKeyBits allows 40/56-bit MPPE keys: export-grade keys are found by brute force in minutes; allow only 128 unless a client cannot do it')
+      log.info('PPTP listening', { address: `${config.listen}:${config.pptp.port}`, gre: 'IP protocol 47' })
     }
     const control: Server = await listenControl(config.paths.controlSocket, {
       status: () => gw.status(),
@@ -133,10 +167,13 @@ export class Gateway {
   status(): GatewayStatus {
     return {
       version: VERSION, pid: process.pid, startedAt: this.startedAt, protocols: this.config.protocols,
-      listen: this.config.protocols.includes('sstp') ? [`sstp ${this.config.listen}:${this.config.sstp.port}`] : [],
+      listen: [
+        ...(this.config.protocols.includes('sstp') ? [`sstp ${this.config.listen}:${this.config.sstp.port}`] : []),
+        ...(this.config.protocols.includes('pptp') ? [`pptp ${this.config.listen}:${this.config.pptp.port} + GRE`] : []),
+      ],
       sessions: this.registry.size,
       pool: { cidr: this.config.pool, inUse: this.pool.inUse(), size: this.pool.size() },
-      counters: this.counters.snapshot(),
+      counters: { ...this.counters.snapshot(), ...prefixed('gre', this.greCounters?.()) },
     }
   }
 
@@ -157,4 +194,10 @@ function readRequired(path: string, what: string): string {
 }
 function readOptional(path: string): Uint8Array | undefined {
   try { return new Uint8Array(readFileSync(path)) } catch { return undefined }
+}
+
+function prefixed(prefix: string, c: Record<string, number> | undefined): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [k, v] of Object.entries(c ?? {})) out[`${prefix}.${k}`] = v
+  return out
 }

@@ -105,3 +105,11 @@ export async function ipForwardingEnabled(): Promise<boolean> {
     throw new VpnError('ERR_NETCFG', `cannot read ${FORWARD}: ${(e as Error).message}`, { cause: e })
   }
 }
+
+/** `ip -j route get DEST`: the interface and next hop the kernel uses for DEST now (before a full tunnel takes over). */
+export async function routeGet(dest: string): Promise<{ dev: string; via?: string; src?: string }> {
+  const out = await runIp(['-j', 'route', 'get', checkAddr(dest, 'destination')])
+  const r = (JSON.parse(out) as { dev?: string; gateway?: string; prefsrc?: string }[])[0]
+  if (!r?.dev) throw new VpnError('ERR_NETCFG', `no route to ${dest}`)
+  return { dev: r.dev, via: r.gateway, src: r.prefsrc }
+}

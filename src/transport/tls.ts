@@ -1,7 +1,7 @@
 // TLS adapters for stream carriers (SSTP now): a listener that hands over handshaken sockets, and a
 // client connect that resolves once the handshake (and certificate check) is done. No protocol here.
 import tls from 'node:tls'
-import { VpnError } from '../lib/errors.js'
+import { listenError } from './tcp.js'
 
 export interface TlsListenOptions {
   readonly host: string
@@ -23,10 +23,7 @@ export async function listenTls(o: TlsListenOptions): Promise<tls.Server> {
   server.on('tlsClientError', (e, sock) => o.onHandshakeError(e, `${sock.remoteAddress}:${sock.remotePort}`))
   server.on('secureConnection', (sock) => { sock.setNoDelay(true); o.onConnection(sock) })
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => {
-      const hint = e.code === 'EADDRINUSE' ? ' (another service holds this port: stop it or change the port)' : e.code === 'EACCES' ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE)' : e.code === 'EADDRNOTAVAIL' ? ' (no interface has this address: fix `listen` in the config)' : ''
-      reject(new VpnError('ERR_LISTEN', `cannot listen for ${o.what} on ${o.host}:${o.port}: ${e.message}${hint}`, { cause: e }))
-    })
+    server.once('error', (e: NodeJS.ErrnoException) => reject(listenError(e, o.what, o.host, o.port)))
     server.listen(o.port, o.host, () => resolve())
   })
   return server

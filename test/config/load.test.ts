@@ -8,6 +8,7 @@ import { loadConfig, parseConfig } from '../../src/config/load.js'
 import { renderConfig } from '../../src/config/template.js'
 import { DEFAULTS, defaultTunMtu } from '../../src/config/defaults.js'
 import { VpnError } from '../../src/lib/errors.js'
+import { tunnelMtu } from '../../src/dataplane/mtu.js'
 
 const DIR = '/etc/gatehouse'
 
@@ -116,7 +117,25 @@ test('bad values name the field and the accepted values', () => {
 })
 
 test('protocols not yet implemented are refused at load', () => {
-  for (const p of ['pptp', 'l2tp', 'ikev2']) expectConfigError(`protocols: [sstp, ${p}]`, 'protocols[1]', `${p} is not implemented yet`)
+  for (const p of ['l2tp', 'ikev2']) expectConfigError(`protocols: [sstp, ${p}]`, 'protocols[1]', `${p} is not implemented yet`)
+})
+
+test('pptp: off by default, enabled by listing it; MPPE key bits validated, 128 by default', () => {
+  const dflt = parseConfig('', DIR)
+  assert.deepEqual(dflt.protocols, ['sstp'])
+  assert.deepEqual(dflt.pptp, { port: 1723, mppeKeyBits: [128] })
+  const on = parseConfig('protocols: [sstp, pptp]\npptp:\n  port: 11723\n  mppeKeyBits: [128, 40]', DIR)
+  assert.deepEqual(on.protocols, ['sstp', 'pptp'])
+  assert.deepEqual(on.pptp, { port: 11723, mppeKeyBits: [128, 40] })
+  expectConfigError('pptp:\n  mppeKeyBits: [64]', 'pptp.mppeKeyBits[0]', 'expected 40, 56 or 128')
+  expectConfigError('pptp:\n  mppeKeyBits: []', 'pptp.mppeKeyBits', 'MPPE is always required')
+  expectConfigError('pptp:\n  mppe: 128', 'pptp.mppe', 'unknown key')
+})
+
+test('the TUN MTU fits the smallest enabled carrier', () => {
+  assert.equal(defaultTunMtu(['sstp']), tunnelMtu('sstp'))
+  assert.equal(defaultTunMtu(['pptp']), tunnelMtu('pptp'))
+  assert.equal(defaultTunMtu(['sstp', 'pptp']), Math.min(tunnelMtu('sstp'), tunnelMtu('pptp')))
 })
 
 test('YAML syntax errors and duplicate keys are ERR_CONFIG', () => {

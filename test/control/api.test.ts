@@ -39,6 +39,7 @@ test('firewall: SSTP opens its TCP port, forwards the pool; later protocols name
 test('connect URL parsing names the problem', () => {
   assert.deepEqual(parseTarget('sstp://vpn.example.com'), { scheme: 'sstp', host: 'vpn.example.com', port: 443 })
   assert.deepEqual(parseTarget('sstp://198.18.0.1:8443'), { scheme: 'sstp', host: '198.18.0.1', port: 8443 })
-  assert.throws(() => parseTarget('pptp://h'), /not supported by this client yet/)
+  assert.deepEqual(parseTarget('pptp://198.18.0.1'), { scheme: 'pptp', host: '198.18.0.1', port: 1723 })
+  assert.throws(() => parseTarget('l2tp://h'), /not supported by this client yet/)
   assert.throws(() => parseTarget('vpn.example.com'), /not a URL/)
 })

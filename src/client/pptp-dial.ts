@@ -1,0 +1,157 @@
+// Dials one PPTP call (RFC 2637, PNS role): TCP 1723 control connection, Outgoing-Call-Request, then
+// PPP with MPPE over enhanced GRE. No TUN here: the remote-access client (pptp-client.ts) and the
+// gateway's router-to-router link both build on it.
+import type { Socket } from 'node:net'
+import { PptpPnsConnection } from '../pptp/control/pns-connection.js'
+import type { PptpEvent } from '../pptp/control/connection-types.js'
+import { GreCall } from '../pptp/gre/call.js'
+import { PptpDataCall } from '../pptp/data-call.js'
+import { PppSession } from '../ppp/session.js'
+import type { PppEvent } from '../ppp/types.js'
+import type { MppePolicy } from '../ppp/ccp/policy.js'
+import { StreamDriver } from '../transport/stream-driver.js'
+import { connectTcp, ipv4Of } from '../transport/tcp.js'
+import { GreDriver, type GreBinding } from '../transport/gre-driver.js'
+import { systemRng } from '../crypto/rng.js'
+import { VpnError } from '../lib/errors.js'
+import { describeConnectError } from './errors.js'
+
+/** The client's MPPE policy: 128-bit required; either mode (Windows servers ask for stateless). */
+export const CLIENT_MPPE_POLICY: MppePolicy = { required: true, keyBits: [128], stateless: 'allowed' }
+
+export interface PptpDialOptions {
+  readonly host: string
+  readonly port: number
+  readonly user: string
+  readonly password: string
+  readonly mru: number
+  readonly mppe?: MppePolicy
+  readonly echoIntervalMs?: number
+  readonly echoFailures?: number
+  readonly progress: (line: string) => void
+  /** IPCP is up (MPPE too): addresses and pushed DNS. */
+  readonly onUp: (ev: Extract<PppEvent, { type: 'up' }>) => void
+  /** One IPv4 packet from the peer (a view: consume it before returning). */
+  readonly onIp: (packet: Uint8Array) => void
+  /** Exactly once, when the call is over (either side, any cause). */
+  readonly onClosed: (reason: string, message: string) => void
+}
+
+export interface PptpDial {
+  /** The gateway's outer IPv4 address (GRE goes there). */
+  readonly peerIp: string
+  sendIp(packet: Uint8Array): void
+  /** Several packets (one TUN batch): their GRE packets leave in one send. */
+  sendMany(packets: readonly Uint8Array[]): void
+  /** Orderly close: LCP Terminate, Call-Clear, Stop-Control-Connection. */
+  close(reason: string, message: string): void
+  /** Counters of the control connection and the GRE socket (diagnostics). */
+  counters(): Record<string, number>
+}
+
+/** Connects the control connection; the call and PPP continue in the background (see the callbacks). */
+export async function dialPptp(o: PptpDialOptions): Promise<PptpDial> {
+  o.progress(`connecting to ${o.host}:${o.port} (PPTP)`)
+  let sock: Socket
+  try {
+    sock = await connectTcp({ host: o.host, port: o.port })
+  } catch (e) {
+    throw new VpnError('ERR_CONNECT', describeConnectError(e as NodeJS.ErrnoException, o.host, o.port, 'PPTP'))
+  }
+  const peerIp = ipv4Of(sock.remoteAddress)
+  const localIp = ipv4Of(sock.localAddress)
+  if (!peerIp || !localIp) { sock.destroy(); throw new VpnError('ERR_CONNECT', `PPTP needs IPv4 (GRE); connected over ${sock.remoteAddress}`) }
+  let gre: GreDriver
+  try {
+    gre = GreDriver.open({ bindAddress: localIp, onError: () => { /* counted by the driver; keepalives notice a dead path */ } })
+  } catch (e) {
+    sock.destroy()
+    throw e
+  }
+  const core = new PptpPnsConnection({ rng: systemRng, hostName: 'gatehouse', autoCall: true }, Date.now())
+  let data: PptpDataCall | undefined
+  let binding: GreBinding | undefined
+  let callId: number | undefined
+  let finished = false
+  let downReason: { reason: string; message: string } | undefined
+
+  const finish = (reason: string, message: string): void => {
+    if (finished) return
+    finished = true
+    binding?.remove()
+    gre.close()
+    o.onClosed(reason, message)
+  }
+
+  const onPpp = (ev: PppEvent): void => {
+    switch (ev.type) {
+      case 'authenticated': o.progress(`authenticated as ${o.user} (${ev.method})`); break
+      case 'up': o.progress(`PPP up with MPPE: address ${ev.localAddress}, gateway ${ev.peerAddress}`); o.onUp(ev); break
+      case 'ip': o.onIp(ev.packet); break
+      case 'down':
+        downReason = { reason: ev.reason, message: ev.message }
+        binding?.run(() => data?.end())
+        // Clear the call and stop the control connection (§2.12, §2.3); 'closed' reports the PPP reason.
+        driver.run(() => core.close(Date.now(), ev.reason, ev.message))
+        break
+    }
+  }
+
+  const driver: StreamDriver<PptpEvent> = new StreamDriver(core, sock, (ev) => {
+    switch (ev.type) {
+      case 'controlUp':
+        o.progress(`PPTP control connection up (${ev.peerVendorString || 'unknown vendor'}${ev.peerHostName ? `, ${ev.peerHostName}` : ''})`)
+        break
+      case 'callUp': {
+        if (data) break // one call per dial
+        const now = Date.now()
+        callId = ev.callId
+        const ppp = new PppSession({ role: 'client', rng: systemRng, user: o.user, password: o.password, mru: o.mru, mppe: o.mppe ?? CLIENT_MPPE_POLICY,
+          ...(o.echoIntervalMs !== undefined ? { echoIntervalMs: o.echoIntervalMs } : {}), ...(o.echoFailures !== undefined ? { echoFailures: o.echoFailures } : {}) }, now)
+        const d = new PptpDataCall(new GreCall({ localCallId: ev.callId, peerCallId: ev.peerCallId, peerReceiveWindow: ev.peerReceiveWindow }), ppp)
+        data = d
+        o.progress(`call established (call id ${ev.callId}/${ev.peerCallId}); negotiating PPP`)
+        binding = gre.attach(peerIp, d, onPpp, (fault) => {
+          downReason = { reason: 'internal-error', message: String((fault as Error)?.message ?? fault) }
+          driver.run(() => core.close(Date.now(), 'internal-error', downReason!.message))
+        })
+        binding.run(() => d.open(now))
+        break
+      }
+      case 'callDown':
+        if (ev.callId === callId && data && !data.isEnded) {
+          downReason ??= { reason: 'peer-cleared', message: `the gateway cleared the call (${ev.reason})` }
+          binding?.run(() => data?.lowerDown(Date.now(), 'peer-cleared', ev.reason))
+          driver.run(() => core.close(Date.now(), downReason!.reason, downReason!.message))
+        }
+        break
+      case 'setLinkInfo': break
+      case 'closed': {
+        if (data && !data.isEnded) binding?.run(() => data?.lowerDown(Date.now(), 'control-closed', ev.message))
+        driver.end()
+        const r = downReason ?? { reason: ev.reason, message: ev.message }
+        finish(r.reason, r.message)
+        break
+      }
+    }
+  }, (fault) => finish('internal-error', String((fault as Error)?.message ?? fault)))
+  driver.run(() => {})
+
+  return {
+    peerIp,
+    sendIp: (packet) => { if (data && !finished) binding?.run(() => data!.sendIp(packet)) },
+    sendMany: (packets) => { if (data && !finished) binding?.run(() => { for (const p of packets) data!.sendIp(p) }) },
+    close: (reason, message) => {
+      if (finished) return
+      if (data && !data.isEnded && data.ppp.phase !== 'dead') binding?.run(() => data!.close(Date.now(), reason, message))
+      else driver.run(() => core.close(Date.now(), reason, message))
+    },
+    counters: () => ({ ...prefix('control', core.counters()), ...prefix('gre', gre.counters()), ...(data ? data.counters() : {}) }),
+  }
+}
+
+function prefix(p: string, c: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [k, v] of Object.entries(c)) out[`${p}.${k}`] = v
+  return out
+}

@@ -1,0 +1,163 @@
+// PPTP listener (RFC 2637): the control connection on TCP 1723 (a PptpPacConnection per socket) and
+// one call's PPP session over enhanced GRE per Outgoing-Call-Request, registered with the
+// SessionRegistry like any carrier. MPPE is required on every call (RFC 3078; as Windows RRAS does).
+import type { Server, Socket } from 'node:net'
+import { PptpPacConnection } from '../pptp/control/pac-connection.js'
+import type { PptpCallInfo, PptpEvent } from '../pptp/control/connection-types.js'
+import { CallDisconnectResult } from '../pptp/control/constants.js'
+import { GreCall } from '../pptp/gre/call.js'
+import { PptpDataCall } from '../pptp/data-call.js'
+import { PppSession } from '../ppp/session.js'
+import type { PppEvent, PppServerOptions } from '../ppp/types.js'
+import type { MppePolicy } from '../ppp/ccp/policy.js'
+import { StreamDriver } from '../transport/stream-driver.js'
+import { ipv4Of, listenTcp } from '../transport/tcp.js'
+import type { GreBinding, GreDriver } from '../transport/gre-driver.js'
+import { systemRng } from '../crypto/rng.js'
+import type { SessionRegistry } from './sessions.js'
+import type { TxBatch } from './tx-batch.js'
+import { MAX_PREAUTH_PER_SOURCE, PreauthLimit } from './preauth-limit.js'
+import type { Logger } from '../lib/log.js'
+import type { Counters } from '../lib/counters.js'
+import { toHex } from '../lib/bytes.js'
+
+export interface PptpListenerOptions {
+  readonly listen: string
+  readonly port: number
+  /** PPP server options except rng/role/mppe, shared by every call. */
+  readonly ppp: Omit<PppServerOptions, 'rng' | 'role' | 'mppe'>
+  readonly mppe: MppePolicy
+  readonly gre: GreDriver
+  readonly registry: SessionRegistry
+  readonly log: Logger
+  readonly counters: Counters
+  readonly txBatch?: TxBatch
+}
+
+/** Why PPTP is weak, said once when the gateway starts with it enabled. */
+export const PPTP_WEAKNESS_WARNING =
+  'PPTP is enabled. It is weak: anyone who captures one MS-CHAPv2 login can recover the password hash with a single ' +
+  'DES key search (2^56, hours on rented hardware) and then decrypt the session; MPPE has no integrity protection. ' +
+  'Offer it only for old clients, and move them to SSTP (enabled by default) or, when available, L2TP/IPsec or IKEv2.'
+
+interface CallState {
+  readonly id: string
+  readonly callId: number
+  readonly data: PptpDataCall
+  binding: GreBinding | undefined
+  ended: boolean
+  /** For TxBatch: drains this call once at the end of a TUN batch. */
+  readonly flusher: { flush(): void }
+}
+
+export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
+  const preauth = new PreauthLimit()
+  const onConnection = (sock: Socket): void => {
+    const peerIp = ipv4Of(sock.remoteAddress)
+    if (!peerIp) { o.counters.inc('pptp.not-ipv4'); sock.destroy(); return }
+    if (!preauth.acquire(peerIp)) {
+      o.counters.inc('pptp.preauth-limit')
+      o.log.warn('too many unauthenticated connections from one address; refusing', { peer: peerIp, limit: MAX_PREAUTH_PER_SOURCE })
+      sock.destroy()
+      return
+    }
+    let holdsSlot = true
+    const releaseSlot = (): void => { if (holdsSlot) { holdsSlot = false; preauth.release(peerIp) } }
+    const peer = `${peerIp}:${sock.remotePort}`
+    const core = new PptpPacConnection({ rng: systemRng, callIds: o.gre.callIds, logger: o.log })
+    const calls = new Map<number, CallState>()
+    let closed = false
+
+    const endCall = (c: CallState, reason: string, message: string): void => {
+      if (c.ended) return
+      c.ended = true
+      c.binding?.run(() => c.data.end())
+      c.binding?.remove()
+      calls.delete(c.callId)
+      o.registry.closed(c.id, reason, message, Date.now())
+      // PPP is down: tell the PNS (§2.13 Call-Disconnect-Notify). A no-op when the PNS cleared the call.
+      driver.run(() => core.hangupCall(Date.now(), c.callId, reason, reason === 'admin' ? CallDisconnectResult.AdminShutdown : CallDisconnectResult.Request))
+    }
+
+    const onPpp = (c: CallState, ev: PppEvent): void => {
+      switch (ev.type) {
+        case 'authRequest':
+          void o.registry.authenticate(c.id, ev.proof, Date.now()).then((verdict) => c.binding?.run(() => c.data.ppp.handleAuthResult(Date.now(), verdict)))
+          break
+        case 'authenticated': releaseSlot(); break
+        case 'up': o.registry.up(c.id, ev.peerAddress); break
+        case 'ip': o.registry.ip(c.id, ev.packet); break
+        case 'down': endCall(c, ev.reason, ev.message); break
+      }
+    }
+
+    const startCall = (info: PptpCallInfo): void => {
+      const now = Date.now()
+      const id = `pptp-${toHex(systemRng.bytes(6))}`
+      const ppp = new PppSession({ ...o.ppp, mppe: o.mppe, role: 'server', rng: systemRng }, now)
+      const gre = new GreCall({ localCallId: info.callId, peerCallId: info.peerCallId, peerReceiveWindow: info.peerReceiveWindow })
+      const c: CallState = { id, callId: info.callId, data: new PptpDataCall(gre, ppp), binding: undefined, ended: false, flusher: { flush: () => c.binding?.run() } }
+      calls.set(info.callId, c)
+      o.registry.opened({
+        id, protocol: 'pptp', peer,
+        sendIp: (packet) => {
+          if (c.ended) return
+          if (o.txBatch?.defer(c.flusher)) { c.data.sendIp(packet); return }
+          c.binding?.run(() => c.data.sendIp(packet))
+        },
+        close: (reason, message) => c.binding?.run(() => c.data.close(Date.now(), reason, message)),
+      }, now)
+      try {
+        c.binding = o.gre.attach(peerIp, c.data, (ev) => onPpp(c, ev), (fault) => {
+          o.counters.inc('pptp.internal-error')
+          o.log.error('internal error; closing this call only', { session: id, peer, error: (fault as Error)?.stack ?? String(fault) })
+          endCall(c, 'internal-error', String((fault as Error)?.message ?? fault))
+        })
+      } catch (e) {
+        // (peer, Call ID) already registered: the allocator skips IDs the demux holds, so this is our bug.
+        o.log.error('cannot register the GRE call', { session: id, error: (e as Error).message })
+        endCall(c, 'internal-error', (e as Error).message)
+        return
+      }
+      c.binding.run(() => c.data.open(now))
+    }
+
+    const driver: StreamDriver<PptpEvent> = new StreamDriver(core, sock, (ev) => {
+      switch (ev.type) {
+        case 'controlUp':
+          o.log.debug('PPTP control connection up', { peer, host: ev.peerHostName, vendor: ev.peerVendorString })
+          break
+        case 'callUp': startCall(ev); break
+        case 'callDown': {
+          const c = calls.get(ev.callId)
+          if (c) { c.binding?.run(() => c.data.lowerDown(Date.now(), 'peer-cleared', `call cleared: ${ev.reason}`)); endCall(c, 'peer-cleared', ev.reason) }
+          break
+        }
+        case 'setLinkInfo': o.counters.inc('pptp.set-link-info'); break
+        case 'closed':
+          if (closed) break
+          closed = true
+          releaseSlot()
+          for (const c of [...calls.values()]) {
+            c.binding?.run(() => c.data.lowerDown(Date.now(), 'control-closed', ev.message))
+            endCall(c, 'control-closed', ev.message || ev.reason)
+          }
+          driver.end()
+          break
+      }
+    }, (fault) => {
+      o.counters.inc('pptp.internal-error')
+      o.log.error('internal error; closing this control connection', { peer, error: (fault as Error)?.stack ?? String(fault) })
+      releaseSlot()
+      closed = true
+      for (const c of [...calls.values()]) {
+        c.ended = true
+        c.binding?.remove()
+        o.registry.closed(c.id, 'internal-error', String((fault as Error)?.message ?? fault), Date.now())
+      }
+      calls.clear()
+    })
+    driver.run(() => {})
+  }
+  return listenTcp({ host: o.listen, port: o.port, what: 'PPTP', onConnection })
+}
