@@ -10,6 +10,21 @@ export type LogLevelName = (typeof LOG_LEVELS)[number]
 export interface LockoutPolicy { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number }
 export interface PasswordPolicyConfig { readonly minLength: number; readonly minClasses: number }
 
+/** A persistent router-to-router link this gateway dials (RRAS demand-dial, "persistent connection"). */
+export interface LinkConfig {
+  /** Short name: in logs, session ids and records. */
+  readonly name: string
+  readonly protocol: 'pptp'
+  readonly host: string
+  readonly port: number
+  /** The router account on the peer gateway. */
+  readonly user: string
+  /** Absolute path of the file holding that account's password (first line). */
+  readonly passwordFile: string
+  /** Subnets behind the peer, routed over the link (IPv4 CIDR, host bits zero). */
+  readonly routes: readonly string[]
+}
+
 export interface GatewayConfig {
   /** Absolute configuration directory the paths were resolved against. */
   readonly dir: string
@@ -32,6 +47,7 @@ export interface GatewayConfig {
   /** mtu undefined: compute with defaultTunMtu(). */
   readonly tun: { readonly name: string; readonly mtu?: number }
   readonly forwarding: { readonly enable: boolean; readonly nat: boolean; readonly natInterface?: string }
+  readonly links: readonly LinkConfig[]
   readonly log: { readonly level: LogLevelName }
   /** Absolute paths. */
   readonly paths: {
@@ -117,7 +133,7 @@ const ifName = (s: string): boolean => /^[A-Za-z0-9_.-]{1,15}$/.test(s)
 
 /** Validates parsed YAML (`raw`) into a GatewayConfig (not yet frozen); `dir` must be absolute. */
 export function validateConfig(raw: unknown, dir: string): GatewayConfig {
-  const top = mapping(raw, '', ['listen', 'protocols', 'sstp', 'pptp', 'pool', 'dns', 'wins', 'routes', 'auth', 'keepalive', 'tun', 'forwarding', 'log', 'paths'])
+  const top = mapping(raw, '', ['listen', 'protocols', 'sstp', 'pptp', 'pool', 'dns', 'wins', 'routes', 'auth', 'keepalive', 'tun', 'forwarding', 'links', 'log', 'paths'])
 
   const listen = text(top.listen, 'listen', DEFAULTS.listen, 'an IPv4 or IPv6 address such as 0.0.0.0', (s) => isIP(s) !== 0)!
 
@@ -185,6 +201,21 @@ export function validateConfig(raw: unknown, dir: string): GatewayConfig {
   if (fwNat && !fwEnable) fail('forwarding.nat', 'NAT needs forwarding.enable: true')
   const forwarding = natInterface === undefined ? { enable: fwEnable, nat: fwNat } : { enable: fwEnable, nat: fwNat, natInterface }
 
+  const links = list(top.links, 'links', [], (x, p) => {
+    const r = mapping(x, p, ['name', 'peer', 'user', 'passwordFile', 'routes'])
+    const name = text(r.name, `${p}.name`, undefined, 'a name of 1 to 32 letters, digits, "_" or "-"', (s) => /^[A-Za-z0-9_-]{1,32}$/.test(s)) ?? fail(`${p}.name`, 'required')
+    const peer = text(r.peer, `${p}.peer`, undefined, 'pptp://HOST[:PORT]', (s) => /^pptp:\/\/[^/:\s]+(:\d{1,5})?\/?$/.test(s)) ?? fail(`${p}.peer`, 'required: pptp://HOST[:PORT] of the other gateway')
+    const m = /^pptp:\/\/([^/:\s]+)(?::(\d{1,5}))?/.exec(peer)!
+    const port = m[2] === undefined ? DEFAULTS.pptp.port : Number(m[2])
+    if (port < 1 || port > 65535) fail(`${p}.peer`, `port ${port} is out of range`)
+    const user = text(r.user, `${p}.user`, undefined, 'the router account name on the peer') ?? fail(`${p}.user`, 'required: the router account on the peer gateway')
+    const pw = text(r.passwordFile, `${p}.passwordFile`, undefined, 'a file path') ?? fail(`${p}.passwordFile`, 'required: a file (mode 0600) holding the router account password')
+    const routes = list(r.routes, `${p}.routes`, [], (y, q) => text(y, q, undefined, 'an IPv4 CIDR with host bits zero, such as 10.2.0.0/24', (s) => ipv4Cidr(s) && s !== '0.0.0.0/0') ?? fail(q, 'expected an IPv4 CIDR'), 64)
+    if (routes.length === 0) fail(`${p}.routes`, 'list the subnets behind the peer gateway (at least one)')
+    return { name, protocol: 'pptp' as const, host: m[1]!, port, user, passwordFile: isAbsolute(pw) ? pw : resolve(dir, pw), routes }
+  }, 32)
+  if (new Set(links.map((l) => l.name)).size !== links.length) fail('links', 'each link name may appear once')
+
   const logRaw = mapping(top.log, 'log', ['level'])
   const log = { level: oneOf(logRaw.level, 'log.level', LOG_LEVELS, DEFAULTS.log.level) }
 
@@ -199,7 +230,7 @@ export function validateConfig(raw: unknown, dir: string): GatewayConfig {
     usersDb: file('usersDb'), secretKey: file('secretKey'), controlSocket: file('controlSocket'),
   }
 
-  return { dir, listen, protocols, sstp, pptp, pool, dns, wins, routes, auth, keepalive, tun, forwarding, log, paths }
+  return { dir, listen, protocols, sstp, pptp, pool, dns, wins, routes, auth, keepalive, tun, forwarding, links, log, paths }
 }
 
 /** Object.freeze applied to every nested object and array. */

@@ -102,6 +102,18 @@ forwarding:
   # Outgoing interface for NAT (required when nat is true on a multi-homed host).
   ${nat ? '' : '# '}natInterface: ${y(opts.natInterface ?? 'eth0')}
 
+# Router-to-router links this gateway keeps up (RRAS "persistent demand-dial"): it dials the other
+# gateway with PPTP as a router account there, routes the listed subnets over the link, and redials
+# with back-off (1 s doubling to 60 s) whenever the link drops. The other gateway creates the account
+# with \`gatehouse user add NAME --routes <this side's LAN>\`; either side may dial, and while a link
+# from the peer carries these subnets this side does not dial a second one.
+links: []
+#  - name: branch
+#    peer: pptp://198.18.60.1
+#    user: router-hq
+#    passwordFile: links/branch.pass   # first line is the password; keep it mode 0600
+#    routes: ["10.2.0.0/24"]
+
 log:
   # debug, info, warn or error. Logs never contain passwords, keys or challenge responses.
   level: ${y(opts.logLevel ?? D.log.level)}

@@ -156,3 +156,18 @@ test('loadConfig reads DIR/gatehouse.yaml and reports a missing file as ERR_CONF
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('links: a router-to-router link is validated field by field, password path resolved against the directory', () => {
+  const c = parseConfig('links:\n  - name: branch\n    peer: pptp://198.18.60.1\n    user: router-hq\n    passwordFile: links/b.pass\n    routes: ["10.2.0.0/24"]', DIR)
+  assert.deepEqual(c.links, [{ name: 'branch', protocol: 'pptp', host: '198.18.60.1', port: 1723, user: 'router-hq', passwordFile: '/etc/gatehouse/links/b.pass', routes: ['10.2.0.0/24'] }])
+  assert.equal(parseConfig('links:\n  - {name: b, peer: "pptp://gw.example:11723", user: r, passwordFile: /p, routes: ["10.2.0.0/24"]}', DIR).links[0]!.port, 11723)
+  assert.deepEqual(parseConfig('', DIR).links, [])
+  const base = (over: string): string => `links:\n  - {name: b, peer: "pptp://198.18.60.1", user: r, passwordFile: /p, routes: ["10.2.0.0/24"], ${over}}`
+  expectConfigError('links:\n  - {name: b, peer: "sstp://h", user: r, passwordFile: /p, routes: ["10.2.0.0/24"]}', 'links[0].peer', 'pptp://HOST')
+  expectConfigError('links:\n  - {name: b, peer: "pptp://h", user: r, passwordFile: /p, routes: []}', 'links[0].routes', 'at least one')
+  expectConfigError('links:\n  - {name: b, peer: "pptp://h", user: r, passwordFile: /p, routes: ["10.2.0.1/24"]}', 'links[0].routes[0]')
+  expectConfigError('links:\n  - {name: b, peer: "pptp://h", user: r, passwordFile: /p, routes: ["0.0.0.0/0"]}', 'links[0].routes[0]')
+  expectConfigError('links:\n  - {name: b, peer: "pptp://h", user: r, routes: ["10.2.0.0/24"]}', 'links[0].passwordFile', 'required')
+  expectConfigError(base('secret: x'), 'links[0].secret', 'unknown key')
+  expectConfigError('links:\n  - {name: b, peer: "pptp://h", user: r, passwordFile: /p, routes: ["10.2.0.0/24"]}\n  - {name: b, peer: "pptp://i", user: r, passwordFile: /p, routes: ["10.3.0.0/24"]}', 'links', 'once')
+})
