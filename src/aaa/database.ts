@@ -42,12 +42,30 @@ const MIGRATIONS: readonly { readonly version: number; readonly sql: string }[] 
       CREATE INDEX records_open ON records (end) WHERE end IS NULL;
     `,
   },
+  {
+    // Issue 3 §4: router accounts. The prefixes routed over a user's link (RFC 2865 §5.22
+    // Framed-Route); network/length are kept as integers so overlap checks need no parsing.
+    version: 2,
+    sql: `
+      CREATE TABLE user_routes (
+        user     TEXT NOT NULL COLLATE NOCASE REFERENCES users (name) ON DELETE CASCADE ON UPDATE CASCADE,
+        prefix   TEXT NOT NULL,                  -- canonical "a.b.c.d/n", host bits zero
+        network  INTEGER NOT NULL,               -- u32
+        length   INTEGER NOT NULL CHECK (length BETWEEN 1 AND 32),
+        PRIMARY KEY (user, prefix)
+      ) STRICT;
+      CREATE UNIQUE INDEX user_routes_prefix ON user_routes (network, length);
+    `,
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
 
-/** Applies pending migrations. Throws ERR_DB_VERSION if the file was written by a newer Gatehouse. */
-export function migrate(db: AaaDb): void {
+/**
+ * Applies pending migrations up to `target` (default: all; tests stop early to build a database as
+ * an older Gatehouse wrote it). Throws ERR_DB_VERSION if the file was written by a newer Gatehouse.
+ */
+export function migrate(db: AaaDb, target = SCHEMA_VERSION): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL) STRICT')
   const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }
   const current = row.v ?? 0
@@ -56,7 +74,7 @@ export function migrate(db: AaaDb): void {
   }
   const record = db.prepare('INSERT INTO schema_migrations (version, applied) VALUES (?, ?)')
   for (const m of MIGRATIONS) {
-    if (m.version <= current) continue
+    if (m.version <= current || m.version > target) continue
     db.transaction(() => {
       db.exec(m.sql)
       record.run(m.version, new Date().getTime())

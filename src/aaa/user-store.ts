@@ -1,5 +1,6 @@
 // Local users in SQLite: policy-checked passwords stored as scrypt (PAP) and NT hash (MS-CHAPv2),
-// optionally sealed reversibly for CHAP-MD5; verification of AuthProofs with per-user lockout.
+// optionally sealed reversibly for CHAP-MD5; verification of AuthProofs with per-user lockout;
+// router accounts' routed prefixes (RFC 2865 §5.22 Framed-Route), handed out in the verdict.
 import { randomBytes } from 'node:crypto'
 import type { AuthProof, AuthVerdict } from '../auth/types.js'
 import { chapMd5Response } from '../auth/chap-md5.js'
@@ -12,6 +13,7 @@ import { DEFAULT_SCRYPT_N, hashPassword, verifyPassword, verifyPasswordAsync } f
 import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.js'
 import { open as openBox, seal, SECRET_KEY_LENGTH } from './secret-box.js'
 import { SessionLog } from './accounting.js'
+import { checkRouteConflicts, loadAllRoutes, loadRoutes, normaliseRoutes, replaceUserRoutes, routesByUser, storeRoutes, type ReservedPrefix } from './framed-routes.js'
 
 export interface UserStoreOptions {
   /** 32-byte key sealing reversible passwords; needed only to add/verify reversible (CHAP) users. */
@@ -21,6 +23,11 @@ export interface UserStoreOptions {
   readonly policy?: PasswordPolicy
   /** scrypt cost (power of two); tests lower it. Default 2^15. */
   readonly scryptN?: number
+  /**
+   * Prefixes the gateway uses itself (the client pool, config routes): a router account's route
+   * overlapping one is refused. The CLI passes them from the config.
+   */
+  readonly reservedPrefixes?: readonly ReservedPrefix[]
 }
 
 export interface SetPasswordOptions {
@@ -34,6 +41,11 @@ export interface SetPasswordOptions {
   readonly policy?: PasswordPolicy
 }
 
+export interface AddUserOptions extends SetPasswordOptions {
+  /** Prefixes routed to this user's link ("10.2.0.0/24"); non-empty makes it a router account. */
+  readonly routes?: readonly string[]
+}
+
 export interface UserInfo {
   readonly name: string
   readonly created: number
@@ -41,6 +53,8 @@ export interface UserInfo {
   readonly disabled: boolean
   readonly lockedUntil?: number
   readonly lastLogin?: number
+  /** Canonical routed prefixes; empty for an ordinary (remote access) user. */
+  readonly routes: readonly string[]
 }
 
 interface UserRow {
@@ -78,6 +92,7 @@ export class UserStore {
   private readonly lockout: LockoutOptions
   private readonly policy: PasswordPolicy
   private readonly scryptN: number
+  private readonly reserved: readonly ReservedPrefix[]
   private readonly phantoms = new Map<string, LockoutState>()
   // Comparable work for unknown users: a real scrypt hash and NT hash of a random password.
   private readonly dummyPwHash: string
@@ -91,6 +106,7 @@ export class UserStore {
     this.lockout = { ...DEFAULT_LOCKOUT, ...opts.lockout }
     this.policy = opts.policy ?? {}
     this.scryptN = opts.scryptN ?? DEFAULT_SCRYPT_N
+    this.reserved = opts.reservedPrefixes ?? []
     const dummy = randomBytes(18).toString('base64')
     this.dummyPwHash = hashPassword(dummy, this.scryptN)
     this.dummyNtHash = ntPasswordHash(dummy)
@@ -124,15 +140,54 @@ export class UserStore {
   }
 
   /**
-   * Adds a user. Throws VpnError ERR_BAD_USERNAME, ERR_USER_EXISTS (names are unique ignoring
-   * ASCII case), ERR_WEAK_PASSWORD (with the policy message) or ERR_NO_SECRET_KEY.
+   * Adds a user, with its routes when given (a router account). Throws VpnError ERR_BAD_USERNAME,
+   * ERR_USER_EXISTS (names are unique ignoring ASCII case), ERR_WEAK_PASSWORD (with the policy
+   * message), ERR_NO_SECRET_KEY, or for routes ERR_BAD_ROUTE / ERR_ROUTE_CONFLICT (see
+   * setRoutes); nothing is stored when it throws.
    */
-  add(name: string, password: string, opts: SetPasswordOptions = {}): void {
+  add(name: string, password: string, opts: AddUserOptions = {}): void {
     checkUserName(name)
     if (this.row(name)) throw new VpnError('ERR_USER_EXISTS', `user ${name} already exists`)
+    // Refuse a bad route before the (slow) password hashing.
+    const routes = this.checkRoutes(name, opts.routes ?? [])
     const c = this.credentials(name, password, opts, opts.reversible ?? false)
-    this.database.prepare('INSERT INTO users (name, created, pw_hash, nt_hash, secret) VALUES (?, ?, ?, ?, ?)')
-      .run(name, new Date().getTime(), c.pw_hash, c.nt_hash, c.secret)
+    // Immediate: the check and the insert hold the write lock together (the gateway and another
+    // CLI may share the file), so two accounts cannot claim overlapping prefixes at once.
+    this.database.transaction(() => {
+      if (this.row(name)) throw new VpnError('ERR_USER_EXISTS', `user ${name} already exists`)
+      checkRouteConflicts(name, routes, loadAllRoutes(this.database), this.reserved)
+      this.database.prepare('INSERT INTO users (name, created, pw_hash, nt_hash, secret) VALUES (?, ?, ?, ?, ?)')
+        .run(name, new Date().getTime(), c.pw_hash, c.nt_hash, c.secret)
+      storeRoutes(this.database, name, routes)
+    }).immediate()
+  }
+
+  /**
+   * Replaces a user's routes; an empty list makes it an ordinary user again. Takes effect at the
+   * user's next login (a live session keeps the routes it came up with). Throws ERR_NO_SUCH_USER,
+   * ERR_BAD_ROUTE (malformed, host bits set, default route, never-routed range, duplicates) or
+   * ERR_ROUTE_CONFLICT naming the client pool, a config route or the other router account.
+   */
+  setRoutes(name: string, routes: readonly string[]): void {
+    replaceUserRoutes(this.database, name, normaliseRoutes(routes), this.reserved)
+  }
+
+  /**
+   * Checks routes for account `name` as add/setRoutes would, without storing anything (the CLI
+   * asks before prompting for a password). Returns the canonical list; throws ERR_BAD_ROUTE or
+   * ERR_ROUTE_CONFLICT.
+   */
+  checkRoutes(name: string, routes: readonly string[]): string[] {
+    const canonical = normaliseRoutes(routes)
+    checkRouteConflicts(name, canonical, loadAllRoutes(this.database), this.reserved)
+    return canonical
+  }
+
+  /** The canonical routes of a user (empty for an ordinary user); throws ERR_NO_SUCH_USER. */
+  routes(name: string): string[] {
+    const row = this.row(name)
+    if (!row) throw new VpnError('ERR_NO_SUCH_USER', `no user ${name}`)
+    return loadRoutes(this.database, row.name)
   }
 
   /** Removes a user; throws ERR_NO_SUCH_USER. Session records keep the name. */
@@ -159,14 +214,16 @@ export class UserStore {
     if (this.database.prepare('UPDATE users SET failures = 0, window_start = NULL, locked_until = NULL WHERE name = ?').run(name).changes === 0) throw new VpnError('ERR_NO_SUCH_USER', `no user ${name}`)
   }
 
-  /** All users sorted by name; lockedUntil is present only when a lock has been recorded. */
+  /** All users sorted by name, with their routes; lockedUntil is present only when a lock has been recorded. */
   list(): UserInfo[] {
+    const routes = routesByUser(this.database)
     const rows = this.database.prepare('SELECT name, created, secret IS NOT NULL AS reversible, disabled, locked_until, last_login FROM users ORDER BY name').all() as
       { name: string; created: number; reversible: number; disabled: number; locked_until: number | null; last_login: number | null }[]
     return rows.map((r) => ({
       name: r.name, created: r.created, reversible: r.reversible === 1, disabled: r.disabled === 1,
       ...(r.locked_until !== null ? { lockedUntil: r.locked_until } : {}),
       ...(r.last_login !== null ? { lastLogin: r.last_login } : {}),
+      routes: routes.get(r.name.toLowerCase()) ?? [],
     }))
   }
 
@@ -248,7 +305,9 @@ export class UserStore {
     }
     if (row.disabled) return { ok: false, reason: 'disabled', message: `account ${row.name} is disabled`, mschapError: 647 }
     this.database.prepare('UPDATE users SET failures = 0, window_start = NULL, locked_until = NULL, last_login = ? WHERE name = ?').run(now, row.name)
-    return verdict
+    // A router account: the gateway routes these prefixes to the session (Framed-Route, RFC 2865 §5.22).
+    const routes = loadRoutes(this.database, row.name)
+    return routes.length > 0 ? { ...verdict, routes } : verdict
   }
 
   /** Same work and same outward answers as for a known user with a wrong password. */

@@ -35,6 +35,11 @@ export type AuthVerdict =
       readonly address?: string
       /** Seconds after which the session must end (RADIUS Session-Timeout, later). */
       readonly sessionTimeout?: number
+      /**
+       * A router account's networks, canonical "a.b.c.d/n" (RFC 2865 §5.22 Framed-Route): the
+       * gateway routes them to this session besides its address. Absent for ordinary users.
+       */
+      readonly routes?: readonly string[]
     }
   | {
       readonly ok: false

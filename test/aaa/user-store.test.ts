@@ -278,7 +278,7 @@ test('schema is versioned: migrations recorded once, newer databases refused', (
     UserStore.open(path, FAST).close()
     UserStore.open(path, FAST).close()
     const db = new Database(path)
-    assert.deepEqual((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version), [1])
+    assert.deepEqual((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version), [1, 2])
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
     db.prepare('INSERT INTO schema_migrations VALUES (99, 0)').run()
     db.close()
