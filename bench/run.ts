@@ -1,60 +1,32 @@
-// `npm run bench`: TCP throughput through the SSTP tunnel next to the bare veth pair (iperf3, 5 s
-// each, same run), and the gateway's RSS with 1 and with 100 sessions. Prints figures and ratios.
-// Needs root, iproute2, iperf3. Bounded: 3 x 5 s of iperf3, 100 sessions.
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs'
+// `npm run bench`: TCP throughput through the SSTP and the PPTP tunnel next to the bare veth pair
+// (iperf3, 5 s each, same run), and the gateway's RSS with 1 and 100 SSTP sessions and with 1 PPTP
+// session. Prints figures and ratios. Needs root, iproute2, iperf3. Bounded: 5 x 5 s of iperf3.
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { NetnsLab, stopChild, waitForLine } from '../src/transport/netns.js'
+import { stopChild, waitForLine } from '../src/transport/netns.js'
+import { BenchLab, GATEWAY, PASSWORD, TUNNEL_GATEWAY, USER, rssMiB } from './tunnel-lab.js'
 
-const ROOT = resolve(import.meta.dirname, '../..')
-const BIN = join(ROOT, 'bin/gatehouse.js')
-const LOAD = join(ROOT, 'dist/src/tools/load-clients.js')
-const PASSWORD = 'Tunnel-Speed-2026!'
+const LOAD = join(resolve(import.meta.dirname, '../..'), 'dist/src/tools/load-clients.js')
 const SECONDS = 5
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Number(m[1]) / 1024 : NaN
-}
+/** BENCH_CPU_PROF=DIR: the PPTP gateway runs under node --cpu-prof and writes its profile there. */
+const CPU_PROF = process.env.BENCH_CPU_PROF
 
 async function main(): Promise<void> {
-  const lab = new NetnsLab(`ghb${process.pid % 10000}_`)
+  const lab = new BenchLab(`ghb${process.pid % 10000}_`)
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
   try {
-    const srv = lab.ns('srv')
-    const cli = lab.ns('cli')
-    lab.link(srv, 'srv0', '198.18.0.1/24', cli, 'cli0', '198.18.0.2/24')
-    const gwDir = join(dir, 'gw')
-    execFileSync(process.execPath, [BIN, 'init', '--dir', gwDir, '--listen', '198.18.0.1', '--pool', '198.19.0.0/23'], { stdio: 'ignore' })
-    execFileSync(process.execPath, [BIN, 'user', 'add', '--dir', gwDir, 'bench'], { input: `${PASSWORD}\n`, stdio: ['pipe', 'ignore', 'inherit'] })
-    const server = lab.spawn(srv, process.execPath, [BIN, 'serve', '--dir', gwDir, '--log-level', 'warn'])
-    await new Promise((r) => setTimeout(r, 300))
-    await waitForLine(lab.spawn(srv, 'sh', ['-c', `until [ -S ${gwDir}/control.sock ]; do sleep 0.1; done; echo ready`]), /ready/, 20000)
-    const iperfServer = lab.spawn(srv, 'iperf3', ['-s', '-1', '--forceflush'])
-    const iperf = (to: string, reverse = false): number => {
-      const args = ['-c', to, '-t', String(SECONDS), '-J', ...(reverse ? ['-R'] : [])]
-      const out = JSON.parse(lab.exec(cli, 'iperf3', args, { timeoutMs: (SECONDS + 20) * 1000 })) as { end: { sum_received: { bits_per_second: number } } }
-      return out.end.sum_received.bits_per_second / 1e6
-    }
-    await new Promise((r) => setTimeout(r, 300))
-    const veth = iperf('198.18.0.1')
-    await stopChild(iperfServer, 2000)
+    const veth = await lab.iperf(GATEWAY, SECONDS)
 
-    const client = lab.spawn(cli, process.execPath, [BIN, 'connect', 'sstp://198.18.0.1', '--user', 'bench', '--ca', join(gwDir, 'ca.pem'), '--split', '198.19.0.0/23', '--no-dns'])
-    client.stdin!.end(`${PASSWORD}\n`)
-    await waitForLine(client, /^address /, 30000)
+    // SSTP: one gateway process for the SSTP rows (its RSS is not shared with the PPTP run).
+    const sstpDir = join(dir, 'gw-sstp')
+    lab.initGateway(sstpDir, ['sstp'])
+    let server = await lab.startGateway(sstpDir)
+    const client = await lab.connect(`sstp://${GATEWAY}`, ['--ca', join(sstpDir, 'ca.pem')])
     const rss1 = rssMiB(server.pid!)
-    const iperfServer2 = lab.spawn(srv, 'iperf3', ['-s', '-1'])
-    await new Promise((r) => setTimeout(r, 300))
-    const sstp = iperf('198.19.0.1')
-    await stopChild(iperfServer2, 2000)
-    const iperfServer3 = lab.spawn(srv, 'iperf3', ['-s', '-1'])
-    await new Promise((r) => setTimeout(r, 300))
-    const sstpDown = iperf('198.19.0.1', true)
-    await stopChild(iperfServer3, 2000)
-
-    const load = lab.spawn(cli, process.execPath, [LOAD, '198.18.0.1', '443', 'bench', '99'])
+    const sstp = await lab.iperf(TUNNEL_GATEWAY, SECONDS)
+    const sstpDown = await lab.iperf(TUNNEL_GATEWAY, SECONDS, true)
+    const load = lab.lab.spawn(lab.cli, process.execPath, [LOAD, GATEWAY, '443', USER, '99'])
     load.stdin!.end(`${PASSWORD}\n`)
     const [, upCount] = await waitForLine(load, /^up (\d+)/, 120000)
     await new Promise((r) => setTimeout(r, 1000))
@@ -62,6 +34,17 @@ async function main(): Promise<void> {
     await stopChild(load, 5000)
     await stopChild(client, 5000, 'SIGINT')
     await stopChild(server, 8000)
+
+    // PPTP: a fresh gateway, configured as the README says (`--protocols sstp,pptp`), one session.
+    const pptpDir = join(dir, 'gw-pptp')
+    lab.initGateway(pptpDir, ['sstp', 'pptp'])
+    server = await lab.startGateway(pptpDir, CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [])
+    const pptpClient = await lab.connect(`pptp://${GATEWAY}`)
+    const rssPptp = rssMiB(server.pid!)
+    const pptp = await lab.iperf(TUNNEL_GATEWAY, SECONDS)
+    const pptpDown = await lab.iperf(TUNNEL_GATEWAY, SECONDS, true)
+    await stopChild(pptpClient, 5000, 'SIGINT')
+    await stopChild(server, 8000, 'SIGINT') // SIGINT: node writes the --cpu-prof profile on a clean exit
 
     const rows: [string, string][] = [
       [`TCP through veth (baseline), iperf3 ${SECONDS} s`, `${veth.toFixed(0)} Mbit/s`],
@@ -72,6 +55,11 @@ async function main(): Promise<void> {
       ['gateway RSS, 1 session', `${rss1.toFixed(1)} MiB`],
       [`gateway RSS, ${Number(upCount) + 1} sessions`, `${rss100.toFixed(1)} MiB`],
       ['RSS per extra session', `${(((rss100 - rss1) * 1024) / Math.max(1, Number(upCount))).toFixed(0)} KiB`],
+      [`TCP through PPTP tunnel (MPPE-128), client -> gateway, iperf3 ${SECONDS} s`, `${pptp.toFixed(0)} Mbit/s`],
+      [`TCP through PPTP tunnel (MPPE-128), gateway -> client, iperf3 -R ${SECONDS} s`, `${pptpDown.toFixed(0)} Mbit/s`],
+      ['ratio PPTP / veth (client -> gateway)', `${(pptp / veth).toFixed(3)}`],
+      ['ratio PPTP / veth (gateway -> client)', `${(pptpDown / veth).toFixed(3)}`],
+      ['gateway RSS, 1 PPTP session', `${rssPptp.toFixed(1)} MiB`],
     ]
     const w = Math.max(...rows.map((r) => r[0].length))
     process.stdout.write(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n')
