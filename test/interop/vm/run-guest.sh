@@ -6,7 +6,8 @@
 #   GUEST_IP   the guest's eth0 address, e.g. 198.18.7.2/24
 #   GW_IP      host side of the link; put on the TAP if no interface in NS has it yet
 # Env: GHVM_TAP (TAP name, default ghvm-tap0), GHVM_TIMEOUT (seconds, default 600),
-#      GHVM_MEM (MiB, default 512), GHVM_DELAY (netem delay on the guest's egress, default 0;
+#      GHVM_MEM (MiB, default 512), GHVM_MAC (the NIC's MAC, default 52:54:00:67:68:02; give two
+#      guests on one bridge different ones), GHVM_DELAY (netem delay on the guest's egress, default 0;
 #      e.g. 20ms gives the link a round trip a real client would see), GHVM_DIR (build output, default /tmp/gatehouse-vm),
 #      GHVM_KEEP=1 keeps the run directory (console log, exit status),
 #      GHVM_SHARE=DIR shares a host directory read-write at /run/ghvm-share in the guest (the
@@ -77,7 +78,7 @@ ip netns exec "$NS" timeout "$TIMEOUT" qemu-system-x86_64 \
   -kernel "$OUT/vmlinuz" -initrd "$OUT/initramfs.gz" \
   -append "console=ttyS0 loglevel=4 panic=-1 ghvm.ip=$GUEST ghvm.gw=$GW ghvm.delay=${GHVM_DELAY:-0}$shareflag" \
   -netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no" \
-  -device "virtio-net-pci,netdev=n0,mac=52:54:00:67:68:02" \
+  -device "virtio-net-pci,netdev=n0,mac=${GHVM_MAC:-52:54:00:67:68:02}" \
   -fsdev "local,id=fs0,path=/,security_model=none,readonly=on,multidevs=remap" \
   -device "virtio-9p-pci,fsdev=fs0,mount_tag=hostroot" \
   -fsdev "local,id=fs1,path=$RUN,security_model=none" \
