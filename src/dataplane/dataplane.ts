@@ -1,11 +1,12 @@
-// The gateway data plane: TUN packet batches -> route by destination -> session sink; session
-// packets -> anti-spoofing + header checks -> TUN (or straight to another session in the pool).
+// The gateway data plane: TUN packet batches -> route by destination (host address, else the longest
+// router-account prefix) -> session sink; session packets -> anti-spoofing + header checks -> TUN
+// (or straight to another session).
 // Sans-IO: the TUN is a writeTun callback, so every path is unit-testable (DESIGN.md §2).
 import { Counters } from '../lib/counters.js'
 import { VpnError } from '../lib/errors.js'
 import { validateIpv4 } from '../ip/ipv4.js'
 import { clampTcpMss } from '../ip/mss.js'
-import { parseIpv4 } from '../ip/prefix.js'
+import { parseIpv4, prefixToString, tryParsePrefix, type Ipv4Prefix } from '../ip/prefix.js'
 import { RouteTable } from './router.js'
 import type { Route, SessionSink, SessionTraffic } from './router.js'
 
@@ -53,13 +54,17 @@ export class Dataplane {
   }
 
   /**
-   * Binds a session to its assigned address ('a.b.c.d' or u32). Throws VpnError ERR_ADDRESS_IN_USE
-   * when the address is bound already, ERR_DATAPLANE_CONFIG for a malformed address.
+   * Binds a session to its assigned address ('a.b.c.d' or u32) and, for a router account, to the
+   * networks behind it (`prefixes`, canonical "a.b.c.d/n"): packets to them go to this session
+   * (longest match; an assigned host address wins), and it may source packets from them.
+   * All or nothing. Throws VpnError ERR_ADDRESS_IN_USE when the address is bound already,
+   * ERR_ROUTE_IN_USE (naming the prefix) when a prefix overlaps another session's prefix,
+   * ERR_DATAPLANE_CONFIG for a malformed address or prefix, host bits set, or /0.
    */
-  attach(address: number | string, sink: SessionSink): SessionPort {
+  attach(address: number | string, sink: SessionSink, prefixes: readonly string[] = []): SessionPort {
     const a = typeof address === 'string' ? parseIpv4(address) : address >>> 0
     if (a === undefined) throw new VpnError('ERR_DATAPLANE_CONFIG', `invalid session address ${String(address)}`)
-    const route = this.routes.add(a, sink)
+    const route = this.routes.add(a, sink, prefixes.map(parseRoutedPrefix))
     // A port is live while the table still maps its address to its own route: after detach (by
     // port or by address) or a re-attach of the address, the stale port drops.
     return {
@@ -95,7 +100,7 @@ export class Dataplane {
   handleTunPacket(packet: Uint8Array): void {
     // The kernel hands us well-formed packets; check only what routing reads.
     if (packet.length < 20 || packet[0]! >> 4 !== 4) { this.counters.inc('tun-not-ipv4'); return }
-    const route = this.routes.get(dstOf(packet))
+    const route = this.routes.lookup(dstOf(packet))
     if (!route) { this.counters.inc('no-session'); return }
     this.toSession(route, packet)
   }
@@ -119,11 +124,16 @@ export class Dataplane {
     // Link layers may pad (PPP over some carriers); the IP datagram is Total Length long.
     const total = (raw[2]! << 8) | raw[3]!
     const packet = total < raw.length ? raw.subarray(0, total) : raw
-    // Anti-spoofing: a client may only source packets from the address we assigned it.
-    if (srcOf(packet) !== route.address) { this.counters.inc('spoofed-source'); route.traffic.inDropped++; return }
+    // Anti-spoofing: a client may only source packets from the address we assigned it, a router
+    // account also from its networks: strict reverse-path check (RFC 3704 §2.2), the source must
+    // route back to this very session.
+    const src = srcOf(packet)
+    if (src !== route.address && (route.prefixes.length === 0 || this.routes.lookup(src) !== route)) {
+      this.counters.inc('spoofed-source'); route.traffic.inDropped++; return
+    }
     route.traffic.inPackets++
     route.traffic.inBytes += packet.length
-    const peer = this.routes.get(dstOf(packet))
+    const peer = this.routes.lookup(dstOf(packet))
     if (peer && peer !== route) {
       if (!this.clientToClient) { this.counters.inc('client-to-client-denied'); return }
       this.counters.inc('client-to-client')
@@ -137,4 +147,13 @@ export class Dataplane {
       this.counters.inc('tun-write-error')
     }
   }
+}
+
+/** A router account's prefix as the data plane takes it: canonical, never the default route. */
+function parseRoutedPrefix(text: string): Ipv4Prefix {
+  const p = tryParsePrefix(text)
+  if (!p || p.length === 0 || p.address !== p.network) {
+    throw new VpnError('ERR_DATAPLANE_CONFIG', `invalid routed prefix ${JSON.stringify(text)}${p && p.address !== p.network ? ` (host bits set; ${prefixToString(p)})` : ''}`)
+  }
+  return p
 }
