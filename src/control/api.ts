@@ -13,6 +13,8 @@ export interface SessionInfo {
   readonly bytesOut: number
   readonly packetsIn: number
   readonly packetsOut: number
+  /** A router account's networks routed over this session (RFC 2865 §5.22 Framed-Route); absent otherwise. */
+  readonly routes?: readonly string[]
 }
 
 export interface GatewayStatus {

@@ -1,9 +1,11 @@
 // The gateway's session registry, independent of the carrier protocol: authentication through AAA
 // with an address from the pool, registration in the data plane once the link is up, and one
-// accounting record per session written when it ends (whatever the reason).
+// accounting record per session written when it ends (whatever the reason). A router account's
+// networks (verdict routes, RFC 2865 §5.22) go into the data plane and the kernel while it is up.
 import type { AuthProof, AuthVerdict } from '../auth/types.js'
 import type { SessionInfo } from '../control/api.js'
 import type { Logger } from '../lib/log.js'
+import { VpnError } from '../lib/errors.js'
 
 /** What the registry needs from a carrier connection (an SSTP connection now; PPTP/L2TP later). */
 export interface CarrierSession {
@@ -38,8 +40,20 @@ export interface SessionPort {
   detach(): void
 }
 export interface SessionRoutes {
-  /** Delivers packets for `address` to `sink` from now on. */
-  attach(address: string, sink: { sendIp(packet: Uint8Array): void }): SessionPort
+  /**
+   * Delivers packets for `address` and for `prefixes` (a router account's networks) to `sink`
+   * from now on. Throws VpnError ERR_ROUTE_IN_USE when another session holds an overlapping prefix.
+   */
+  attach(address: string, sink: { sendIp(packet: Uint8Array): void }, prefixes?: readonly string[]): SessionPort
+}
+/**
+ * The kernel side of a router account's networks: a route sending each prefix into the TUN
+ * (`ip route replace PREFIX dev TUN`), removed when the session ends. Failures reject; the
+ * registry logs them and never lets them end or disturb a session.
+ */
+export interface KernelRoutes {
+  add(prefix: string): Promise<void>
+  remove(prefix: string): Promise<void>
 }
 const NO_TRAFFIC: TrafficCounters = { inPackets: 0, inBytes: 0, outPackets: 0, outBytes: 0 }
 
@@ -51,6 +65,10 @@ interface Entry {
   readonly start: number
   recordOpen: boolean
   port: SessionPort | undefined
+  /** The verdict's routes, attached at up(). */
+  routes: readonly string[]
+  /** Routes this session installed (data plane + kernel); only these are removed at close. */
+  installed: readonly string[]
 }
 
 export class SessionRegistry {
@@ -60,20 +78,25 @@ export class SessionRegistry {
   private readonly accounting: AccountingSink
   private readonly pool: AddressAllocator
   private readonly routes: SessionRoutes
+  private readonly kernel: KernelRoutes | undefined
+  /** Per prefix, the last kernel operation: add/remove of one prefix run in order (see kernelOp). */
+  private readonly kernelOps = new Map<string, Promise<void>>()
   private readonly log: Logger
 
-  constructor(deps: { aaa: AaaBackend; accounting: AccountingSink; pool: AddressAllocator; routes: SessionRoutes; log: Logger }) {
+  /** `kernelRoutes`: absent in tests without a TUN; router sessions then route in the data plane only. */
+  constructor(deps: { aaa: AaaBackend; accounting: AccountingSink; pool: AddressAllocator; routes: SessionRoutes; kernelRoutes?: KernelRoutes; log: Logger }) {
     this.aaa = deps.aaa
     this.accounting = deps.accounting
     this.pool = deps.pool
     this.routes = deps.routes
+    this.kernel = deps.kernelRoutes
     this.log = deps.log
   }
 
   get size(): number { return this.entries.size }
 
   opened(carrier: CarrierSession, now: number): void {
-    this.entries.set(carrier.id, { carrier, user: undefined, address: undefined, state: 'authenticating', start: now, recordOpen: false, port: undefined })
+    this.entries.set(carrier.id, { carrier, user: undefined, address: undefined, state: 'authenticating', start: now, recordOpen: false, port: undefined, routes: [], installed: [] })
     this.log.info('connection', { session: carrier.id, protocol: carrier.protocol, peer: carrier.peer })
   }
 
@@ -92,9 +115,9 @@ export class SessionRegistry {
     if (!e) return { ok: false, reason: 'no-session', message: 'session is gone' }
     if (verdict.ok && e.user !== undefined) {
       // Re-authentication (LCP renegotiated, RFC 1661 §4.1 RCR in Opened): the same user keeps the
-      // same address and the same record; another user may not take over the session.
+      // same address, routes and record; another user may not take over the session.
       verdict = verdict.user === e.user
-        ? { ...verdict, address: e.address }
+        ? { ...verdict, address: e.address, ...(e.routes.length > 0 ? { routes: e.routes } : {}) }
         : { ok: false, reason: 'reauth-user-changed', message: `re-authentication as ${verdict.user} on a session of ${e.user ?? '?'}` }
       if (verdict.ok) { this.log.info('re-authenticated', { session: id, user: verdict.user }); return verdict }
     } else if (verdict.ok) {
@@ -104,6 +127,7 @@ export class SessionRegistry {
       } else {
         e.address = address
         e.user = verdict.user
+        e.routes = verdict.routes ?? []
         verdict = { ...verdict, address }
       }
     }
@@ -112,14 +136,17 @@ export class SessionRegistry {
       const rec = { user: proof.user, protocol: e.carrier.protocol, peer: e.carrier.peer, at: now, reason: verdict.reason }
       this.record('failedAuth', () => this.accounting.failedAuth(rec))
     } else {
-      this.log.info('authenticated', { session: id, user: verdict.user, method: proof.method, address: verdict.address })
+      this.log.info('authenticated', { session: id, user: verdict.user, method: proof.method, address: verdict.address, routes: verdict.routes })
       const rec = { id, user: verdict.user, protocol: e.carrier.protocol, peer: e.carrier.peer, start: now }
       e.recordOpen = this.record('start', () => this.accounting.start(rec))
     }
     return verdict
   }
 
-  /** The link is up with this address: route its packets to it. */
+  /**
+   * The link is up with this address: route its packets (and a router account's networks) to it.
+   * A network another session holds closes this one with reason 'routes-in-use'.
+   */
   up(id: string, peerAddress: string): void {
     const e = this.entries.get(id)
     if (!e) return
@@ -130,14 +157,44 @@ export class SessionRegistry {
     }
     e.address = peerAddress
     e.state = 'up'
+    if (e.port) return // a repeated up (IPCP renegotiated): already attached
     try {
-      e.port = this.routes.attach(peerAddress, { sendIp: (p) => e.carrier.sendIp(p) })
+      e.port = this.routes.attach(peerAddress, { sendIp: (p) => e.carrier.sendIp(p) }, e.routes)
     } catch (err) {
+      if (err instanceof VpnError && err.code === 'ERR_ROUTE_IN_USE') {
+        this.log.warn('routes of this router account are held by another session; closing', { session: id, user: e.user, error: err.message })
+        e.carrier.close('routes-in-use', `routes in use by another session: ${err.message}`)
+        return
+      }
       this.log.error('cannot attach session to the data plane; closing', { session: id, error: (err as Error).message })
       e.carrier.close('internal-error', 'address already in use')
       return
     }
-    this.log.info('session up', { session: id, user: e.user, address: peerAddress })
+    e.installed = e.routes
+    for (const prefix of e.installed) this.kernelOp('add', prefix, id)
+    this.log.info('session up', { session: id, user: e.user, address: peerAddress, routes: e.installed.length > 0 ? e.installed : undefined })
+  }
+
+  /**
+   * Runs a kernel route change after the previous change of the same prefix settled, so a router
+   * that drops and reconnects at once cannot have its new route deleted by the old session's
+   * late removal. Never rejects.
+   */
+  private kernelOp(op: 'add' | 'remove', prefix: string, session: string): void {
+    const kernel = this.kernel
+    if (!kernel) return
+    const prev = this.kernelOps.get(prefix) ?? Promise.resolve()
+    const next = prev.then(() => (op === 'add' ? kernel.add(prefix) : kernel.remove(prefix))).then(
+      () => { this.log.debug(op === 'add' ? 'kernel route added' : 'kernel route removed', { session, prefix }) },
+      (err: unknown) => { this.log.error(`cannot ${op} the kernel route`, { session, prefix, error: (err as Error)?.message ?? String(err) }) },
+    )
+    this.kernelOps.set(prefix, next)
+    void next.then(() => { if (this.kernelOps.get(prefix) === next) this.kernelOps.delete(prefix) })
+  }
+
+  /** Resolves when every kernel route change started so far has settled (shutdown, tests). */
+  async kernelRoutesSettled(): Promise<void> {
+    while (this.kernelOps.size > 0) await Promise.all([...this.kernelOps.values()])
   }
 
   /** An IP packet from the client. */
@@ -152,6 +209,7 @@ export class SessionRegistry {
     if (!e) return
     this.entries.delete(id)
     e.port?.detach()
+    for (const prefix of e.installed) this.kernelOp('remove', prefix, id)
     if (e.address) this.pool.release(e.address)
     const t = e.port?.traffic ?? NO_TRAFFIC
     if (e.recordOpen) {
@@ -179,6 +237,7 @@ export class SessionRegistry {
       return {
         id: e.carrier.id, user: e.user ?? '', protocol: e.carrier.protocol, peer: e.carrier.peer, address: e.address, state: e.state,
         start: e.start, bytesIn: t.inBytes, bytesOut: t.outBytes, packetsIn: t.inPackets, packetsOut: t.outPackets,
+        ...(e.routes.length > 0 ? { routes: e.routes } : {}),
       }
     })
   }

@@ -1,0 +1,202 @@
+// SessionRegistry with router accounts: the verdict's routes go into the data plane and, through
+// an injected KernelRoutes, into the kernel while the session is up; a newcomer whose routes are
+// held is closed with 'routes-in-use'; kernel failures are logged, never thrown; add/remove of one
+// prefix run in order even when the kernel answers out of order.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { SessionRegistry, type CarrierSession, type KernelRoutes } from '../../src/gateway/sessions.js'
+import type { AuthProof, AuthVerdict } from '../../src/auth/types.js'
+import { AddressPool } from '../../src/ip/pool.js'
+import { Dataplane } from '../../src/dataplane/dataplane.js'
+import type { Logger } from '../../src/lib/log.js'
+
+const PAP = (user: string): AuthProof => ({ method: 'pap', user, password: 'right' })
+const ROUTES: Record<string, readonly string[]> = { branch1: ['10.2.0.0/24', '10.3.0.0/16'], branch1b: ['10.3.5.0/24'] }
+
+function captureLog(): Logger & { lines: { level: string; msg: string; fields?: Record<string, unknown> }[] } {
+  const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = []
+  const at = (level: string) => (msg: string, fields?: Record<string, unknown>): void => { lines.push({ level, msg, fields }) }
+  const log = { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => log }
+  return log
+}
+
+/** A fake kernel: records calls in the order they start, applies them when they settle. */
+function fakeKernel(opts: { manual?: boolean; fail?: RegExp } = {}) {
+  const calls: string[] = []
+  const table = new Set<string>()
+  const pending: { op: string; prefix: string; settle: () => void }[] = []
+  const op = (kind: 'add' | 'remove') => (prefix: string): Promise<void> => {
+    calls.push(`${kind} ${prefix}`)
+    return new Promise<void>((resolve, reject) => {
+      const settle = (): void => {
+        if (opts.fail?.test(`${kind} ${prefix}`)) { reject(new Error(`RTNETLINK answers: File exists (${prefix})`)); return }
+        if (kind === 'add') table.add(prefix); else table.delete(prefix)
+        resolve()
+      }
+      if (opts.manual) pending.push({ op: kind, prefix, settle }); else settle()
+    })
+  }
+  const kernel: KernelRoutes = { add: op('add'), remove: op('remove') }
+  return { kernel, calls, table, pending }
+}
+
+function setup(kernel?: KernelRoutes) {
+  const pool = new AddressPool('198.19.0.0/29')
+  pool.allocate() // the gateway's own address
+  const toTun: Uint8Array[] = []
+  const dataplane = new Dataplane({ writeTun: (p) => toTun.push(p) })
+  const aaa = { verify: (p: AuthProof): AuthVerdict => ({ ok: true, user: p.user, ...(ROUTES[p.user] ? { routes: ROUTES[p.user] } : {}) }) }
+  const accounting = { start: () => {}, end: () => {}, failedAuth: () => {} }
+  const log = captureLog()
+  const reg = new SessionRegistry({ aaa, accounting, pool, routes: dataplane, kernelRoutes: kernel, log })
+  return { reg, pool, dataplane, toTun, log }
+}
+
+function carrier(id: string): CarrierSession & { sent: Uint8Array[]; closes: { reason: string; message: string }[] } {
+  const sent: Uint8Array[] = []
+  const closes: { reason: string; message: string }[] = []
+  return { id, protocol: 'pptp', peer: '198.18.0.9:1723', sent, closes, sendIp: (p) => sent.push(p), close: (reason, message) => closes.push({ reason, message }) }
+}
+
+function ipv4(src: string, dst: string): Uint8Array {
+  const p = new Uint8Array(20)
+  p[0] = 0x45; p[3] = 20; p[8] = 64; p[9] = 17
+  p.set(src.split('.').map(Number), 12); p.set(dst.split('.').map(Number), 16)
+  let sum = 0
+  for (let i = 0; i < 20; i += 2) sum += (p[i]! << 8) | p[i + 1]!
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16)
+  const c = ~sum & 0xffff
+  p[10] = c >> 8; p[11] = c & 0xff
+  return p
+}
+
+async function bringUp(reg: SessionRegistry, c: CarrierSession, user: string): Promise<string> {
+  reg.opened(c, 0)
+  const v = await reg.authenticate(c.id, PAP(user), 1)
+  assert.ok(v.ok)
+  reg.up(c.id, v.address!)
+  return v.address!
+}
+
+test('a router account: its networks are routed to it, kernel routes added at up and removed at close', async () => {
+  const k = fakeKernel()
+  const { reg, dataplane, toTun } = setup(k.kernel)
+  const c = carrier('r1')
+  const addr = await bringUp(reg, c, 'branch1')
+  await reg.kernelRoutesSettled()
+  assert.deepEqual(k.calls, ['add 10.2.0.0/24', 'add 10.3.0.0/16'])
+  assert.deepEqual([...k.table], ['10.2.0.0/24', '10.3.0.0/16'])
+  dataplane.handleTunPackets([ipv4('203.0.113.5', '10.2.0.9'), ipv4('203.0.113.5', '10.3.1.1')])
+  assert.equal(c.sent.length, 2)
+  reg.ip('r1', ipv4('10.2.0.9', '203.0.113.5')) // the LAN behind the router answers
+  assert.equal(toTun.length, 1)
+  const info = reg.list()[0]!
+  assert.deepEqual([info.address, info.routes], [addr, ['10.2.0.0/24', '10.3.0.0/16']])
+  reg.closed('r1', 'peer-disconnected', 'bye', 5)
+  await reg.kernelRoutesSettled()
+  assert.deepEqual(k.calls.slice(2), ['remove 10.2.0.0/24', 'remove 10.3.0.0/16'])
+  assert.equal(k.table.size, 0)
+  dataplane.handleTunPacket(ipv4('203.0.113.5', '10.2.0.9'))
+  assert.equal(c.sent.length, 2, 'no longer routed')
+})
+
+test('an ordinary user: no kernel calls, no routes in the session info', async () => {
+  const k = fakeKernel()
+  const { reg } = setup(k.kernel)
+  await bringUp(reg, carrier('a'), 'alice')
+  assert.equal('routes' in reg.list()[0]!, false)
+  reg.closed('a', 'admin', '', 2)
+  await reg.kernelRoutesSettled()
+  assert.deepEqual(k.calls, [])
+})
+
+test('a second session with overlapping routes is closed with routes-in-use; the holder keeps routes and kernel state', async () => {
+  const k = fakeKernel()
+  const { reg, pool, dataplane } = setup(k.kernel)
+  const holder = carrier('r1'), again = carrier('r1-dup'), nested = carrier('r1b')
+  await bringUp(reg, holder, 'branch1')
+  for (const [c, user] of [[again, 'branch1'], [nested, 'branch1b']] as const) {
+    await bringUp(reg, c, user)
+    assert.equal(c.closes.length, 1)
+    assert.equal(c.closes[0]!.reason, 'routes-in-use')
+    assert.match(c.closes[0]!.message, /^routes in use by another session: 10\.[23]\.\d\.0\/\d+ overlaps 10\.[23]\.0\.0\/\d+, routed to the session at 198\.19\.0\.2$/)
+    reg.closed(c.id, 'routes-in-use', c.closes[0]!.message, 3)
+  }
+  await reg.kernelRoutesSettled()
+  assert.deepEqual(k.calls, ['add 10.2.0.0/24', 'add 10.3.0.0/16'], 'the refused newcomers neither added nor removed kernel routes')
+  assert.equal(pool.inUse(), 2, 'gateway + the holder; the newcomers\' addresses went back')
+  dataplane.handleTunPacket(ipv4('203.0.113.5', '10.3.5.1'))
+  assert.equal(holder.sent.length, 1)
+  assert.equal(holder.closes.length, 0)
+})
+
+test('kernel route failures are logged with the prefix and never end the session', async () => {
+  const k = fakeKernel({ fail: /10\.3\.0\.0\/16/ })
+  const { reg, dataplane, log } = setup(k.kernel)
+  const c = carrier('r1')
+  await bringUp(reg, c, 'branch1')
+  await reg.kernelRoutesSettled()
+  assert.equal(c.closes.length, 0)
+  const errs = log.lines.filter((l) => l.level === 'error')
+  assert.equal(errs.length, 1)
+  assert.equal(errs[0]!.msg, 'cannot add the kernel route')
+  assert.equal(errs[0]!.fields?.prefix, '10.3.0.0/16')
+  assert.equal(errs[0]!.fields?.session, 'r1')
+  dataplane.handleTunPacket(ipv4('203.0.113.5', '10.3.1.1'))
+  assert.equal(c.sent.length, 1, 'the data plane still routes it')
+  reg.closed('r1', 'admin', '', 2)
+  await reg.kernelRoutesSettled()
+  assert.equal(log.lines.filter((l) => l.level === 'error').length, 2, 'the failed removal is logged too')
+})
+
+test('a kernel sink that throws synchronously is contained like a rejection', async () => {
+  const kernel: KernelRoutes = { add: () => { throw new Error('boom') }, remove: async () => {} }
+  const { reg, log } = setup(kernel)
+  const c = carrier('r1')
+  await bringUp(reg, c, 'branch1')
+  await reg.kernelRoutesSettled()
+  assert.equal(c.closes.length, 0)
+  assert.equal(log.lines.filter((l) => l.level === 'error').length, 2)
+})
+
+test('drop and immediate reconnect: the old removal completes before the new add, so the route stays', async () => {
+  const k = fakeKernel({ manual: true })
+  const { reg } = setup(k.kernel)
+  await bringUp(reg, carrier('old'), 'branch1')
+  reg.closed('old', 'echo-timeout', 'peer silent', 10)
+  await bringUp(reg, carrier('new'), 'branch1')
+  // The kernel is slow: only the first add of each prefix has started so far.
+  assert.deepEqual(k.calls, ['add 10.2.0.0/24', 'add 10.3.0.0/16'])
+  // Settle everything, newest first where possible, as a racing `ip` process could.
+  while (k.pending.length > 0) {
+    k.pending.pop()!.settle()
+    await new Promise((r) => setImmediate(r))
+  }
+  await reg.kernelRoutesSettled()
+  assert.deepEqual(k.calls.filter((c) => c.endsWith('10.2.0.0/24')), ['add 10.2.0.0/24', 'remove 10.2.0.0/24', 'add 10.2.0.0/24'])
+  assert.deepEqual([...k.table].sort(), ['10.2.0.0/24', '10.3.0.0/16'], 'the new session\'s routes are in the kernel')
+})
+
+test('re-authentication keeps the routes; a repeated up does not attach twice', async () => {
+  const k = fakeKernel()
+  const { reg } = setup(k.kernel)
+  const c = carrier('r1')
+  const addr = await bringUp(reg, c, 'branch1')
+  const again = await reg.authenticate('r1', PAP('branch1'), 5)
+  assert.ok(again.ok)
+  assert.deepEqual(again.routes, ['10.2.0.0/24', '10.3.0.0/16'])
+  reg.up('r1', addr)
+  await reg.kernelRoutesSettled()
+  assert.equal(c.closes.length, 0)
+  assert.equal(k.calls.length, 2)
+})
+
+test('without a kernel sink (no TUN) a router session routes in the data plane only', async () => {
+  const { reg, dataplane } = setup(undefined)
+  const c = carrier('r1')
+  await bringUp(reg, c, 'branch1')
+  dataplane.handleTunPacket(ipv4('203.0.113.5', '10.2.0.1'))
+  assert.equal(c.sent.length, 1)
+  reg.closed('r1', 'admin', '', 2)
+  await reg.kernelRoutesSettled()
+})
