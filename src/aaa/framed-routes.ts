@@ -83,6 +83,18 @@ export function checkRouteConflicts(user: string, routes: readonly string[], oth
   }
 }
 
+/**
+ * Stored routes that overlap `reserved` now (the pool or config routes changed after the routes
+ * were added), one message per conflict, for a warning at gateway start. Never throws for data.
+ */
+export function storedRouteConflicts(db: AaaDb, reserved: readonly ReservedPrefix[]): string[] {
+  const out: string[] = []
+  for (const r of loadAllRoutes(db)) {
+    try { checkRouteConflicts(r.user, [r.prefix], [], reserved) } catch (e) { out.push(`router account ${r.user}: ${(e as Error).message}`) }
+  }
+  return out
+}
+
 /** Stored routes of one account (canonical texts, ordered by network then length). */
 export function loadRoutes(db: AaaDb, user: string): string[] {
   const rows = db.prepare('SELECT prefix FROM user_routes WHERE user = ? ORDER BY network, length').all(user) as { prefix: string }[]

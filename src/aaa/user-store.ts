@@ -13,7 +13,7 @@ import { DEFAULT_SCRYPT_N, hashPassword, verifyPassword, verifyPasswordAsync } f
 import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.js'
 import { open as openBox, seal, SECRET_KEY_LENGTH } from './secret-box.js'
 import { SessionLog } from './accounting.js'
-import { checkRouteConflicts, loadAllRoutes, loadRoutes, normaliseRoutes, replaceUserRoutes, routesByUser, storeRoutes, type ReservedPrefix } from './framed-routes.js'
+import { checkRouteConflicts, loadAllRoutes, loadRoutes, normaliseRoutes, replaceUserRoutes, routesByUser, storeRoutes, storedRouteConflicts, type ReservedPrefix } from './framed-routes.js'
 
 export interface UserStoreOptions {
   /** 32-byte key sealing reversible passwords; needed only to add/verify reversible (CHAP) users. */
@@ -182,6 +182,12 @@ export class UserStore {
     checkRouteConflicts(name, canonical, loadAllRoutes(this.database), this.reserved)
     return canonical
   }
+
+  /**
+   * Stored routes overlapping the reserved prefixes (default: the ones this store was opened
+   * with), one message each; the gateway logs them at start (the pool may have changed since).
+   */
+  routeConflicts(reserved: readonly ReservedPrefix[] = this.reserved): string[] { return storedRouteConflicts(this.database, reserved) }
 
   /** The canonical routes of a user (empty for an ordinary user); throws ERR_NO_SUCH_USER. */
   routes(name: string): string[] {

@@ -182,3 +182,17 @@ test('migration 1 -> 2: a database written by the previous schema keeps its user
     again.close()
   } finally { rmSync(dir, { recursive: true, force: true }) }
 })
+
+test('routeConflicts lists stored routes that a changed pool or config route now overlaps', () => {
+  const s = UserStore.open(':memory:', { ...FAST, reservedPrefixes: [POOL] })
+  try {
+    s.add('branch1', PW, { routes: ['10.2.0.0/24', '10.3.0.0/16'] })
+    s.add('branch2', PW, { routes: ['172.16.0.0/12'] })
+    assert.deepEqual(s.routeConflicts(), [])
+    // The administrator moved the pool into branch1's network and announces 172.16.5.0/24 itself.
+    assert.deepEqual(s.routeConflicts([{ prefix: '10.3.128.0/24', what: 'the client address pool (config pool)' }, { prefix: '172.16.5.0/24', what: 'config routes' }]), [
+      'router account branch1: 10.3.0.0/16 overlaps 10.3.128.0/24, the client address pool (config pool)',
+      'router account branch2: 172.16.0.0/12 overlaps 172.16.5.0/24, config routes',
+    ])
+  } finally { s.close() }
+})
