@@ -58,6 +58,14 @@ export interface ReservedPrefix {
   readonly what: string
 }
 
+/** What a router account may not claim on this gateway: the client pool and the networks in config `routes`. */
+export function reservedPrefixes(pool: string, configRoutes: readonly string[]): ReservedPrefix[] {
+  return [
+    { prefix: pool, what: 'the client address pool (config pool)' },
+    ...configRoutes.map((prefix) => ({ prefix, what: 'a network behind this gateway (config routes)' })),
+  ]
+}
+
 /** One stored route: the account holding it and the canonical prefix. */
 export interface StoredRoute { readonly user: string; readonly prefix: string }
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { parse, requireDir, splitList } from './args.js'
 import { loadConfig } from '../config/load.js'
 import { UserStore } from '../aaa/user-store.js'
+import { reservedPrefixes } from '../aaa/framed-routes.js'
 import { readPassword } from './password.js'
 import { VpnError } from '../lib/errors.js'
 
@@ -18,11 +19,8 @@ export async function runUser(args: string[]): Promise<number> {
   let secretKey: Uint8Array | undefined
   try { secretKey = new Uint8Array(readFileSync(config.paths.secretKey)) } catch { secretKey = undefined }
   // A router account may not claim the client pool or a network this gateway announces itself.
-  const reservedPrefixes = [
-    { prefix: config.pool, what: 'the client address pool (config pool)' },
-    ...config.routes.map((prefix) => ({ prefix, what: 'a network behind this gateway (config routes)' })),
-  ]
-  const store = UserStore.open(config.paths.usersDb, { secretKey, lockout: config.auth.lockout, reservedPrefixes })
+  const reserved = reservedPrefixes(config.pool, config.routes)
+  const store = UserStore.open(config.paths.usersDb, { secretKey, lockout: config.auth.lockout, reservedPrefixes: reserved })
   try {
     const needName = (): string => { if (!name) throw new VpnError('ERR_USAGE', `usage: gatehouse user ${action} --dir DIR NAME`); return name }
     switch (action) {
