@@ -52,8 +52,15 @@ export class PptpDataCall {
     return a === undefined ? b : b === undefined ? a : Math.min(a, b)
   }
 
-  /** The next GRE packet (data or ack-only) to send to the peer. */
-  pollDatagram(): Uint8Array | undefined { return this.out.shift() }
+  /**
+   * The next GRE packet (data or ack-only) to send to the peer. Also frames what the PPP session
+   * queued from a direct call (the gateway's `ppp.handleAuthResult`): without this the MS-CHAPv2
+   * Success waited for the next PPP timer (the 3 s restart) whenever AAA took longer than the GRE ack delay.
+   */
+  pollDatagram(): Uint8Array | undefined {
+    if (this.out.length === 0) this.pump()
+    return this.out.shift()
+  }
 
   pollEvent(): PppEvent | undefined { return this.ppp.pollEvent() }
 
