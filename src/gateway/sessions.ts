@@ -6,6 +6,8 @@ import type { AuthProof, AuthVerdict } from '../auth/types.js'
 import type { SessionInfo } from '../control/api.js'
 import type { Logger } from '../lib/log.js'
 import { VpnError } from '../lib/errors.js'
+import { prefixesOverlap } from '../aaa/framed-routes.js'
+import { tryParsePrefix } from '../ip/prefix.js'
 
 /** What the registry needs from a carrier connection (an SSTP connection now; PPTP/L2TP later). */
 export interface CarrierSession {
@@ -69,6 +71,8 @@ interface Entry {
   routes: readonly string[]
   /** Routes this session installed (data plane + kernel); only these are removed at close. */
   installed: readonly string[]
+  /** The address came from our pool (an answered call), not from the peer (a link we dialled). */
+  readonly fromPool: boolean
 }
 
 export class SessionRegistry {
@@ -96,7 +100,7 @@ export class SessionRegistry {
   get size(): number { return this.entries.size }
 
   opened(carrier: CarrierSession, now: number): void {
-    this.entries.set(carrier.id, { carrier, user: undefined, address: undefined, state: 'authenticating', start: now, recordOpen: false, port: undefined, routes: [], installed: [] })
+    this.entries.set(carrier.id, { carrier, user: undefined, address: undefined, state: 'authenticating', start: now, recordOpen: false, port: undefined, routes: [], installed: [], fromPool: true })
     this.log.info('connection', { session: carrier.id, protocol: carrier.protocol, peer: carrier.peer })
   }
 
@@ -158,21 +162,64 @@ export class SessionRegistry {
     e.address = peerAddress
     e.state = 'up'
     if (e.port) return // a repeated up (IPCP renegotiated): already attached
-    try {
-      e.port = this.routes.attach(peerAddress, { sendIp: (p) => e.carrier.sendIp(p) }, e.routes)
-    } catch (err) {
-      if (err instanceof VpnError && err.code === 'ERR_ROUTE_IN_USE') {
-        this.log.warn('routes of this router account are held by another session; closing', { session: id, user: e.user, error: err.message })
-        e.carrier.close('routes-in-use', `routes in use by another session: ${err.message}`)
-        return
-      }
-      this.log.error('cannot attach session to the data plane; closing', { session: id, error: (err as Error).message })
+    const err = this.attach(e, peerAddress)
+    if (err instanceof VpnError && err.code === 'ERR_ROUTE_IN_USE') {
+      this.log.warn('routes of this router account are held by another session; closing', { session: id, user: e.user, error: err.message })
+      e.carrier.close('routes-in-use', `routes in use by another session: ${err.message}`)
+      return
+    }
+    if (err) {
+      this.log.error('cannot attach session to the data plane; closing', { session: id, error: err.message })
       e.carrier.close('internal-error', 'address already in use')
       return
     }
-    e.installed = e.routes
-    for (const prefix of e.installed) this.kernelOp('add', prefix, id)
     this.log.info('session up', { session: id, user: e.user, address: peerAddress, routes: e.installed.length > 0 ? e.installed : undefined })
+  }
+
+  /**
+   * A link this gateway dialled is up (the router-to-router dialler, src/gateway/links.ts):
+   * registers it as a session with the peer's tunnel address and the peer's networks `routes`,
+   * installs them (data plane + kernel) and opens its accounting record. Returns undefined, or the
+   * reason it was refused (routes held by another session, address in use); nothing is kept then.
+   * Packets from the link go to ip(id, ...); it ends with closed(id, ...) like any session.
+   */
+  linkUp(carrier: CarrierSession, info: { readonly user: string; readonly peerAddress: string; readonly routes: readonly string[] }, now: number): string | undefined {
+    if (this.entries.has(carrier.id)) return `session ${carrier.id} exists already`
+    const e: Entry = { carrier, user: info.user, address: info.peerAddress, state: 'up', start: now, recordOpen: false, port: undefined, routes: info.routes, installed: [], fromPool: false }
+    const err = this.attach(e, info.peerAddress)
+    if (err) {
+      this.log.warn('link refused by the data plane', { session: carrier.id, user: info.user, error: err.message })
+      return err.message
+    }
+    this.entries.set(carrier.id, e)
+    const rec = { id: carrier.id, user: info.user, protocol: carrier.protocol, peer: carrier.peer, start: now }
+    e.recordOpen = this.record('start', () => this.accounting.start(rec))
+    this.log.info('link session up', { session: carrier.id, user: info.user, address: info.peerAddress, routes: info.routes.length > 0 ? info.routes : undefined })
+    return undefined
+  }
+
+  /** True when a live session carries a network overlapping one of `prefixes` (the peer dialled us already). */
+  routesHeld(prefixes: readonly string[]): boolean {
+    const wanted = prefixes.map((p) => tryParsePrefix(p)).filter((p) => p !== undefined)
+    for (const e of this.entries.values()) {
+      for (const text of e.installed) {
+        const held = tryParsePrefix(text)
+        if (held && wanted.some((w) => prefixesOverlap(w, held))) return true
+      }
+    }
+    return false
+  }
+
+  /** Attaches `e` at `address` with its routes and starts the kernel routes; returns the attach error instead of throwing. */
+  private attach(e: Entry, address: string): Error | undefined {
+    try {
+      e.port = this.routes.attach(address, { sendIp: (p) => e.carrier.sendIp(p) }, e.routes)
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err))
+    }
+    e.installed = e.routes
+    for (const prefix of e.installed) this.kernelOp('add', prefix, e.carrier.id)
+    return undefined
   }
 
   /**
@@ -210,7 +257,7 @@ export class SessionRegistry {
     this.entries.delete(id)
     e.port?.detach()
     for (const prefix of e.installed) this.kernelOp('remove', prefix, id)
-    if (e.address) this.pool.release(e.address)
+    if (e.address && e.fromPool) this.pool.release(e.address)
     const t = e.port?.traffic ?? NO_TRAFFIC
     if (e.recordOpen) {
       const rec = { end: now, assignedAddress: e.address, bytesIn: t.inBytes, bytesOut: t.outBytes, packetsIn: t.inPackets, packetsOut: t.outPackets, reason }

@@ -200,3 +200,54 @@ test('without a kernel sink (no TUN) a router session routes in the data plane o
   reg.closed('r1', 'admin', '', 2)
   await reg.kernelRoutesSettled()
 })
+
+test('linkUp: a dialled link is a session with the peer\'s address and networks, accounted, never touching the pool', async () => {
+  const k = fakeKernel()
+  const records: string[] = []
+  const pool = new AddressPool('198.19.0.0/29')
+  pool.allocate()
+  const dataplane = new Dataplane({ writeTun: () => {} })
+  const reg = new SessionRegistry({
+    aaa: { verify: (): AuthVerdict => ({ ok: false, reason: 'x', message: 'x' }) },
+    accounting: { start: (r) => records.push(`start ${r.id} ${r.user}`), end: (id, r) => records.push(`end ${id} ${r.reason} ${r.assignedAddress}`), failedAuth: () => {} },
+    pool, routes: dataplane, kernelRoutes: k.kernel, log: captureLog(),
+  })
+  const link = carrier('link-b-1')
+  // The peer's tunnel address is inside our own pool (both gateways use the default pool).
+  assert.equal(reg.linkUp(link, { user: 'b (as router-a)', peerAddress: '198.19.0.2', routes: ['198.18.72.0/24'] }, 10), undefined)
+  assert.equal(pool.isAllocated('198.19.0.2'), false, 'the link did not take a pool address')
+  await reg.kernelRoutesSettled()
+  assert.deepEqual(k.calls, ['add 198.18.72.0/24'])
+  dataplane.handleTunPacket(ipv4('198.18.71.5', '198.18.72.9'))
+  assert.equal(link.sent.length, 1)
+  reg.ip('link-b-1', ipv4('198.18.72.9', '198.18.71.5'))
+  assert.deepEqual(reg.list().map((s) => [s.id, s.user, s.state, s.address, s.routes, s.bytesIn]), [['link-b-1', 'b (as router-a)', 'up', '198.19.0.2', ['198.18.72.0/24'], 20]])
+  assert.equal(reg.routesHeld(['198.18.72.0/24']), true)
+  assert.equal(reg.routesHeld(['198.18.72.128/25']), true, 'overlap, not only equality')
+  assert.equal(reg.routesHeld(['198.18.73.0/24']), false)
+  // The pool still owns .2: if it hands it out meanwhile, the link's end must not free it.
+  assert.equal(pool.allocate('198.19.0.2'), '198.19.0.2')
+  reg.closed('link-b-1', 'echo-timeout', 'peer silent', 20)
+  await reg.kernelRoutesSettled()
+  assert.deepEqual(k.calls, ['add 198.18.72.0/24', 'remove 198.18.72.0/24'])
+  assert.deepEqual(records, ['start link-b-1 b (as router-a)', 'end link-b-1 echo-timeout 198.19.0.2'])
+  assert.equal(pool.isAllocated('198.19.0.2'), true)
+  assert.equal(reg.routesHeld(['198.18.72.0/24']), false)
+})
+
+test('linkUp is refused (and keeps nothing) when the peer already dialled us and holds the routes', async () => {
+  const k = fakeKernel()
+  const { reg, dataplane } = setup(k.kernel)
+  const inbound = carrier('r1')
+  await bringUp(reg, inbound, 'branch1') // 10.2.0.0/24, 10.3.0.0/16
+  assert.equal(reg.routesHeld(['10.3.9.0/24']), true)
+  const link = carrier('link-1')
+  const refused = reg.linkUp(link, { user: 'b', peerAddress: '192.0.2.1', routes: ['10.3.0.0/16'] }, 5)
+  assert.match(refused ?? '', /10\.3\.0\.0\/16 overlaps 10\.3\.0\.0\/16, routed to the session at 198\.19\.0\.2/)
+  assert.deepEqual(reg.list().map((s) => s.id), ['r1'])
+  assert.match(reg.linkUp(carrier('r1'), { user: 'b', peerAddress: '192.0.2.1', routes: [] }, 5) ?? '', /exists already/)
+  await reg.kernelRoutesSettled()
+  assert.equal(k.calls.length, 2, 'only the inbound session\'s adds')
+  dataplane.handleTunPacket(ipv4('203.0.113.5', '10.3.1.1'))
+  assert.equal(inbound.sent.length, 1)
+})
