@@ -25,6 +25,31 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF = { initialMs: 1000, maxMs: 60_000, factor: 2, jitter: 0.5, resetAfterMs: 30_000 } as const
 
+function checked(opts: BackoffOptions): Required<BackoffOptions> {
+  const o = { ...DEFAULT_BACKOFF, ...opts }
+  if (!(o.initialMs > 0) || !(o.maxMs >= o.initialMs) || !(o.factor >= 1) || !(o.jitter >= 0 && o.jitter <= 1) || !(o.resetAfterMs >= 0)) {
+    throw new VpnError('ERR_BACKOFF_CONFIG', `invalid back-off ${JSON.stringify(o)}`)
+  }
+  return o
+}
+
+function delayFor(n: number, rng: Rng, o: Required<BackoffOptions>): number {
+  const base = Math.min(o.maxMs, o.initialMs * o.factor ** Math.min(Math.max(0, Math.floor(n)), 64))
+  const b = rng.bytes(4)
+  const u = (((b[0]! << 24) >>> 0) + ((b[1]! << 16) | (b[2]! << 8) | b[3]!)) / 2 ** 32 // [0, 1)
+  return Math.max(1, Math.round(base * (1 - o.jitter * u)))
+}
+
+/**
+ * Stateless form for a caller that counts failures itself: the delay in ms before the next
+ * attempt after `failures` consecutive failures (0 or 1 -> about initialMs, 2 -> about twice
+ * that, ...). Same jitter and cap as Backoff; resetAfterMs is the caller's business here.
+ * Throws ERR_BACKOFF_CONFIG like the constructor.
+ */
+export function backoffDelay(failures: number, rng: Rng, opts: BackoffOptions = {}): number {
+  return delayFor(failures - 1, rng, checked(opts))
+}
+
 /**
  * Use: call failed(now) after a dial attempt failed or the link dropped and wait the returned
  * delay before dialling again; call up(now) when the link is established. A link that drops
@@ -38,11 +63,7 @@ export class Backoff {
 
   /** Throws VpnError ERR_BACKOFF_CONFIG for a non-positive delay, maxMs < initialMs, factor < 1 or jitter outside 0..1. */
   constructor(rng: Rng, opts: BackoffOptions = {}) {
-    const o = { ...DEFAULT_BACKOFF, ...opts }
-    if (!(o.initialMs > 0) || !(o.maxMs >= o.initialMs) || !(o.factor >= 1) || !(o.jitter >= 0 && o.jitter <= 1) || !(o.resetAfterMs >= 0)) {
-      throw new VpnError('ERR_BACKOFF_CONFIG', `invalid back-off ${JSON.stringify(o)}`)
-    }
-    this.o = o
+    this.o = checked(opts)
     this.rng = rng
   }
 
@@ -59,11 +80,7 @@ export class Backoff {
   failed(now: Millis): number {
     if (this.upSince !== undefined && now - this.upSince >= this.o.resetAfterMs) this.failures = 0
     this.upSince = undefined
-    const base = Math.min(this.o.maxMs, this.o.initialMs * this.o.factor ** Math.min(this.failures, 64))
-    this.failures++
-    const b = this.rng.bytes(4)
-    const u = (((b[0]! << 24) >>> 0) + ((b[1]! << 16) | (b[2]! << 8) | b[3]!)) / 2 ** 32 // [0, 1)
-    return Math.max(1, Math.round(base * (1 - this.o.jitter * u)))
+    return delayFor(this.failures++, this.rng, this.o)
   }
 
   /** Forget the history (an administrator asked to reconnect now). */

@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { Backoff, DEFAULT_BACKOFF } from '../../src/lib/backoff.js'
+import { Backoff, backoffDelay, DEFAULT_BACKOFF } from '../../src/lib/backoff.js'
 import type { Rng } from '../../src/crypto/rng.js'
 import { VpnError } from '../../src/lib/errors.js'
 import { fixedRng } from '../helpers/clock.js'
@@ -99,4 +99,12 @@ test('property: every delay is an integer in [1, maxMs] for any options and even
       }
     }
   }), { numRuns: 300 })
+})
+
+test('backoffDelay (stateless, the caller counts failures) follows the same curve as Backoff', () => {
+  assert.deepEqual([0, 1, 2, 3, 7, 8, 100].map((f) => backoffDelay(f, constRng(0))), [1000, 1000, 2000, 4000, 60000, 60000, 60000])
+  assert.equal(backoffDelay(3, constRng(0xff)), 2000, 'jitter takes up to half')
+  const a = new Backoff(fixedRng(9)), r = fixedRng(9)
+  for (let f = 1; f <= 12; f++) assert.equal(backoffDelay(f, r), a.failed(0), `failure ${f}`)
+  assert.throws(() => backoffDelay(1, constRng(0), { maxMs: 10 }), (e: unknown) => e instanceof VpnError && e.code === 'ERR_BACKOFF_CONFIG')
 })
