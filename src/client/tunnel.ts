@@ -35,7 +35,9 @@ export interface ClientTunnel {
   teardown(): void
 }
 
-export async function setUpTunnel(o: TunnelSetupOptions): Promise<ClientTunnel> {
+export async function setUpTunnel(opts: TunnelSetupOptions): Promise<ClientTunnel> {
+  // A server may Nak both DNS options with one address (pptpd with a single ms-dns): list it once.
+  const o = { ...opts, dns: [...new Set(opts.dns)] }
   let tun: TunDevice | undefined
   let dns: DnsRestore | undefined
   let pinned: { prefix: string; dev: string; via?: string } | undefined

@@ -50,9 +50,21 @@ interface CallState {
   readonly flusher: { flush(): void }
 }
 
+/**
+ * §2.13 Result Code of the Call-Disconnect-Notify we send when PPP ended on our side: 1 Lost Carrier when
+ * the peer went silent, 3 Admin Shutdown otherwise (authentication refused, administrator, policy).
+ * 4 (Request) is only for answering a Call-Clear-Request, which the control core does itself.
+ */
+export function cdnResult(reason: string): number {
+  return reason === 'echo-timeout' ? CallDisconnectResult.LostCarrier : CallDisconnectResult.AdminShutdown
+}
+
 export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
   const preauth = new PreauthLimit()
+  const open = new Set<Socket>()
   const onConnection = (sock: Socket): void => {
+    open.add(sock)
+    sock.once('close', () => open.delete(sock))
     const peerIp = ipv4Of(sock.remoteAddress)
     if (!peerIp) { o.counters.inc('pptp.not-ipv4'); sock.destroy(); return }
     if (!preauth.acquire(peerIp)) {
@@ -76,7 +88,7 @@ export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
       calls.delete(c.callId)
       o.registry.closed(c.id, reason, message, Date.now())
       // PPP is down: tell the PNS (§2.13 Call-Disconnect-Notify). A no-op when the PNS cleared the call.
-      driver.run(() => core.hangupCall(Date.now(), c.callId, reason, reason === 'admin' ? CallDisconnectResult.AdminShutdown : CallDisconnectResult.Request))
+      driver.run(() => core.hangupCall(Date.now(), c.callId, reason, cdnResult(reason)))
     }
 
     const onPpp = (c: CallState, ev: PppEvent): void => {
@@ -130,7 +142,13 @@ export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
         case 'callUp': startCall(ev); break
         case 'callDown': {
           const c = calls.get(ev.callId)
-          if (c) { c.binding?.run(() => c.data.lowerDown(Date.now(), 'peer-cleared', `call cleared: ${ev.reason}`)); endCall(c, 'peer-cleared', ev.reason) }
+          if (!c) break
+          // The core also drops its calls when the control connection itself ends (EOF, RST, echo timeout,
+          // protocol error): that is not a Call-Clear-Request from the peer, and the record must say so.
+          const reason = core.currentState === 'closed' ? 'control-closed' : 'peer-cleared'
+          const message = reason === 'control-closed' ? `control connection ended (${ev.reason})` : `call cleared: ${ev.reason}`
+          c.binding?.run(() => c.data.lowerDown(Date.now(), reason, message))
+          endCall(c, reason, message)
           break
         }
         case 'setLinkInfo': o.counters.inc('pptp.set-link-info'); break
@@ -159,5 +177,15 @@ export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
     })
     driver.run(() => {})
   }
-  return listenTcp({ host: o.listen, port: o.port, what: 'PPTP', onConnection })
+  const server = await listenTcp({ host: o.listen, port: o.port, what: 'PPTP', onConnection })
+  // net.Server.close() waits for every accepted connection to end. A control connection whose peer
+  // vanished after its call ended, or one that never placed a call, lives until the §2.5 keep-alive
+  // gives up (minutes), and would hold the gateway's shutdown that long: the listener's close ends them.
+  const closeServer = server.close.bind(server)
+  server.close = (cb?: (err?: Error) => void): Server => {
+    closeServer(cb)
+    for (const s of open) s.destroy()
+    return server
+  }
+  return server
 }

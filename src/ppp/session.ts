@@ -49,6 +49,13 @@ export class PppSession implements PppLink {
   private ipOpen = false
   private readonly ccp: CcpLayer | undefined
   private ccpStarted = false
+  /**
+   * With MPPE required, IPCP starts only once CCP has installed the keys, as pppd does (it answers an
+   * earlier IPCP Configure-Request with Terminate-Ack, costing a 3 s restart). A peer that starts IPCP
+   * in parallel (Windows) has its latest Configure-Request held here and answered when IPCP starts.
+   */
+  private ipcpWaitsForCcp = false
+  private earlyIpcp: Uint8Array | undefined
   private masterKey: Uint8Array | undefined
   private pendingClose: { reason: string; message: string } | undefined
   private readonly frames: Uint8Array[] = []
@@ -150,6 +157,7 @@ export class PppSession implements PppLink {
     } else if (p === PppProtocol.IPCP) {
       // §3.4/3.5: NCP packets before the Network phase "MUST be silently discarded".
       if (this.ph !== 'network') { this.ctr.inc('drop.ncp-before-network'); return }
+      if (this.ipcpWaitsForCcp) { this.earlyIpcp = f.info.slice(); this.ctr.inc('ipcp-held-for-ccp'); return }
       this.ipcp.handlePacket(now, f.info)
     } else if (ccp && p === PppProtocol.CCP) {
       // CCP is an NCP too (RFC 1962 §2): Network phase only.
@@ -285,6 +293,8 @@ export class PppSession implements PppLink {
 
   private lcpDown(now: Millis): void {
     this.auth = undefined
+    this.ipcpWaitsForCcp = false
+    this.earlyIpcp = undefined
     this.echo.stop()
     this.tx = NO_COMPRESSION
     this.ipcp.down(now)
@@ -302,8 +312,8 @@ export class PppSession implements PppLink {
 
   private startNetwork(now: Millis): void {
     this.ph = 'network'
-    this.ipcp.open(now)
-    this.ipcp.up(now)
+    if (this.ccp?.policy.required) this.ipcpWaitsForCcp = true
+    else this.startIpcp(now)
     if (this.ccp) {
       // RFC 3079 §3.4 MasterKey from MS-CHAPv2/EAP-MS-CHAPv2; PAP/CHAP give none (a required policy fails).
       // We never ask for PFC, so the peer's (inner) Protocol field is never compressed (RFC 1661 §6.5).
@@ -311,6 +321,15 @@ export class PppSession implements PppLink {
       this.ccpStarted = true
       this.masterKey = undefined // the layer keeps its own copy
     }
+  }
+
+  private startIpcp(now: Millis): void {
+    this.ipcpWaitsForCcp = false
+    this.ipcp.open(now)
+    this.ipcp.up(now)
+    const early = this.earlyIpcp
+    this.earlyIpcp = undefined
+    if (early) this.ipcp.handlePacket(now, early)
   }
 
   private stopCcp(now: Millis): void {
@@ -368,6 +387,7 @@ export class PppSession implements PppLink {
         for (let p = ccp.pollPacket(); p; p = ccp.pollPacket()) { this.send(PppProtocol.CCP, p); moved = true }
         const cf = ccp.pollFailure()
         if (cf) { this.deferClose(cf.reason, `MPPE negotiation failed: ${cf.reason}`); moved = true }
+        if (this.ipcpWaitsForCcp && ccp.encrypting && this.ph === 'network') { this.startIpcp(now); moved = true }
         this.maybeUp()
       }
       const pc = this.pendingClose

@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { Pair } from './pair-harness.js'
+import { Pair, verify } from './pair-harness.js'
 import { DEFAULT_MPPE_POLICY, type MppePolicy } from '../../src/ppp/ccp/policy.js'
 import { decodeFrame } from '../../src/ppp/frame.js'
 import { encodeFrame } from '../../src/ppp/frame.js'
@@ -201,4 +201,44 @@ test('property: any CCP / 0x00FD / 0x0021 payload into an MPPE session never thr
     const out = p.server.encodeIp(IP_PACKET)
     if (out) assert.equal(decodeFrame(out).protocol, 0x00fd)
   }), { numRuns: 150 })
+})
+
+test('MPPE required: our IPCP waits until CCP has installed the keys (as pppd does), so no IPCP precedes the CCP Acks', () => {
+  const p = mppePair()
+  for (const [dir, frames] of [['to client', p.sentToClient], ['to server', p.sentToServer]] as const) {
+    const ps = protocols(frames)
+    const firstIpcp = ps.indexOf(0x8021)
+    const lastCcp = ps.lastIndexOf(0x80fd)
+    assert.ok(firstIpcp > 0, `IPCP sent ${dir}`)
+    assert.ok(firstIpcp > ps.indexOf(0x80fd), `IPCP ${dir} only after CCP started`)
+    void lastCcp
+  }
+  // With both sides waiting, each side's first IPCP Configure-Request is answered at once: up within the first run, no 3 s restart.
+  assert.equal(p.server.counters()['ipcp.timeouts'] ?? 0, 0)
+  assert.ok(p.find('server', 'up') && p.find('client', 'up'))
+})
+
+test('an IPCP Configure-Request that arrives before CCP is up (a Windows-style peer) is held and answered once MPPE is on', () => {
+  // Answer AAA by hand, and cut client->server first, so the server sits in the Network phase with CCP not yet Opened.
+  const p = new Pair({ server: { authMethods: ['mschapv2'], mppe: DEFAULT_MPPE_POLICY }, client: { acceptAuthMethods: ['mschapv2'], mppe: CLIENT_POLICY }, answerAuth: false })
+  p.open()
+  const req = p.serverEvents.find((e) => e.type === 'authRequest')
+  assert.ok(req && req.type === 'authRequest')
+  p.cutToServer = true
+  p.server.handleAuthResult(p.clock.now, verify(req.proof))
+  p.pump()
+  assert.equal(p.server.phase, 'network')
+  assert.ok(!p.sentToClient.some((f) => decodeFrame(f).protocol === 0x8021), 'no IPCP from the server before CCP is up')
+  const early = encodeFrame(0x8021, fromHex('01770010' + '0306c613000a' + '8106c6130063'))
+  p.server.handleFrame(p.clock.now, early)
+  assert.equal(p.server.counters()['ipcp-held-for-ccp'], 1)
+  p.cutToServer = false
+  p.run(10_000)
+  assert.ok(p.find('server', 'up'))
+  // The held request (id 0x77) was answered after CCP: a Configure-Nak/Ack with id 0x77 went to the client.
+  const answers = p.sentToClient.map((f) => decodeFrame(f)).filter((d) => d.protocol === 0x8021 && d.info[1] === 0x77)
+  assert.equal(answers.length, 1, 'exactly one answer to the held request')
+  const ccpIdx = p.sentToClient.findIndex((f) => decodeFrame(f).protocol === 0x80fd)
+  const ansIdx = p.sentToClient.findIndex((f) => { const d = decodeFrame(f); return d.protocol === 0x8021 && d.info[1] === 0x77 })
+  assert.ok(ansIdx > ccpIdx, 'answered after CCP')
 })
