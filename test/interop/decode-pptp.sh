@@ -72,7 +72,8 @@ fi
   ts -Y gre -T fields -E separator=, -e frame.number -e ip.src -e ip.len -e ip.hdr_len -e gre.flags.checksum \
     -e gre.flags.routing -e gre.flags.key -e gre.flags.sequence_number -e gre.flags.strict_source_route \
     -e gre.flags.recursion_control -e gre.flags.ack -e gre.flags.reserved -e gre.flags.version -e gre.proto \
-    -e gre.key.payload_length -e gre.key.call_id -e gre.sequence_number -e gre.ack_number | sed 's/^/G,/'
+    -e gre.key.payload_length -e gre.key.call_id -e gre.sequence_number -e gre.ack_number -e ip.reassembled.length \
+    | sed 's/^/G,/'
 } | awk -F, -v notes="$prefix.gre-notes.txt" '
   function bad(msg) { printf "%s | GRE | check | %s\n", $2, msg; nbad++ }
   $1 == "C" { if ($3 == 7) { pns = $2; pnsid = $4; pnswin = $6 } else { pac = $2; pacid = $4; pacwin = $6 }; next }
@@ -82,7 +83,11 @@ fi
       bad("header bits C R K s Recur Flags Ver Proto = " $6 " " $7 " " $8 " " $10 " " $11 " " $13 " " $14 " " $15 " (want 0 0 1 0 0 0 1 0x880b)")
     if ((plen > 0) != (S == 1)) bad("S=" S " with payload length " plen)
     hl = 8 + 4 * (S == 1) + 4 * (A == 1)
-    if ($4 - $5 - hl != plen) bad("payload length " plen " but " ($4 - $5 - hl) " bytes follow the header")
+    # A GRE packet larger than the path MTU arrives as IP fragments: tshark reassembles them and
+    # dissects GRE in the last one, whose ip.reassembled.length is what follows the IP header.
+    avail = ($20 != "") ? $20 - hl : $4 - $5 - hl
+    if ($20 != "") nfrag++
+    if (avail != plen) bad("payload length " plen " but " avail " bytes follow the header")
     want = (src == pns) ? pacid : (src == pac) ? pnsid : ""
     if (want != "" && $17 != want) bad("call id " $17 " from " src ", the peer assigned " want)
     if (S == 1) {
@@ -107,7 +112,7 @@ fi
     }
     ngre++
   }
-  END { printf "GRE header check: %d packets, %d problems, %d beyond the peer window (PNS %s window %s, PAC %s window %s)\n", ngre, nbad, nwin, pns, pnswin, pac, pacwin > "/dev/stderr" }
+  END { printf "GRE header check: %d packets (%d reassembled from IP fragments), %d problems, %d beyond the peer window (PNS %s window %s, PAC %s window %s)\n", ngre, nfrag, nbad, nwin, pns, pnswin, pac, pacwin > "/dev/stderr" }
 ' >> "$prefix.problems.txt" 2> "$prefix.gre-check.txt"
 prob_count=$(wc -l < "$prefix.problems.txt")
 

@@ -198,7 +198,7 @@ for mode in "${MODES[@]}"; do
         for _ in $(seq 1 40); do kill -0 "$gh_pid" 2>/dev/null || break; sleep 0.5; done
         if kill -0 "$gh_pid" 2>/dev/null; then crc=stuck; stop_pid "$gh_pid"; else wait "$gh_pid" || crc=$?; fi
         gh_pid=
-        left=$(ip -n "$NS" -o link show "$dev" 2>/dev/null | wc -l)
+        left=$( (ip -n "$NS" -o link show "$dev" 2>/dev/null || true) | wc -l)
         detail="ping=$small bigping=$big mtu=$mtu client_exit=$crc tun_left=$left"
         [[ $small == ok && $big == ok && $crc == 0 && $left == 0 ]] || v="client:$detail"
       fi

@@ -7,7 +7,11 @@
 #   MODE: mschapv2 (MS-CHAPv2 + MPPE-128, small and full-MTU pings) | badpass (wrong password:
 #         must be refused) | bulk (as mschapv2, then 300 full-size pings in a burst and a 2 MiB
 #         HTTP download over the tunnel, checked by SHA-256) | stateful (as mschapv2, but pppd
-#         also offers MPPE stateful mode; the gateway may pick either)
+#         also offers MPPE stateful mode; the gateway may pick either) | idle (as mschapv2 with
+#         pppd's LCP echo off, tunnel held 75 s: past the 60 s PPTP control Echo-Request timers of
+#         both ends) | kill (as mschapv2, then pppd and pptp are killed with SIGKILL: no LCP
+#         Terminate, no Call-Clear; the kernel closes the TCP connection. The host checks that the
+#         gateway ends the session.)
 #   Env HOLD=SECONDS keeps the tunnel up that long before disconnecting (default 0); HOSTPING=1
 #   waits (up to 40 s) for the host to create LOGDIR/host-done-MODE before disconnecting.
 [ $# -ge 6 ] || { echo "usage: guest-pptp.sh MODE SERVER USER PASSWORD TUNNEL_GW LOGDIR" >&2; exit 2; }
@@ -20,6 +24,8 @@ extra= hold=${HOLD:-0}
 case $mode in
   mschapv2|badpass|bulk) ;;
   stateful) extra=mppe-stateful ;;
+  idle) extra="lcp-echo-interval 0"; hold=${HOLD:-75} ;;
+  kill) ;;
   *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac
 
@@ -99,8 +105,20 @@ if [ $connected = yes ]; then
     if ping -c 1 -W 5 -I ppp0 "$tunnel_gw" >/dev/null; then echo "== guest: tunnel still up"; else echo "== guest: tunnel gone"; ping=fail; fi
   fi
   echo "== guest: ppp0 counters:"; cat /proc/net/dev | grep -E 'Inter|face|ppp0'
-  echo "== guest: stopping pppd (pid $pppd_pid)"
-  kill -TERM $pppd_pid
+  if [ $mode = kill ]; then
+    # pptp renames its processes ("pptp: call manager for ...", changing what pgrep -x sees), so
+    # find them by command line. Everything here runs in this throw-away guest and is ours.
+    pp=$(pgrep -f '^pptp' | tr '\n' ' ')
+    echo "== guest: killing pppd (pid $pppd_pid) and pptp ($pp) with SIGKILL:"
+    ps -o pid,comm,args -p "$(echo $pppd_pid $pp | tr ' ' ,)" 2>&1
+    # Stop them all first: on this one-CPU guest the call manager would otherwise run between two
+    # kills, see its GRE sibling's socket close and still send a Call-Clear-Request.
+    kill -STOP $pppd_pid $pp 2>/dev/null
+    kill -KILL $pppd_pid $pp 2>/dev/null
+  else
+    echo "== guest: stopping pppd (pid $pppd_pid)"
+    kill -TERM $pppd_pid
+  fi
 else
   echo "== guest: ppp0 never got an address (waited ${i}s)"
 fi
@@ -114,13 +132,15 @@ else
   wait $pppd_pid; prc=$?
   # pppd exit 5: "terminated by a signal" (our SIGTERM), the clean end of a session we stopped.
   [ $connected = yes ] && [ $prc = 5 ] && disconnect=clean
+  # SIGKILL: 128 + 9 from the shell's wait; the point of the mode is that nothing was said.
+  [ $mode = kill ] && [ $connected = yes ] && [ $prc = 137 ] && disconnect=killed
 fi
 # pptp's call manager outlives pppd for a moment while it sends Call-Clear-Request and
 # Stop-Control-Connection-Request; give it time, then report anything left.
 i=0
-while pgrep -x pptp >/dev/null 2>&1 && [ $i -lt 10 ]; do sleep 1; i=$((i + 1)); done
-if pgrep -x pptp >/dev/null 2>&1; then
-  echo "== guest: pptp still running 10s after pppd ended:"; pgrep -a -x pptp
+while pgrep -f '^pptp' >/dev/null 2>&1 && [ $i -lt 10 ]; do sleep 1; i=$((i + 1)); done
+if pgrep -f '^pptp' >/dev/null 2>&1; then
+  echo "== guest: pptp still running 10s after pppd ended:"; pgrep -a -f '^pptp'
   leftover=yes
 else
   leftover=no
@@ -137,6 +157,7 @@ if [ $mode = badpass ]; then
   # Success here means: no tunnel, and pppd saw the gateway refuse the credentials.
   [ $connected = no ] && grep -q 'authentication failed' "$pppdlog"
 else
+  want=clean; [ $mode = kill ] && want=killed
   [ $connected = yes ] && [ $mppe = yes ] && [ $ping = ok ] && [ $bigping = ok ] && [ $bulk = ok -o $bulk = skipped ] \
-    && [ $disconnect = clean ]
+    && [ $disconnect = $want ]
 fi

@@ -112,7 +112,8 @@ kill $syslog_pid 2>/dev/null
 
 mppe=no auth=none
 grep -q 'MPPE 128-bit.*enabled' "$pppdlog" && mppe=yes
-grep -qi 'authentication succeeded' "$pppdlog" && auth=ok
+# pppd as authenticator logs "peer from calling number ... authorized" once CHAP succeeded.
+grep -qi 'authorized' "$pppdlog" && auth=ok
 grep -qi 'failed CHAP authentication\|failed MS-CHAP' "$pppdlog" && auth=failed
 echo "== guest: pppd log ($pppdlog):"
 cat "$pppdlog"

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Interop: the real Linux PPTP client (pptp-linux 1.10 + pppd 2.4.9 with kernel MPPE, in a QEMU
 # guest with a PPP kernel) against our gateway, captured on the wire and decoded by tshark.
-# Usage: pptp-vs-gatehouse.sh [MODE...]   MODE: mschapv2, badpass, bulk, stateful (see
-#        guest-pptp.sh); default: mschapv2 badpass
+# Usage: pptp-vs-gatehouse.sh [MODE...]   MODE: mschapv2, badpass, bulk, stateful, idle, kill
+#        (see guest-pptp.sh); default: mschapv2 badpass kill
 # Env: PROTOCOLS (default sstp,pptp: what `gatehouse init --protocols` gets); GHVM_DELAY (default
 #      20ms); OUT=DIR keeps results there (default: a new /tmp/gatehouse-pptp-interop.XXXXXX).
 # Exit status: 0 when every mode had its expected outcome (connected with MPPE-128 and pinged
@@ -13,7 +13,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 MODES=("$@")
-((${#MODES[@]})) || MODES=(mschapv2 badpass)
+((${#MODES[@]})) || MODES=(mschapv2 badpass kill)
 # Own namespace, TAP and addresses: never collides with a running SSTP interop (ghvm_gw/ghvm-tap0).
 NS=ghvm_pp TAP=ghvm-tap1
 GW_OUTER=198.18.8.1 GUEST_OUTER=198.18.8.2 POOL=198.19.8.0/24 TUNNEL_GW=198.19.8.1
@@ -140,6 +140,14 @@ for mode in "${MODES[@]}"; do
   kill "$cap_pid" 2>/dev/null || true
   wait "$cap_pid" 2>/dev/null || true
   cap_pid=
+  if [[ $mode == kill ]]; then
+    # The client vanished without a word: the gateway must notice (TCP close of the control
+    # connection) and end the session, with its record, within a few seconds.
+    for _ in $(seq 1 30); do
+      tail -n +"$((gwlines + 1))" "$OUT/gateway.log" | grep -q 'session closed' && break
+      sleep 1
+    done
+  fi
   tail -n +"$((gwlines + 1))" "$OUT/gateway.log" > "$OUT/gateway-$mode.log"
   log "mode $mode: guest exit status $rc; gateway log for this mode:"
   sed 's/^/   gw: /' "$OUT/gateway-$mode.log" | tail -n 60
@@ -152,6 +160,15 @@ for mode in "${MODES[@]}"; do
     log "mode $mode: host -> client pings: $hp"
     [[ $hp == *small=ok\ big=ok* ]] || { v="$v,hostping:fail"; status=1; }
     v="$v hostping($hp)"
+  fi
+  if [[ $mode == kill ]]; then
+    if grep -q 'session closed' "$OUT/gateway-$mode.log"; then
+      log "mode kill: gateway ended the session: $(grep -m1 'session closed' "$OUT/gateway-$mode.log")"
+    else
+      log "mode kill: the gateway did not end the session within 30 s"; v="$v,gateway:session-left"; status=1
+    fi
+    ip netns exec "$NS" node "$REPO/bin/gatehouse.js" sessions --dir "$D" > "$OUT/sessions-$mode.txt" 2>&1 || true
+    sed 's/^/   sessions: /' "$OUT/sessions-$mode.txt"
   fi
   expect=mppe
   [[ $mode == badpass ]] && expect=none
