@@ -199,12 +199,16 @@ test('lowerDown on the client: the client is down at once; close() on the server
   const p = upPair()
   p.client.lowerDown(p.clock.now, 'control-closed', 'TCP reset')
   p.pump()
-  assert.equal(p.down('client')?.type, 'down')
+  assert.deepEqual(p.down('client'), { type: 'down', reason: 'control-closed', message: 'TCP reset' })
   assert.equal(p.client.sendIp(up(0)), false)
   p.server.close(p.clock.now, 'admin', 'bye')
   p.run(30_000)
-  assert.equal(p.down('server')?.type, 'down')
-  assert.ok((p.client.counters()['gre.drop:closed'] ?? 0) >= 1)
+  // RFC 1661 §4.6: Terminate-Request repeated Max-Terminate times, then down without an answer.
+  const s = p.down('server')
+  assert.ok(s?.type === 'down' && s.reason === 'admin', JSON.stringify(p.serverEvents))
+  const terms = p.toClient.log.filter((g) => { const d = decodeGre(g); return d.payload.length > 0 && decodeFrame(d.payload).protocol === 0xc021 && decodeFrame(d.payload).info[0] === 5 })
+  assert.equal(terms.length, 2)
+  assert.equal(p.client.counters()['gre.drop:closed'], 2)
 })
 
 test('counters name drops: malformed GRE, a wrong Call ID, a replayed packet, plaintext IP on an MPPE link, junk MPPE', () => {
