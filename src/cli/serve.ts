@@ -17,7 +17,12 @@ export async function runServe(args: string[]): Promise<number> {
       if (stopping) return
       stopping = true
       log.info(`received ${sig}`)
-      gw.stop().then(() => { log.info('stopped'); resolve(0) }, (e) => { log.error('error during shutdown', { error: (e as Error).message }); resolve(1) })
+      const done = (code: number): void => {
+        resolve(code)
+        // Everything is closed and recorded: do not let a straggling socket or timer keep the process up.
+        setTimeout(() => process.exit(code), 1000).unref()
+      }
+      gw.stop().then(() => { log.info('stopped'); done(0) }, (e) => { log.error('error during shutdown', { error: (e as Error).message }); done(1) })
     }
     process.on('SIGTERM', () => stop('SIGTERM'))
     process.on('SIGINT', () => stop('SIGINT'))

@@ -19,6 +19,9 @@ import { describeConnectError } from './errors.js'
 /** The client's MPPE policy: 128-bit required; either mode (Windows servers ask for stateless). */
 export const CLIENT_MPPE_POLICY: MppePolicy = { required: true, keyBits: [128], stateless: 'allowed' }
 
+/** How long an orderly close may take (LCP Terminate, Stop-Control-Connection) before the socket is cut. */
+export const STOP_GRACE_MS = 3000
+
 export interface PptpDialOptions {
   readonly host: string
   readonly port: number
@@ -75,6 +78,13 @@ export async function dialPptp(o: PptpDialOptions): Promise<PptpDial> {
   let finished = false
   let downReason: { reason: string; message: string } | undefined
 
+  // A peer that never answers Stop-Control-Connection-Request must not hold the socket (and the process) for 60 s.
+  let hardTimer: NodeJS.Timeout | undefined
+  const hardStopSoon = (): void => {
+    hardTimer ??= setTimeout(() => { sock.destroy(); finish(downReason?.reason ?? 'admin', downReason?.message ?? 'closed') }, STOP_GRACE_MS)
+    hardTimer.unref()
+  }
+  sock.once('close', () => { if (hardTimer) clearTimeout(hardTimer) })
   const finish = (reason: string, message: string): void => {
     if (finished) return
     finished = true
@@ -91,8 +101,11 @@ export async function dialPptp(o: PptpDialOptions): Promise<PptpDial> {
       case 'down':
         downReason = { reason: ev.reason, message: ev.message }
         binding?.run(() => data?.end())
-        // Clear the call and stop the control connection (§2.12, §2.3); 'closed' reports the PPP reason.
+        // Stop the control connection (§2.3; it clears the call). The call is over now: report it at
+        // once rather than after the Stop-Control-Connection-Reply, which a dead path never brings.
         driver.run(() => core.close(Date.now(), ev.reason, ev.message))
+        hardStopSoon()
+        finish(ev.reason, ev.message)
         break
     }
   }
@@ -143,6 +156,8 @@ export async function dialPptp(o: PptpDialOptions): Promise<PptpDial> {
     sendMany: (packets) => { if (data && !finished) binding?.run(() => { for (const p of packets) data!.sendIp(p) }) },
     close: (reason, message) => {
       if (finished) return
+      downReason ??= { reason, message }
+      hardStopSoon()
       if (data && !data.isEnded && data.ppp.phase !== 'dead') binding?.run(() => data!.close(Date.now(), reason, message))
       else driver.run(() => core.close(Date.now(), reason, message))
     },

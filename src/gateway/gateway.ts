@@ -1,6 +1,6 @@
 // The gateway composition root: config -> user store and records -> pool -> TUN and data plane ->
 // SSTP and PPTP listeners -> control socket. Owns every resource and closes them in reverse order.
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import type { Server } from 'node:net'
 import type { GatewayConfig } from '../config/schema.js'
 import { defaultTunMtu } from '../config/defaults.js'
@@ -8,7 +8,7 @@ import { UserStore } from '../aaa/user-store.js'
 import { SessionLog } from '../aaa/accounting.js'
 import { AddressPool } from '../ip/pool.js'
 import { Dataplane } from '../dataplane/dataplane.js'
-import { tunnelMss } from '../dataplane/mtu.js'
+import { tunnelMss, tunnelMtu } from '../dataplane/mtu.js'
 import { TunDevice } from '../transport/tun.js'
 import * as netcfg from '../transport/netcfg.js'
 import { listenControl } from '../transport/control-socket.js'
@@ -16,6 +16,11 @@ import { disableIpv6 } from '../transport/sysctl.js'
 import { listenSstp } from './sstp-listener.js'
 import { listenPptp, PPTP_WEAKNESS_WARNING } from './pptp-listener.js'
 import { GreDriver } from '../transport/gre-driver.js'
+import { LinkDialer } from './links.js'
+import { dialPptp } from '../client/pptp-dial.js'
+import { Backoff } from '../lib/backoff.js'
+import { systemRng } from '../crypto/rng.js'
+import { reservedPrefixes } from '../aaa/framed-routes.js'
 import { SessionRegistry } from './sessions.js'
 import { TxBatch } from './tx-batch.js'
 import { Counters } from '../lib/counters.js'
@@ -35,6 +40,7 @@ export class Gateway {
   private readonly pool: AddressPool
   private readonly log: Logger
   private greCounters: (() => Record<string, number>) | undefined
+  private readonly dialers: LinkDialer[] = []
 
   private constructor(config: GatewayConfig, log: Logger, registry: SessionRegistry, pool: AddressPool) {
     this.config = config
@@ -57,6 +63,7 @@ export class Gateway {
     const secretKey = readOptional(config.paths.secretKey)
     const users = UserStore.open(config.paths.usersDb, { secretKey, lockout: config.auth.lockout })
     closers.push(() => users.close())
+    for (const w of users.routeConflicts(reservedPrefixes(config.pool, config.routes))) log.warn(w)
     const records = new SessionLog(users.database)
     const recovered = records.recoverOpen(Date.now())
     if (recovered > 0) log.warn('closed session records left open by a previous run', { count: recovered, reason: 'gateway-restart' })
@@ -89,6 +96,8 @@ export class Gateway {
       accounting: records,
       pool: { allocate: (pref) => pool.allocate(pref), release: (a) => pool.release(a) },
       routes: dataplane,
+      // A router account's networks (and a link's) are routed into the TUN while its session is up.
+      kernelRoutes: { add: (p) => netcfg.addRoute(p, tun.name), remove: (p) => netcfg.delRoute(p, tun.name) },
       log: log.child('sessions'),
     })
     const gw = new Gateway(config, log, registry, pool)
@@ -154,6 +163,21 @@ export class Gateway {
       if (config.pptp.mppeKeyBits.some((b) => b !== 128)) log.warn('pptp.mppeKeyBits allows 40/56-bit MPPE keys: export-grade keys are found by brute force in minutes; allow only 128 unless a client cannot do it')
       log.info('PPTP listening', { address: `${config.listen}:${config.pptp.port}`, gre: 'IP protocol 47' })
     }
+    for (const link of config.links) {
+      const dialer = new LinkDialer(link, {
+        host: registry,
+        password: () => readLinkPassword(link.passwordFile),
+        dial: dialPptp,
+        mru: tunnelMtu('pptp'),
+        echoIntervalMs: config.keepalive.intervalSeconds * 1000,
+        echoFailures: config.keepalive.failures,
+        log: log.child('link'),
+        backoff: new Backoff(systemRng),
+      })
+      gw.dialers.push(dialer)
+      dialer.start()
+      log.info('router-to-router link configured', { link: link.name, peer: `pptp://${link.host}:${link.port}`, user: link.user, routes: link.routes.join(',') })
+    }
     const control: Server = await listenControl(config.paths.controlSocket, {
       status: () => gw.status(),
       sessions: () => registry.list(),
@@ -180,8 +204,10 @@ export class Gateway {
   /** Ends every session cleanly (records written), then releases all resources. */
   async stop(): Promise<void> {
     this.log.info('shutting down: closing sessions', { sessions: this.registry.size })
+    for (const d of this.dialers) d.stop() // no redial while shutting down
     await this.registry.closeAll('admin', 'gateway shutting down', 3000)
     this.registry.forceCloseRemaining('gateway-shutdown', Date.now())
+    await this.registry.kernelRoutesSettled()
     for (const c of this.closers.reverse()) { try { await c() } catch (e) { this.log.warn('error while closing', { error: (e as Error).message }) } }
     this.closers.length = 0
   }
@@ -200,4 +226,20 @@ function prefixed(prefix: string, c: Record<string, number> | undefined): Record
   const out: Record<string, number> = {}
   for (const [k, v] of Object.entries(c ?? {})) out[`${prefix}.${k}`] = v
   return out
+}
+
+/** The first line of a link's password file; refuses a file others can read (it holds a router credential). */
+function readLinkPassword(path: string): string {
+  let text: string
+  let mode: number
+  try {
+    mode = statSync(path).mode
+    text = readFileSync(path, 'utf8')
+  } catch (e) {
+    throw new VpnError('ERR_CONFIG', `cannot read the link password file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+  if ((mode & 0o077) !== 0) throw new VpnError('ERR_CONFIG', `the link password file ${path} is readable by others (mode ${(mode & 0o777).toString(8)}): chmod 600 ${path}`)
+  const pw = text.split(/\r?\n/)[0] ?? ''
+  if (!pw) throw new VpnError('ERR_CONFIG', `the link password file ${path} is empty`)
+  return pw
 }

@@ -29,8 +29,8 @@ export interface LinkDialerDeps {
   readonly echoIntervalMs: number
   readonly echoFailures: number
   readonly log: Logger
-  /** Delay before the next attempt: `failures` consecutive failures so far, `upMs` how long the last link stayed up. */
-  readonly nextDelay: (failures: number, upMs: number) => number
+  /** Delays between attempts (src/lib/backoff.ts): told when the link is up, asked for a delay after each failure or drop. */
+  readonly backoff: { up(now: number): void; failed(now: number): number; readonly attempts: number }
   /** Timer and clock (tests pass a manual scheduler); default setTimeout and Date.now. */
   readonly timers?: LinkTimers
 }
@@ -51,7 +51,6 @@ export class LinkDialer {
   private timer: unknown
   private readonly t: LinkTimers
   private current: PptpDial | undefined
-  private failures = 0
   private upAt: number | undefined
   private lastError = ''
   private heldLogged = false
@@ -83,10 +82,10 @@ export class LinkDialer {
     this.timer = this.t.set(() => { this.timer = undefined; void this.attempt() }, ms)
   }
 
-  private retry(upMs: number): void {
+  private retry(): void {
     if (this.st === 'stopped') return
-    const ms = Math.round(this.d.nextDelay(this.failures, upMs))
-    this.d.log.info('redialling link', { link: this.link.name, inSeconds: +(ms / 1000).toFixed(1), failures: this.failures })
+    const ms = this.d.backoff.failed(this.t.now())
+    this.d.log.info('redialling link', { link: this.link.name, inSeconds: +(ms / 1000).toFixed(1), attempts: this.d.backoff.attempts })
     this.schedule(ms)
   }
 
@@ -107,9 +106,8 @@ export class LinkDialer {
     try {
       password = this.d.password()
     } catch (e) {
-      this.failures++
       this.d.log.error('cannot read the link password', { link: l.name, error: (e as Error).message })
-      this.retry(0)
+      this.retry()
       return
     }
     let dial: PptpDial | undefined
@@ -133,7 +131,7 @@ export class LinkDialer {
           registered = true
           this.st = 'up'
           this.upAt = this.t.now()
-          this.failures = 0
+          this.d.backoff.up(this.upAt)
           this.lastError = ''
           this.d.log.info('link up', { link: l.name, peer: l.host, local: ev.localAddress, remote: ev.peerAddress, routes: l.routes.join(',') })
         },
@@ -144,21 +142,19 @@ export class LinkDialer {
           this.upAt = undefined
           if (registered) { registered = false; this.d.host.closed(id, reason, message, this.t.now()) }
           if (this.st === 'stopped') return
-          if (upMs === 0) this.failures++
-          this.d.log.warn('link down', { link: l.name, reason, message })
-          this.retry(upMs)
+          this.d.log.warn('link down', { link: l.name, reason, message, upSeconds: Math.round(upMs / 1000) })
+          this.retry()
         },
       })
       this.current = dial
       if ((this.st as LinkState) === 'stopped') dial.close('admin', 'gateway shutting down')
     } catch (e) {
-      this.failures++
       const msg = (e as Error).message
       // The same error on every retry is logged once at warn, then at debug.
       if (msg !== this.lastError) this.d.log.warn('cannot dial link', { link: l.name, error: msg })
       else this.d.log.debug('cannot dial link', { link: l.name, error: msg })
       this.lastError = msg
-      this.retry(0)
+      this.retry()
     }
   }
 }

@@ -7,6 +7,8 @@ import type { PptpDial, PptpDialOptions } from '../../src/client/pptp-dial.js'
 import type { CarrierSession } from '../../src/gateway/sessions.js'
 import type { LinkConfig } from '../../src/config/schema.js'
 import { nullLogger } from '../../src/lib/log.js'
+import { Backoff } from '../../src/lib/backoff.js'
+import { fixedRng } from '../helpers/clock.js'
 
 const LINK: LinkConfig = { name: 'b', protocol: 'pptp', host: '198.18.70.2', port: 1723, user: 'router-a', passwordFile: '/p', routes: ['198.18.72.0/24'] }
 
@@ -48,9 +50,11 @@ function harness(opts: { held?: () => boolean; refuse?: string; failConnect?: ()
     routesHeld: () => opts.held?.() ?? false,
   }
   const delays: number[] = []
+  // The real back-off, without jitter so the delays are exact.
+  const backoff = new Backoff(fixedRng(1), { jitter: 0 })
   const d = new LinkDialer(LINK, {
     host, password: () => 'pw', mru: 1400, echoIntervalMs: 1000, echoFailures: 3, log: nullLogger, timers,
-    nextDelay: (failures, upMs) => { const ms = upMs > 30_000 ? 1000 : Math.min(60_000, 1000 * 2 ** Math.max(0, failures - 1)); delays.push(ms); return ms },
+    backoff: { up: (now) => backoff.up(now), failed: (now) => { const ms = backoff.failed(now); delays.push(ms); return ms }, get attempts() { return backoff.attempts } },
     dial: async (o) => {
       if (opts.failConnect?.()) throw new Error('198.18.70.2:1723 refused the connection')
       const call: FakeCall = { o, closed: undefined, dial: undefined as unknown as PptpDial }
@@ -144,4 +148,18 @@ test('stop closes the live link and never redials', async () => {
   await h.timers.advance(120_000)
   assert.equal(h.calls.length, 1)
   assert.equal(h.timers.pending, 0)
+})
+
+test('a link that stayed up 30 s or more starts the back-off over after a drop; a flapping one keeps growing it', async () => {
+  const h = harness()
+  h.d.start()
+  await h.timers.advance(0)
+  h.calls[0]!.o.onUp(UP)
+  await h.timers.advance(60_000)
+  h.calls[0]!.o.onClosed('echo-timeout', '')
+  await h.timers.advance(1000)
+  h.calls[1]!.o.onUp(UP)
+  await h.timers.advance(2000)
+  h.calls[1]!.o.onClosed('echo-timeout', '') // up only 2 s: counts as a failure
+  assert.deepEqual(h.delays, [1000, 2000])
 })
