@@ -162,7 +162,8 @@ export class SessionRegistry {
     e.address = peerAddress
     e.state = 'up'
     if (e.port) return // a repeated up (IPCP renegotiated): already attached
-    const err = this.attach(e, peerAddress)
+    let err = this.attach(e, peerAddress)
+    if (err instanceof VpnError && err.code === 'ERR_ROUTE_IN_USE' && this.replaceStale(e)) err = this.attach(e, peerAddress)
     if (err instanceof VpnError && err.code === 'ERR_ROUTE_IN_USE') {
       this.log.warn('routes of this router account are held by another session; closing', { session: id, user: e.user, error: err.message })
       e.carrier.close('routes-in-use', `routes in use by another session: ${err.message}`)
@@ -174,6 +175,27 @@ export class SessionRegistry {
       return
     }
     this.log.info('session up', { session: id, user: e.user, address: peerAddress, routes: e.installed.length > 0 ? e.installed : undefined })
+  }
+
+  /**
+   * A router account that connects again while its previous session still holds its networks (the
+   * old path died and our keepalive has not noticed yet) takes them over: a router is in one place at
+   * a time, and waiting would keep its networks dark for the whole echo timeout. Only sessions of the
+   * same account are replaced; returns whether any was.
+   */
+  private replaceStale(e: Entry): boolean {
+    const mine = e.routes.map((p) => tryParsePrefix(p)).filter((p) => p !== undefined)
+    const holders = [...this.entries.values()].filter((o) => o !== e && o.installed.some((t) => {
+      const h = tryParsePrefix(t)
+      return h !== undefined && mine.some((m) => prefixesOverlap(m, h))
+    }))
+    if (holders.length === 0 || holders.some((o) => o.user !== e.user)) return false
+    for (const o of holders) {
+      this.log.warn('router account connected again: replacing its previous session', { session: o.carrier.id, by: e.carrier.id, user: e.user })
+      this.closed(o.carrier.id, 'replaced', 'the router account connected again', Date.now())
+      o.carrier.close('replaced', 'the router account connected again')
+    }
+    return true
   }
 
   /**

@@ -1,6 +1,6 @@
 // SessionRegistry with router accounts: the verdict's routes go into the data plane and, through
 // an injected KernelRoutes, into the kernel while the session is up; a newcomer whose routes are
-// held is closed with 'routes-in-use'; kernel failures are logged, never thrown; add/remove of one
+// held by another account is closed with 'routes-in-use' (the same account replaces its stale session); kernel failures are logged, never thrown; add/remove of one
 // prefix run in order even when the kernel answers out of order.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -110,24 +110,42 @@ test('an ordinary user: no kernel calls, no routes in the session info', async (
   assert.deepEqual(k.calls, [])
 })
 
-test('a second session with overlapping routes is closed with routes-in-use; the holder keeps routes and kernel state', async () => {
+test("another account's session with overlapping routes is closed with routes-in-use; the holder keeps routes and kernel state", async () => {
   const k = fakeKernel()
   const { reg, pool, dataplane } = setup(k.kernel)
-  const holder = carrier('r1'), again = carrier('r1-dup'), nested = carrier('r1b')
+  const holder = carrier('r1'), nested = carrier('r1b')
   await bringUp(reg, holder, 'branch1')
-  for (const [c, user] of [[again, 'branch1'], [nested, 'branch1b']] as const) {
-    await bringUp(reg, c, user)
-    assert.equal(c.closes.length, 1)
-    assert.equal(c.closes[0]!.reason, 'routes-in-use')
-    assert.match(c.closes[0]!.message, /^routes in use by another session: 10\.[23]\.\d\.0\/\d+ overlaps 10\.[23]\.0\.0\/\d+, routed to the session at 198\.19\.0\.2$/)
-    reg.closed(c.id, 'routes-in-use', c.closes[0]!.message, 3)
-  }
+  await bringUp(reg, nested, 'branch1b')
+  assert.equal(nested.closes.length, 1)
+  assert.equal(nested.closes[0]!.reason, 'routes-in-use')
+  assert.match(nested.closes[0]!.message, /^routes in use by another session: 10\.3\.5\.0\/24 overlaps 10\.3\.0\.0\/16, routed to the session at 198\.19\.0\.2$/)
+  reg.closed(nested.id, 'routes-in-use', nested.closes[0]!.message, 3)
   await reg.kernelRoutesSettled()
-  assert.deepEqual(k.calls, ['add 10.2.0.0/24', 'add 10.3.0.0/16'], 'the refused newcomers neither added nor removed kernel routes')
-  assert.equal(pool.inUse(), 2, 'gateway + the holder; the newcomers\' addresses went back')
+  assert.deepEqual(k.calls, ['add 10.2.0.0/24', 'add 10.3.0.0/16'], 'the refused newcomer neither added nor removed kernel routes')
+  assert.equal(pool.inUse(), 2, "gateway + the holder; the newcomer's address went back")
   dataplane.handleTunPacket(ipv4('203.0.113.5', '10.3.5.1'))
   assert.equal(holder.sent.length, 1)
   assert.equal(holder.closes.length, 0)
+})
+
+test('the same router account connecting again replaces its stale session: records the old one, routes move to the new one', async () => {
+  const k = fakeKernel()
+  const { reg, pool, dataplane } = setup(k.kernel)
+  const old = carrier('r1'), again = carrier('r1-again')
+  const oldAddr = await bringUp(reg, old, 'branch1')
+  const newAddr = await bringUp(reg, again, 'branch1')
+  assert.deepEqual(old.closes.map((c) => c.reason), ['replaced'], 'the old carrier is told to close')
+  assert.equal(again.closes.length, 0, 'the newcomer stays')
+  assert.deepEqual(reg.list().map((i) => i.id), ['r1-again'], 'the old session is gone from the table at once')
+  reg.closed('r1', 'replaced', 'late close from the carrier', 9) // the carrier's own close later: a no-op
+  await reg.kernelRoutesSettled()
+  assert.deepEqual(k.calls, ['add 10.2.0.0/24', 'add 10.3.0.0/16', 'remove 10.2.0.0/24', 'remove 10.3.0.0/16', 'add 10.2.0.0/24', 'add 10.3.0.0/16'], 'removals of the old session run before the new adds')
+  assert.deepEqual([...k.table].sort(), ['10.2.0.0/24', '10.3.0.0/16'])
+  assert.notEqual(oldAddr, newAddr)
+  assert.equal(pool.inUse(), 2, "gateway + the new session; the old session's address went back")
+  dataplane.handleTunPacket(ipv4('203.0.113.5', '10.2.0.7'))
+  assert.equal(again.sent.length, 1)
+  assert.equal(old.sent.length, 0)
 })
 
 test('kernel route failures are logged with the prefix and never end the session', async () => {
