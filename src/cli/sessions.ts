@@ -30,8 +30,12 @@ export async function runSessions(args: string[]): Promise<number> {
   const sessions = (await controlRequest(config.paths.controlSocket, { cmd: 'sessions' })) as SessionInfo[]
   if (values.json) { process.stdout.write(JSON.stringify(sessions, null, 2) + '\n'); return 0 }
   if (sessions.length === 0) { process.stdout.write('no sessions\n'); return 0 }
-  const rows = [['ID', 'USER', 'PROTO', 'PEER', 'ADDRESS', 'STATE', 'SINCE', 'BYTES IN', 'BYTES OUT']]
-  for (const s of sessions) rows.push([s.id, s.user, s.protocol, s.peer, s.address ?? '-', s.state, iso(s.start), String(s.bytesIn), String(s.bytesOut)])
+  // ROUTES only when some session carries networks (router accounts, router-to-router links).
+  const withRoutes = sessions.some((s) => s.routes && s.routes.length > 0)
+  const rows = [['ID', 'USER', 'PROTO', 'PEER', 'ADDRESS', 'STATE', 'SINCE', 'BYTES IN', 'BYTES OUT', ...(withRoutes ? ['ROUTES'] : [])]]
+  for (const s of sessions) {
+    rows.push([s.id, s.user, s.protocol, s.peer, s.address ?? '-', s.state, iso(s.start), String(s.bytesIn), String(s.bytesOut), ...(withRoutes ? [s.routes?.join(',') || '-'] : [])])
+  }
   process.stdout.write(table(rows))
   return 0
 }
