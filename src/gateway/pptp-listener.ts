@@ -156,6 +156,10 @@ export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
           if (closed) break
           closed = true
           releaseSlot()
+          // Bad control input surfaces in the gateway's status (DESIGN.md §5: dropped, counted with a
+          // reason): why the connection ended, and the header/body field that did not decode.
+          o.counters.inc(`pptp.control-closed:${ev.reason}`)
+          for (const [k, v] of Object.entries(core.counters())) if (k.startsWith('framing:') || k.startsWith('decode:')) o.counters.inc(`pptp.control.${k}`, v)
           for (const c of [...calls.values()]) {
             c.binding?.run(() => c.data.lowerDown(Date.now(), 'control-closed', ev.message))
             endCall(c, 'control-closed', ev.message || ev.reason)
