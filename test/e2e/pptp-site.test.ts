@@ -1,6 +1,7 @@
 // End to end, router-to-router PPTP (issue 3 §4, the RRAS persistent demand-dial link): two gateways in
 // namespaces, each with a LAN namespace behind it. Gateway A dials B as router account "router-a";
-// a host on LAN A pings a host on LAN B; the link is cut and restored and comes back by itself.
+// a host on LAN A pings a host on LAN B; the link is cut and restored and comes back by itself; with
+// both gateways configured to dial, one link carries both LANs.
 //
 //   lanA 198.18.71.2 -- gwA 198.18.71.1 | 198.18.70.1 ==outer veth== 198.18.70.2 | gwB 198.18.72.1 -- lanB 198.18.72.2
 //   pools: A 198.19.71.0/24, B 198.19.72.0/24
@@ -48,6 +49,9 @@ async function until(what: string, fn: () => boolean, timeoutMs: number): Promis
 interface Live { id: string; user: string; protocol: string; address?: string; routes?: string[] }
 const sessions = (ns: string, d: string): Live[] => JSON.parse(execFileSync('ip', ['netns', 'exec', ns, process.execPath, BIN, 'sessions', '--dir', d, '--json'], { encoding: 'utf8' })) as Live[]
 
+function dA(): string { return join(dir, 'a') }
+function dB(): string { return join(dir, 'b') }
+
 before(async () => {
   removeLeftoverNamespaces()
   gwA = lab.ns('gwa')
@@ -61,26 +65,43 @@ before(async () => {
   ip('-n', lanA, 'route', 'add', '198.18.72.0/24', 'via', '198.18.71.1')
   ip('-n', lanB, 'route', 'add', '198.18.71.0/24', 'via', '198.18.72.1')
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-site-'))
-  const dA = join(dir, 'a')
-  const dB = join(dir, 'b')
-  // B answers: PPTP on, and a router account whose routes are LAN A.
-  init(dB, '198.18.70.2', '198.19.72.0/24', 'sstp,pptp')
-  execFileSync(process.execPath, [BIN, 'user', 'add', '--dir', dB, 'router-a', '--routes', '198.18.71.0/24'], { input: `${PASSWORD}\n` })
-  // A dials: a link to B carrying LAN B.
-  init(dA, '198.18.70.1', '198.19.71.0/24', 'sstp')
-  writeFileSync(join(dA, 'link-b.pass'), `${PASSWORD}\n`, { mode: 0o600 })
-  const cfgA = join(dA, 'gatehouse.yaml')
-  writeFileSync(cfgA, readFileSync(cfgA, 'utf8').replace(/^links: \[\]$/m,
-    'links:\n  - name: b\n    peer: pptp://198.18.70.2\n    user: router-a\n    passwordFile: link-b.pass\n    routes: ["198.18.72.0/24"]'))
-  serverB = lab.spawn(gwB, process.execPath, [BIN, 'serve', '--dir', dB])
-  await waitForLine(serverB, /gateway ready/, 20000, 'stderr')
-  serverA = lab.spawn(gwA, process.execPath, [BIN, 'serve', '--dir', dA])
-  serverA.stderr!.on('data', (d: Buffer) => { logA += d.toString() })
-  await waitForLine(serverA, /gateway ready/, 20000, 'stderr')
+  await startGateways(false)
 })
 
+
+function addLink(d: string, name: string, peer: string, user: string, routes: string): void {
+  writeFileSync(join(d, `link-${name}.pass`), `${PASSWORD}\n`, { mode: 0o600 })
+  const cfg = join(d, 'gatehouse.yaml')
+  writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/^links: \[\]$/m,
+    `links:\n  - name: ${name}\n    peer: pptp://${peer}\n    user: ${user}\n    passwordFile: link-${name}.pass\n    routes: ["${routes}"]`))
+}
+
+/** Fresh configuration for both gateways; A always dials B, B dials A too when `bDials` (either side may call). */
+async function startGateways(bDials: boolean): Promise<void> {
+  rmSync(dA(), { recursive: true, force: true })
+  rmSync(dB(), { recursive: true, force: true })
+  logA = ''
+  // B answers with PPTP and a router account whose routes are LAN A; A does the same for B when B dials too.
+  init(dB(), '198.18.70.2', '198.19.72.0/24', 'sstp,pptp')
+  execFileSync(process.execPath, [BIN, 'user', 'add', '--dir', dB(), 'router-a', '--routes', '198.18.71.0/24'], { input: `${PASSWORD}\n` })
+  init(dA(), '198.18.70.1', '198.19.71.0/24', bDials ? 'sstp,pptp' : 'sstp')
+  addLink(dA(), 'b', '198.18.70.2', 'router-a', '198.18.72.0/24')
+  if (bDials) {
+    execFileSync(process.execPath, [BIN, 'user', 'add', '--dir', dA(), 'router-b', '--routes', '198.18.72.0/24'], { input: `${PASSWORD}\n` })
+    addLink(dB(), 'a', '198.18.70.1', 'router-b', '198.18.71.0/24')
+  }
+  serverB = lab.spawn(gwB, process.execPath, [BIN, 'serve', '--dir', dB()])
+  serverA = lab.spawn(gwA, process.execPath, [BIN, 'serve', '--dir', dA()])
+  serverA.stderr!.on('data', (d: Buffer) => { logA += d.toString() })
+  await Promise.all([waitForLine(serverB, /gateway ready/, 20000, 'stderr'), waitForLine(serverA, /gateway ready/, 20000, 'stderr')])
+}
+
+async function stopGateways(): Promise<(number | null)[]> {
+  return Promise.all([serverA, serverB].filter(Boolean).map((s) => stopChild(s, 8000)))
+}
+
 after(async () => {
-  const codes = await Promise.all([serverA, serverB].filter(Boolean).map((s) => stopChild(s, 8000)))
+  const codes = await stopGateways()
   await lab.cleanup()
   rmSync(dir, { recursive: true, force: true })
   assert.deepEqual(codes, codes.map(() => 0), 'both gateways exit 0 on SIGTERM')
@@ -90,11 +111,11 @@ test('a host on LAN A pings a host on LAN B over the PPTP router-to-router link,
   await until('LAN A to reach LAN B', () => ping(lanA, '198.18.72.2', 1), 30000)
   assert.ok(ping(lanA, '198.18.72.2', 3), 'LAN A -> LAN B')
   assert.ok(ping(lanB, '198.18.71.2', 3), 'LAN B -> LAN A')
-  const onB = sessions(gwB, join(dir, 'b'))
+  const onB = sessions(gwB, dB())
   assert.equal(onB.length, 1)
   assert.equal(onB[0]!.user, 'router-a')
   assert.deepEqual(onB[0]!.routes, ['198.18.71.0/24'], 'B routes LAN A over the router session')
-  const onA = sessions(gwA, join(dir, 'a'))
+  const onA = sessions(gwA, dA())
   assert.equal(onA.length, 1)
   assert.equal(onA[0]!.protocol, 'pptp-link')
   assert.deepEqual(onA[0]!.routes, ['198.18.72.0/24'])
@@ -105,8 +126,8 @@ test('after the link is cut and restored it comes back by itself', async () => {
   // Cut: drop everything between the gateways (the veth stays up, like a dead upstream).
   for (const ns of [gwA, gwB]) lab.exec(ns, 'iptables', ['-I', 'INPUT', '-i', 'out0', '-j', 'DROP'])
   // LCP echo every 1 s, 3 misses: the link is declared dead on both sides within a few seconds.
-  await until('A to notice the link is down', () => sessions(gwA, join(dir, 'a')).length === 0, 20000)
-  await until('B to drop the router session', () => sessions(gwB, join(dir, 'b')).length === 0, 20000)
+  await until('A to notice the link is down', () => sessions(gwA, dA()).length === 0, 20000)
+  await until('B to drop the router session', () => sessions(gwB, dB()).length === 0, 20000)
   assert.ok(!ping(lanA, '198.18.72.2', 1), 'no traffic while cut')
   await new Promise((r) => setTimeout(r, 3000)) // a few failed redials while cut
   for (const ns of [gwA, gwB]) lab.exec(ns, 'iptables', ['-D', 'INPUT', '-i', 'out0', '-j', 'DROP'])
@@ -115,4 +136,20 @@ test('after the link is cut and restored it comes back by itself', async () => {
   assert.match(logA, /link down/)
   assert.match(logA, /redialling link/)
   assert.ok(ms < 60000, `back within the back-off cap (${ms} ms)`)
+})
+
+test('either side may call: with both gateways dialling each other, one link carries both LANs and it does not flap', async () => {
+  assert.deepEqual(await stopGateways(), [0, 0])
+  await startGateways(true)
+  await until('LAN A to reach LAN B', () => ping(lanA, '198.18.72.2', 1), 40000)
+  // Watch for a while: a second link would be refused (routes in use) and redial forever, or flap the first.
+  const seen = new Set<string>()
+  for (let i = 0; i < 8; i++) {
+    const a = sessions(gwA, dA()), b = sessions(gwB, dB())
+    assert.ok(a.length === 1 && b.length === 1, `one session on each side (A: ${JSON.stringify(a)}, B: ${JSON.stringify(b)})`)
+    seen.add(`${a[0]!.id}|${b[0]!.id}`)
+    assert.ok(ping(lanA, '198.18.72.2', 1) && ping(lanB, '198.18.71.2', 1), 'both LANs reach each other throughout')
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  assert.equal(seen.size, 1, 'the same link all along (no flapping)')
 })
