@@ -7,7 +7,56 @@
 # control and PPP control-protocol frames), PREFIX.problems.txt, PREFIX.transport-notes.txt and
 # PREFIX.counts.txt. Exit 1 on any problem, or when no PPTP control message was dissected.
 set -uo pipefail
-[[ $# -ge 2 ]] || { echo "usage: $0 CAP PREFIX [mppe|none]" >&2; exit 2; }
+
+# --selftest: the GRE header check must catch faults, not just pass clean captures. A hand-built
+# capture (raw IPv4, LINKTYPE_RAW) holds an Outgoing-Call-Request/Reply pair (§2.7/§2.8: PNS Call
+# ID 5 window 3, PAC Call ID 9) and five GRE packets: one correct, then a sequence gap, an ack
+# for a packet never sent, a Payload Length larger than the payload, and an unknown Call ID.
+if [[ ${1:-} == --selftest ]]; then
+  d=$(mktemp -d /tmp/decode-pptp-selftest.XXXXXX)
+  trap 'rm -rf "$d"' EXIT
+  python3 - "$d/bad.pcap" <<'PY'
+import struct, sys
+def csum(b):
+    if len(b)%2: b+=b'\0'
+    s=sum(struct.unpack('!%dH'%(len(b)//2),b)); s=(s>>16)+(s&0xffff); s+=s>>16; return (~s)&0xffff
+def ip(src,dst,proto,payload):
+    h=struct.pack('!BBHHHBBH4s4s',0x45,0,20+len(payload),1,0,64,proto,0,bytes(map(int,src.split('.'))),bytes(map(int,dst.split('.'))))
+    h=h[:10]+struct.pack('!H',csum(h))+h[12:]; return h+payload
+def tcp(sp,dp,seq,payload):
+    return struct.pack('!HHIIBBHHH',sp,dp,seq,0,0x50,0x18,65535,0,0)+payload
+def pptp(ctype,body,length):
+    m=struct.pack('!HHIHH',length,1,0x1A2B3C4D,ctype,0)+body
+    return m+b'\0'*(length-len(m))
+ocrq=pptp(7,struct.pack('!HHIIIIHH',5,1,300,100000000,3,3,3,0),168)
+ocrp=pptp(8,struct.pack('!HHBBHIHHI',9,5,1,0,0,100000000,64,0,0),32)
+def gre(call,seq=None,ack=None,payload=b'',plen=None):
+    flags=0x2001|(0x1000 if seq is not None else 0)|(0x0080 if ack is not None else 0)
+    h=struct.pack('!HHHH',flags,0x880b,len(payload) if plen is None else plen,call)
+    if seq is not None: h+=struct.pack('!I',seq)
+    if ack is not None: h+=struct.pack('!I',ack)
+    return h+payload
+ppp=b'\xff\x03\xc0\x21\x09\x01\x00\x08\x00\x00\x00\x00'  # LCP Echo-Request
+frames=[ip('10.0.0.2','10.0.0.1',6,tcp(40000,1723,1,ocrq)), ip('10.0.0.1','10.0.0.2',6,tcp(1723,40000,1,ocrp)),
+ ip('10.0.0.2','10.0.0.1',47,gre(9,1,None,ppp)),   # ok
+ ip('10.0.0.2','10.0.0.1',47,gre(9,3,None,ppp)),   # sequence gap
+ ip('10.0.0.1','10.0.0.2',47,gre(5,1,7,ppp)),      # ack 7 never sent
+ ip('10.0.0.1','10.0.0.2',47,gre(5,2,None,ppp,plen=40)),  # payload length lie
+ ip('10.0.0.2','10.0.0.1',47,gre(77,4,None,ppp)),  # unknown call id
+]
+out=struct.pack('<IHHiIII',0xa1b2c3d4,2,4,0,0,65535,101)  # LINKTYPE_RAW
+for i,f in enumerate(frames): out+=struct.pack('<IIII',i,0,len(f),len(f))+f
+open(sys.argv[1],'wb').write(out)
+PY
+  "$0" "$d/bad.pcap" "$d/bad" mppe > "$d/out.txt"
+  want='4 | GRE | check | sequence 3 from 10.0.0.2 call 9 after 1
+5 | GRE | check | ack 7 from 10.0.0.1 call 5 for a packet not yet sent (highest 3)
+6 | GRE | check | payload length 40 but 12 bytes follow the header
+7 | GRE | check | call id 77 from 10.0.0.2 matches no Outgoing-Call-Request/Reply pair'
+  if [[ $(cat "$d/bad.problems.txt") == "$want" ]]; then echo "decode-pptp.sh selftest: ok (4 planted faults found, the good packet passed)"; exit 0; fi
+  echo "decode-pptp.sh selftest: FAILED; problems found:"; cat "$d/bad.problems.txt"; exit 1
+fi
+[[ $# -ge 2 ]] || { echo "usage: $0 CAP PREFIX [mppe|none] | $0 --selftest" >&2; exit 2; }
 cap=$1 prefix=$2 expect=${3:-mppe}
 ts() { tshark -n -r "$cap" "$@" 2>/dev/null; }
 
@@ -76,9 +125,14 @@ fi
     | sed 's/^/G,/'
 } | awk -F, -v notes="$prefix.gre-notes.txt" '
   function bad(msg) { printf "%s | GRE | check | %s\n", $2, msg; nbad++ }
-  $1 == "C" { if ($3 == 7) { pns = $2; pnsid = $4; pnswin = $6 } else { pac = $2; pacid = $4; pacwin = $6 }; next }
+  # Outgoing-Call-Request (7) from the PNS carries the Call ID the PNS assigned; the Reply (8) from
+  # the PAC carries the PAC'"'"'s Call ID and, as Peer Call ID, the PNS'"'"'s: each side puts the
+  # other'"'"'s ID in its GRE headers (§2.7, §2.8, §4.1). One control connection may carry several calls.
+  $1 == "C" && $3 == 7 { ocrq[$4] = $2; pnsWin[$4] = $6; next }
+  $1 == "C" && $3 == 8 { pnsOf[$4] = $5; pacOf[$5] = $4; pacAddr[$4] = $2; pnsAddr[$5] = ocrq[$5]; pacWin[$4] = $6; ncalls++; next }
+  $1 == "C" { next }
   {
-    f = $2; src = $3; plen = $16 + 0; S = $9; A = $12
+    f = $2; src = $3; plen = $16 + 0; S = $9; A = $12; k = $17
     if ($6 != 0 || $7 != 0 || $8 != 1 || $10 != 0 || $11 != 0 || $13 != 0 || $14 != 1 || tolower($15) != "0x880b")
       bad("header bits C R K s Recur Flags Ver Proto = " $6 " " $7 " " $8 " " $10 " " $11 " " $13 " " $14 " " $15 " (want 0 0 1 0 0 0 1 0x880b)")
     if ((plen > 0) != (S == 1)) bad("S=" S " with payload length " plen)
@@ -88,31 +142,31 @@ fi
     avail = ($20 != "") ? $20 - hl : $4 - $5 - hl
     if ($20 != "") nfrag++
     if (avail != plen) bad("payload length " plen " but " avail " bytes follow the header")
-    want = (src == pns) ? pacid : (src == pac) ? pnsid : ""
-    if (want != "" && $17 != want) bad("call id " $17 " from " src ", the peer assigned " want)
+    # Which call, and which direction: the stream is (sender, Call ID in the header); its reverse
+    # is the other side of the same call.
+    if ((k in pnsOf) && src == pnsAddr[pnsOf[k]]) { rev = pacAddr[k] "/" pnsOf[k]; win = pacWin[k] }
+    else if ((k in pacOf) && src == pacAddr[pacOf[k]]) { rev = pnsAddr[k] "/" pacOf[k]; win = pnsWin[k] }
+    else { bad("call id " k " from " src " matches no Outgoing-Call-Request/Reply pair"); ngre++; next }
+    st = src "/" k
     if (S == 1) {
       seq = $18 + 0
-      if (src in last && seq != (last[src] + 1) % 4294967296) bad("sequence " seq " from " src " after " last[src])
-      last[src] = seq; maxseq[src] = seq
-      other = (src == pns) ? pac : pns
-      win = (src == pns) ? pacwin : pnswin
-      if (win != "" && (src in sent)) {
-        out = seq - ((other in acked) ? acked[other] : first[src] - 1)
-        if (out > win) { printf "%s %s seq %d with %d unacknowledged, peer window %d\n", f, src, seq, out, win >> notes; nwin++ }
+      if ((st in last) && seq != (last[st] + 1) % 4294967296) bad("sequence " seq " from " src " call " k " after " last[st])
+      last[st] = seq
+      if ((st in first) && win != "") {
+        out = seq - ((rev in acked) ? acked[rev] : first[st] - 1)
+        if (out > win) { printf "%s %s call %s seq %d with %d unacknowledged, peer window %d\n", f, src, k, seq, out, win >> notes; nwin++ }
       }
-      if (!(src in first)) first[src] = seq
-      sent[src] = 1
+      if (!(st in first)) first[st] = seq
     }
     if (A == 1) {
       ack = $19 + 0
-      peer = (src == pns) ? pac : pns
-      if (!(peer in maxseq) || ack > maxseq[peer]) bad("ack " ack " from " src " for a packet not yet sent (highest " ((peer in maxseq) ? maxseq[peer] : "none") ")")
-      if ((src in acked) && ack < acked[src]) bad("ack " ack " from " src " goes back from " acked[src])
-      acked[src] = ack
+      if (!(rev in last) || ack > last[rev]) bad("ack " ack " from " src " call " k " for a packet not yet sent (highest " ((rev in last) ? last[rev] : "none") ")")
+      if ((st in acked) && ack < acked[st]) bad("ack " ack " from " src " call " k " goes back from " acked[st])
+      acked[st] = ack
     }
     ngre++
   }
-  END { printf "GRE header check: %d packets (%d reassembled from IP fragments), %d problems, %d beyond the peer window (PNS %s window %s, PAC %s window %s)\n", ngre, nfrag, nbad, nwin, pns, pnswin, pac, pacwin > "/dev/stderr" }
+  END { printf "GRE header check: %d packets in %d calls (%d reassembled from IP fragments), %d problems, %d beyond the peer window\n", ngre, ncalls, nfrag, nbad, nwin > "/dev/stderr" }
 ' >> "$prefix.problems.txt" 2> "$prefix.gre-check.txt"
 prob_count=$(wc -l < "$prefix.problems.txt")
 

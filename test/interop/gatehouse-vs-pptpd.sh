@@ -47,6 +47,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 command -v pptpd >/dev/null || { echo "pptpd is not installed (apt-get install -y pptpd)" >&2; exit 1; }
+"$HERE/decode-pptp.sh" --selftest || exit 1   # the capture checks must be able to fail
 "$HERE/vm/build.sh"
 
 ip netns del "$NS" 2>/dev/null || true

@@ -11,7 +11,9 @@
 #         pppd's LCP echo off, tunnel held 75 s: past the 60 s PPTP control Echo-Request timers of
 #         both ends) | kill (as mschapv2, then pppd and pptp are killed with SIGKILL: no LCP
 #         Terminate, no Call-Clear; the kernel closes the TCP connection. The host checks that the
-#         gateway ends the session.)
+#         gateway ends the session.) | two (as mschapv2, plus a second pppd + pptp session while
+#         the first is up: a second call on pptp's one control connection; ping over both at once,
+#         end the second, the first must keep working)
 #   Env HOLD=SECONDS keeps the tunnel up that long before disconnecting (default 0); HOSTPING=1
 #   waits (up to 40 s) for the host to create LOGDIR/host-done-MODE before disconnecting.
 [ $# -ge 6 ] || { echo "usage: guest-pptp.sh MODE SERVER USER PASSWORD TUNNEL_GW LOGDIR" >&2; exit 2; }
@@ -25,7 +27,7 @@ case $mode in
   mschapv2|badpass|bulk) ;;
   stateful) extra=mppe-stateful ;;
   idle) extra="lcp-echo-interval 0"; hold=${HOLD:-75} ;;
-  kill) ;;
+  kill|two) ;;
   *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac
 
@@ -49,16 +51,20 @@ echo "== guest: dialing $server as $user, mode $mode"
 # /etc/ppp/options.pptp is Debian's stock client file (lock noauth refuse-pap refuse-eap
 # refuse-chap refuse-mschap nobsdcomp nodeflate). nodetach keeps pppd our child so $! is its pid.
 # --loglevel 2: pptp logs every control message it sends and receives (to syslog).
-# shellcheck disable=SC2086
-pppd nodetach pty "pptp $server --nolaunchpppd --loglevel 2 --logstring pptp-$mode" \
-  file /etc/ppp/options.pptp \
-  name "$user" user "$user" remotename gatehouse \
-  noauth refuse-pap refuse-chap refuse-mschap refuse-eap require-mppe-128 $extra \
-  usepeerdns nodefaultroute nobsdcomp nodeflate noipv6 \
-  debug logfile "$pppdlog" > "$logdir/pppd-$mode.stdout" 2>&1 &
+# start_pppd UNIT LOGFILE: one pppd + pptp session on pppUNIT, in the background.
+start_pppd() {
+  # shellcheck disable=SC2086
+  pppd nodetach unit "$1" pty "pptp $server --nolaunchpppd --loglevel 2 --logstring pptp-$mode-$1" \
+    file /etc/ppp/options.pptp \
+    name "$user" user "$user" remotename gatehouse \
+    noauth refuse-pap refuse-chap refuse-mschap refuse-eap require-mppe-128 $extra \
+    usepeerdns nodefaultroute nobsdcomp nodeflate noipv6 \
+    debug logfile "$2" > "$2.stdout" 2>&1 &
+}
+start_pppd 0 "$pppdlog"
 pppd_pid=$!
 
-connected=no ping=fail bigping=fail bulk=skipped disconnect=unclean mppe=no
+connected=no ping=fail bigping=fail bulk=skipped disconnect=unclean mppe=no two=skipped
 i=0
 while [ $i -lt 90 ]; do
   if ip -4 -o addr show dev ppp0 2>/dev/null | grep -q inet; then connected=yes; break; fi
@@ -98,6 +104,38 @@ if [ $connected = yes ]; then
     i=0
     while [ ! -e "$logdir/host-done-$mode" ] && [ $i -lt 40 ]; do sleep 1; i=$((i + 1)); done
     [ -e "$logdir/host-done-$mode" ] && echo "== guest: host finished its pings: $(cat "$logdir/host-done-$mode")"
+  fi
+  # Mode two: a second session from the same address while the first is up. pptp-linux hands it
+  # to its running call manager, so this is a second call on the same control connection: the
+  # gateway must tell the two GRE calls apart by Call ID alone (same source address).
+  if [ $mode = two ]; then
+    two=fail
+    start_pppd 1 "$logdir/pppd-two-1.log"
+    pppd1_pid=$!
+    i=0
+    while [ $i -lt 60 ] && ! ip -4 -o addr show dev ppp1 2>/dev/null | grep -q inet; do
+      kill -0 $pppd1_pid 2>/dev/null || break
+      sleep 1; i=$((i + 1))
+    done
+    if ip -4 -o addr show dev ppp1 2>/dev/null | grep -q inet; then
+      ip -4 addr show dev ppp1
+      mtu1=$(cat /sys/class/net/ppp1/mtu)
+      echo "== guest: pinging over ppp1 and ppp0 at once"
+      ping -c 5 -i 0.2 -W 5 -s $((mtu1 - 28)) -M do -I ppp1 "$tunnel_gw" > /tmp/ping1 2>&1 &
+      p1=$!
+      ping -c 5 -i 0.2 -W 5 -s $((mtu - 28)) -M do -I ppp0 "$tunnel_gw" > /tmp/ping0 2>&1 && r0=ok || r0=fail
+      wait $p1 && r1=ok || r1=fail
+      cat /tmp/ping1 /tmp/ping0
+      echo "== guest: stopping the second session (pid $pppd1_pid); the first must stay up"
+      kill -TERM $pppd1_pid; wait $pppd1_pid
+      sleep 2
+      ping -c 2 -W 5 -I ppp0 "$tunnel_gw" >/dev/null && r2=ok || r2=fail
+      echo "== guest: ppp1 ping $r1, ppp0 ping at the same time $r0, ppp0 after ppp1 ended $r2"
+      [ $r0 = ok ] && [ $r1 = ok ] && [ $r2 = ok ] && two=ok
+    else
+      echo "== guest: ppp1 never came up"; kill -TERM $pppd1_pid 2>/dev/null
+    fi
+    echo "== guest: second session pppd log:"; cat "$logdir/pppd-two-1.log"
   fi
   if [ "$hold" -gt 0 ]; then
     echo "== guest: holding the tunnel for ${hold}s"
@@ -152,12 +190,12 @@ echo "== guest: pppd log ($pppdlog):"
 cat "$pppdlog"
 echo "== guest: pptp syslog ($sysloglog):"
 cat "$sysloglog"
-echo "RESULT mode=$mode connected=$connected mppe=$mppe ping=$ping bigping=$bigping bulk=$bulk disconnect=$disconnect pppd_exit=$prc pptp_left=$leftover"
+echo "RESULT mode=$mode connected=$connected mppe=$mppe ping=$ping bigping=$bigping bulk=$bulk two=$two disconnect=$disconnect pppd_exit=$prc pptp_left=$leftover"
 if [ $mode = badpass ]; then
   # Success here means: no tunnel, and pppd saw the gateway refuse the credentials.
   [ $connected = no ] && grep -q 'authentication failed' "$pppdlog"
 else
   want=clean; [ $mode = kill ] && want=killed
   [ $connected = yes ] && [ $mppe = yes ] && [ $ping = ok ] && [ $bigping = ok ] && [ $bulk = ok -o $bulk = skipped ] \
-    && [ $disconnect = $want ]
+    && [ $two = ok -o $two = skipped ] && [ $disconnect = $want ]
 fi

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Interop: the real Linux PPTP client (pptp-linux 1.10 + pppd 2.4.9 with kernel MPPE, in a QEMU
 # guest with a PPP kernel) against our gateway, captured on the wire and decoded by tshark.
-# Usage: pptp-vs-gatehouse.sh [MODE...]   MODE: mschapv2, badpass, bulk, stateful, idle, kill
+# Usage: pptp-vs-gatehouse.sh [MODE...]   MODE: mschapv2, badpass, bulk, stateful, idle, kill, two
 #        (see guest-pptp.sh); default: mschapv2 badpass kill
 # Env: PROTOCOLS (default sstp,pptp: what `gatehouse init --protocols` gets); GHVM_DELAY (default
 #      20ms); OUT=DIR keeps results there (default: a new /tmp/gatehouse-pptp-interop.XXXXXX).
@@ -40,6 +40,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 command -v pptp >/dev/null || { echo "pptp-linux is not installed (apt-get install -y pptp-linux)" >&2; exit 1; }
+"$HERE/decode-pptp.sh" --selftest || exit 1   # the capture checks must be able to fail
 "$HERE/vm/build.sh"
 
 # Outer network: a namespace holding only the TAP the guest's NIC is attached to; no default
