@@ -5,11 +5,12 @@ import { VpnError } from '../lib/errors.js'
 interface Command { readonly summary: string; readonly run: (args: string[]) => Promise<number> }
 
 const COMMANDS: Record<string, Command> = {
-  init: { summary: 'init --dir DIR [--listen ADDR] [--pool CIDR] [--dns A,B] [--protocols sstp] [--name HOST]   create a gateway directory', run: async (a) => (await import('./init.js')).runInit(a) },
+  init: { summary: 'init --dir DIR [--listen ADDR] [--pool CIDR] [--dns A,B] [--protocols sstp,pptp] [--name HOST]   create a gateway directory', run: async (a) => (await import('./init.js')).runInit(a) },
   user: { summary: 'user add|del|list|passwd|set --dir DIR [NAME] [--routes CIDR,...]   manage local users and router accounts (password from stdin when not a terminal)', run: async (a) => (await import('./user.js')).runUser(a) },
   serve: { summary: 'serve --dir DIR   run the gateway in the foreground', run: async (a) => (await import('./serve.js')).runServe(a) },
   connect: { summary: 'connect sstp://HOST[:PORT] | pptp://HOST[:PORT] --user NAME [--ca FILE | --insecure] [--split CIDR,...]   connect as a client', run: async (a) => (await import('./connect.js')).runConnect(a) },
   sessions: { summary: 'sessions --dir DIR [--json] [--history]   live sessions of the running gateway (or past records)', run: async (a) => (await import('./sessions.js')).runSessions(a) },
+  status: { summary: 'status --dir DIR [--json]   the running gateway: listeners, pool use, counters (drops by reason)', run: async (a) => (await import('./status.js')).runStatus(a) },
   firewall: { summary: 'firewall --dir DIR   print the packet-filter rules the enabled protocols need', run: async (a) => (await import('./firewall.js')).runFirewall(a) },
   demo: { summary: 'demo   build namespaces, run a gateway and a client, show the tunnel, clean up', run: async (a) => (await import('./demo.js')).runDemo(a) },
 }

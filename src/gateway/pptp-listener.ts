@@ -46,6 +46,8 @@ interface CallState {
   readonly data: PptpDataCall
   binding: GreBinding | undefined
   ended: boolean
+  /** The PNS or the control connection ended the call (PPP is told lowerDown): not a local end. */
+  endedByPeer: boolean
   /** For TxBatch: drains this call once at the end of a TUN batch. */
   readonly flusher: { flush(): void }
 }
@@ -80,7 +82,8 @@ export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
     const calls = new Map<number, CallState>()
     let closed = false
 
-    const endCall = (c: CallState, reason: string, message: string): void => {
+    /** `local`: PPP ended on our side (auth refused, echo timeout, admin), not by the PNS's Call-Clear or the control connection. */
+    const endCall = (c: CallState, reason: string, message: string, local = false): void => {
       if (c.ended) return
       c.ended = true
       c.binding?.run(() => c.data.end())
@@ -89,6 +92,9 @@ export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
       o.registry.closed(c.id, reason, message, Date.now())
       // PPP is down: tell the PNS (§2.13 Call-Disconnect-Notify). A no-op when the PNS cleared the call.
       driver.run(() => core.hangupCall(Date.now(), c.callId, reason, cdnResult(reason)))
+      // Its last call gone, the control connection has nothing left to do (as pptpd does): Stop-Control-
+      // Connection-Request (§2.3) rather than holding the socket of a dead client until the keepalive gives up.
+      if (local && calls.size === 0) driver.run(() => core.close(Date.now(), reason, 'call ended'))
     }
 
     const onPpp = (c: CallState, ev: PppEvent): void => {
@@ -99,7 +105,7 @@ export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
         case 'authenticated': releaseSlot(); break
         case 'up': o.registry.up(c.id, ev.peerAddress); break
         case 'ip': o.registry.ip(c.id, ev.packet); break
-        case 'down': endCall(c, ev.reason, ev.message); break
+        case 'down': endCall(c, ev.reason, ev.message, !c.endedByPeer); break
       }
     }
 
@@ -108,7 +114,7 @@ export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
       const id = `pptp-${toHex(systemRng.bytes(6))}`
       const ppp = new PppSession({ ...o.ppp, mppe: o.mppe, role: 'server', rng: systemRng }, now)
       const gre = new GreCall({ localCallId: info.callId, peerCallId: info.peerCallId, peerReceiveWindow: info.peerReceiveWindow })
-      const c: CallState = { id, callId: info.callId, data: new PptpDataCall(gre, ppp), binding: undefined, ended: false, flusher: { flush: () => c.binding?.run() } }
+      const c: CallState = { id, callId: info.callId, data: new PptpDataCall(gre, ppp), binding: undefined, ended: false, endedByPeer: false, flusher: { flush: () => c.binding?.run() } }
       calls.set(info.callId, c)
       o.registry.opened({
         id, protocol: 'pptp', peer,
@@ -147,6 +153,7 @@ export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
           // protocol error): that is not a Call-Clear-Request from the peer, and the record must say so.
           const reason = core.currentState === 'closed' ? 'control-closed' : 'peer-cleared'
           const message = reason === 'control-closed' ? `control connection ended (${ev.reason})` : `call cleared: ${ev.reason}`
+          c.endedByPeer = true
           c.binding?.run(() => c.data.lowerDown(Date.now(), reason, message))
           endCall(c, reason, message)
           break
@@ -161,6 +168,7 @@ export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
           o.counters.inc(`pptp.control-closed:${ev.reason}`)
           for (const [k, v] of Object.entries(core.counters())) if (k.startsWith('framing:') || k.startsWith('decode:')) o.counters.inc(`pptp.control.${k}`, v)
           for (const c of [...calls.values()]) {
+            c.endedByPeer = true
             c.binding?.run(() => c.data.lowerDown(Date.now(), 'control-closed', ev.message))
             endCall(c, 'control-closed', ev.message || ev.reason)
           }
