@@ -1,9 +1,9 @@
 // Private certification authority for the gateway: a self-signed CA and TLS server certificates
 // (RFC 5280 §4.2.1 extensions), plus inspection of a certificate. Keys come from node:crypto.
 import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto'
-import { isIP } from 'node:net'
 import forge from 'node-forge'
 import { VpnError } from '../lib/errors.js'
+import { issueCert } from './issue.js'
 
 export interface PemPair { readonly certPem: string; readonly keyPem: string }
 
@@ -11,7 +11,7 @@ export interface PemPair { readonly certPem: string; readonly keyPem: string }
 export const OID_IKE_INTERMEDIATE = '1.3.6.1.5.5.8.2.2'
 
 // Certificates start five minutes in the past so a client whose clock is slightly behind accepts them.
-const BACKDATE_MS = 5 * 60_000
+export const BACKDATE_MS = 5 * 60_000
 
 function newKey(bits: number): { keyPem: string; forgeKey: forge.pki.rsa.PrivateKey; forgePub: forge.pki.rsa.PublicKey } {
   // node:crypto generates RSA keys in native code (fast); forge only signs with them.
@@ -23,8 +23,8 @@ function newKey(bits: number): { keyPem: string; forgeKey: forge.pki.rsa.Private
   return { keyPem, forgeKey, forgePub }
 }
 
-/** A positive serial of 16 random bytes (RFC 5280 §4.1.2.2: positive, at most 20 octets; CAs/B §7.1: >= 64 random bits). */
-function randomSerialHex(): string {
+/** A positive serial of 16 random bytes (hex) (RFC 5280 §4.1.2.2: positive, at most 20 octets; CAs/B §7.1: >= 64 random bits). */
+export function randomSerialHex(): string {
   const b = randomBytes(16)
   b[0] = (b[0]! & 0x7f) | 0x01 // clear the sign bit; non-zero first byte keeps DER minimal
   return b.toString('hex')
@@ -37,7 +37,7 @@ function validity(cert: forge.pki.Certificate, days: number): void {
   cert.validity.notAfter = new Date(now + days * 86_400_000)
 }
 
-function checkCommonName(cn: string): void {
+export function checkCommonName(cn: string): void {
   // X.520 ub-common-name is 64 characters (RFC 5280 Appendix A.1).
   if (cn.length < 1 || cn.length > 64) throw new VpnError('ERR_PKI', `common name must be 1 to 64 characters, got ${cn.length}`)
 }
@@ -69,64 +69,51 @@ export function createCa(opts: { commonName: string; days?: number; keyBits?: 20
   return { certPem: forge.pki.certificateToPem(cert), keyPem }
 }
 
+/** A CA read from its PEM pair, ready to sign: see loadCa. */
+export interface LoadedCa {
+  readonly certPem: string
+  readonly cert: forge.pki.Certificate
+  /** The CA's DER certificate (its subject Name is copied verbatim into what it signs). */
+  readonly certDer: Uint8Array
+  readonly key: ReturnType<typeof createPrivateKey>
+  /** The CA's subjectKeyIdentifier (or the RFC 5280 §4.2.1.2 (1) hash if it has none). */
+  readonly keyId: Uint8Array
+}
+
 /**
- * Issues a TLS server certificate signed by `ca`: RSA 2048, SHA-256, subjectAltName with every
- * DNS name and IP address (Windows' SSTP client and node:tls match the dialled name against the
- * SAN), extendedKeyUsage serverAuth + IKE intermediate, keyUsage digitalSignature+keyEncipherment,
- * authorityKeyIdentifier = the CA's key id, random serial. `days` defaults to 825 (Apple's limit
- * for TLS server certificates). Throws VpnError ERR_PKI for a CA key that does not match the CA
- * certificate or a CA certificate without CA:true, and for a malformed name or address.
+ * Reads and checks a CA: the key must belong to the certificate and the certificate must be a CA
+ * (basicConstraints CA:true) with an RSA key. Throws VpnError ERR_PKI otherwise.
  */
-export function issueServerCert(ca: PemPair, opts: { commonName: string; dnsNames: readonly string[]; ipAddresses: readonly string[]; days?: number }): PemPair {
-  checkCommonName(opts.commonName)
-  let caCert: forge.pki.Certificate
-  let caKey: forge.pki.rsa.PrivateKey
+export function loadCa(ca: PemPair): LoadedCa {
+  let cert: forge.pki.Certificate
+  let key: ReturnType<typeof createPrivateKey>
+  let x: X509Certificate
   try {
-    caCert = forge.pki.certificateFromPem(ca.certPem)
-    caKey = forge.pki.privateKeyFromPem(createPrivateKey(ca.keyPem).export({ type: 'pkcs1', format: 'pem' }) as string)
+    x = new X509Certificate(ca.certPem)
+    cert = forge.pki.certificateFromPem(ca.certPem)
+    key = createPrivateKey(ca.keyPem)
   } catch (e) {
     throw new VpnError('ERR_PKI', `cannot read the CA certificate or key: ${(e as Error).message}`, { cause: e })
   }
-  const caPub = caCert.publicKey as forge.pki.rsa.PublicKey
-  if (caPub.n.compareTo(caKey.n) !== 0 || caPub.e.compareTo(caKey.e) !== 0) throw new VpnError('ERR_PKI', 'the CA key does not belong to the CA certificate')
-  const bc = caCert.getExtension('basicConstraints') as { cA?: boolean } | undefined
+  if (key.asymmetricKeyType !== 'rsa') throw new VpnError('ERR_PKI', 'the CA key must be RSA')
+  if (!x.checkPrivateKey(key)) throw new VpnError('ERR_PKI', 'the CA key does not belong to the CA certificate')
+  const bc = cert.getExtension('basicConstraints') as { cA?: boolean } | undefined
   if (!bc?.cA) throw new VpnError('ERR_PKI', 'the CA certificate is not a CA (basicConstraints CA:true missing)')
+  const ski = (cert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | undefined)?.subjectKeyIdentifier
+  const keyId = ski ? new Uint8Array(Buffer.from(ski, 'hex')) : new Uint8Array(Buffer.from(cert.generateSubjectKeyIdentifier().getBytes(), 'binary'))
+  return { certPem: ca.certPem, cert, certDer: new Uint8Array(x.raw), key, keyId }
+}
 
-  const altNames: { type: number; value?: string; ip?: string }[] = []
-  for (const d of opts.dnsNames) {
-    // LDH labels, optional leading wildcard label (RFC 6125 §6.4.3).
-    if (!/^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(d) || d.length > 253) {
-      throw new VpnError('ERR_PKI', `not a DNS name: ${JSON.stringify(d)}`)
-    }
-    altNames.push({ type: 2, value: d }) // dNSName
-  }
-  for (const ip of opts.ipAddresses) {
-    if (isIP(ip) === 0) throw new VpnError('ERR_PKI', `not an IP address: ${JSON.stringify(ip)}`)
-    altNames.push({ type: 7, ip }) // iPAddress
-  }
-  if (altNames.length === 0) throw new VpnError('ERR_PKI', 'a server certificate needs at least one DNS name or IP address (clients match the subjectAltName)')
-
-  const { keyPem, forgeKey, forgePub } = newKey(2048)
-  const cert = forge.pki.createCertificate()
-  cert.publicKey = forgePub
-  cert.serialNumber = randomSerialHex()
-  validity(cert, opts.days ?? 825)
-  cert.setSubject([{ shortName: 'CN', value: opts.commonName }, { shortName: 'O', value: 'Gatehouse' }])
-  cert.setIssuer(caCert.subject.attributes)
-  // The CA's key identifier: its SKI extension if present, else computed the same way (RFC 5280 §4.2.1.2 (1)).
-  const caSki = (caCert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | undefined)?.subjectKeyIdentifier
-  const keyIdentifier = caSki ? forge.util.hexToBytes(caSki) : caCert.generateSubjectKeyIdentifier().getBytes()
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: false, critical: true },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true, [OID_IKE_INTERMEDIATE]: true },
-    { name: 'subjectAltName', altNames },
-    { name: 'subjectKeyIdentifier' },
-    // RFC 5280 §4.2.1.1: MUST be included in all certificates generated by conforming CAs (except self-signed).
-    { name: 'authorityKeyIdentifier', keyIdentifier },
-  ])
-  cert.sign(caKey, forge.md.sha256.create())
-  return { certPem: forge.pki.certificateToPem(cert), keyPem }
+/**
+ * Issues a TLS/IKE server certificate signed by `ca` (RSA 2048, SHA-256, SAN with every DNS name
+ * and IP address, EKU serverAuth + IKE intermediate; see issueCert in issue.ts for the profile).
+ * `days` defaults to 825 (Apple's limit for TLS server certificates). Throws VpnError ERR_PKI for
+ * a CA key that does not match the CA certificate or a CA certificate without CA:true, and for a
+ * malformed name or address.
+ */
+export function issueServerCert(ca: PemPair, opts: { commonName: string; dnsNames: readonly string[]; ipAddresses: readonly string[]; days?: number }): PemPair {
+  const c = issueCert(loadCa(ca), { kind: 'server', commonName: opts.commonName, dnsNames: opts.dnsNames, ipAddresses: opts.ipAddresses, days: opts.days ?? 825 })
+  return { certPem: c.certPem, keyPem: c.keyPem }
 }
 
 export interface CertInfo {
