@@ -9,6 +9,8 @@
 #   mschapv2  gatehouse connect: MS-CHAPv2 + MPPE-128, ping pptpd's tunnel address (small and full
 #             MTU) both ways, disconnect with SIGTERM
 #   badpass   gatehouse connect with a wrong password: must exit non-zero, pppd logs the failure
+#   bulk      as mschapv2, then 300 full-size pings in a burst and a 2 MiB HTTP download from the
+#             guest (python3 http.server on pptpd's tunnel address) through our client, SHA-256 checked
 #   default: probe reference mschapv2 badpass
 # Env: GHVM_DELAY (default 20ms); OUT=DIR keeps results (default a new /tmp/gatehouse-pptpd-interop.XXXXXX).
 # Exit status 0 only when every mode had its expected outcome and its capture decoded cleanly.
@@ -155,11 +157,12 @@ for mode in "${MODES[@]}"; do
       detail=$(grep -m1 '^RESULT' "$OUT/guest-pptp-reference.log" || echo 'RESULT none')
       ((crc == 0)) || v="client:rc=$crc"
       ;;
-    mschapv2|badpass)
+    mschapv2|badpass|bulk)
       pw=$PASSWORD
       [[ $mode == badpass ]] && pw="${PASSWORD}Wrong1"
       # Split tunnel to pptpd's addresses only and no DNS change: the namespace shares the host's
       # /etc/resolv.conf, and nothing but the tunnel prefix may be routed into the tunnel.
+      : > "$OUT/connect-$mode.out"; : > "$OUT/connect-$mode.err"
       printf '%s\n' "$pw" | ip netns exec "$NS" node "$REPO/bin/gatehouse.js" connect "pptp://$SRV_OUTER" --user alice \
         --split 198.19.9.0/24 --no-dns > "$OUT/connect-$mode.out" 2> "$OUT/connect-$mode.err" &
       gh_pid=$!
@@ -192,6 +195,25 @@ for mode in "${MODES[@]}"; do
         small=fail big=fail
         ip netns exec "$NS" ping -c 3 -W 5 "$PPTPD_LOCAL" && small=ok
         ip netns exec "$NS" ping -c 2 -W 5 -s $((mtu - 28)) -M do "$PPTPD_LOCAL" && big=ok
+        bulk=skipped
+        if [[ $mode == bulk ]]; then
+          bulk=fail
+          for _ in $(seq 1 60); do [[ -e $OUT/pptpd-http-ready ]] && break; sleep 0.5; done
+          log "mode bulk: 300 full-size pings, 5 ms apart"
+          ip netns exec "$NS" ping -q -c 300 -i 0.005 -W 5 -s $((mtu - 28)) -M do "$PPTPD_LOCAL" > "$OUT/burst.txt" 2>&1 || true
+          cat "$OUT/burst.txt"
+          lost=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$OUT/burst.txt")
+          # More than 1% lost (3 of 300) fails the mode.
+          if awk -v l="${lost:-100}" 'BEGIN { exit !(l <= 1) }'; then
+            log "mode bulk: fetching http://$PPTPD_LOCAL:8080/blob through the tunnel"
+            if ip netns exec "$NS" curl -sS --max-time 180 -o "$OUT/blob" \
+                 -w '== host: %{size_download} bytes in %{time_total}s (%{speed_download} B/s)\n' \
+                 "http://$PPTPD_LOCAL:8080/blob"; then
+              want=$(cat "$OUT/pptpd-blob.sha256" 2>/dev/null) got=$(sha256sum "$OUT/blob" | cut -d' ' -f1)
+              if [[ $want == "$got" ]]; then bulk=ok; else log "SHA-256 mismatch: $got, want $want"; fi
+            fi
+          fi
+        fi
         sleep 12   # the guest pings us from its side once its ppp interface is up
         log "mode $mode: disconnecting (SIGTERM)"
         kill -TERM "$gh_pid"
@@ -200,8 +222,8 @@ for mode in "${MODES[@]}"; do
         if kill -0 "$gh_pid" 2>/dev/null; then crc=stuck; stop_pid "$gh_pid"; else wait "$gh_pid" || crc=$?; fi
         gh_pid=
         left=$( (ip -n "$NS" -o link show "$dev" 2>/dev/null || true) | wc -l)
-        detail="ping=$small bigping=$big mtu=$mtu client_exit=$crc tun_left=$left"
-        [[ $small == ok && $big == ok && $crc == 0 && $left == 0 ]] || v="client:$detail"
+        detail="ping=$small bigping=$big bulk=$bulk mtu=$mtu client_exit=$crc tun_left=$left"
+        [[ $small == ok && $big == ok && $bulk != fail && $crc == 0 && $left == 0 ]] || v="client:$detail"
       fi
       log "mode $mode: client stderr:"
       sed 's/^/   gh: /' "$OUT/connect-$mode.err"

@@ -3,7 +3,8 @@
 # requires MS-CHAPv2 and 128-bit MPPE, until the host says it is done; pings the client's tunnel
 # address from here when a session comes up, and reports one RESULT line.
 # Usage (inside the guest): guest-pptpd.sh MODE LISTEN LOCALIP REMOTEIPS USER PASSWORD LOGDIR
-#   MODE: mschapv2 (a client must connect with MPPE-128 and answer a ping) | badpass (a client
+#   MODE: mschapv2 (a client must connect with MPPE-128 and answer a ping) | bulk (as mschapv2,
+#         and serve a 2 MiB random file on LOCALIP:8080 for the client) | badpass (a client
 #         with the wrong password must be refused) | probe (no PPP expected: only the host's raw
 #         SCCRQ probe) ; LOCALIP: pptpd's end of every tunnel, e.g. 198.19.9.1; REMOTEIPS: the
 #         client pool, e.g. 198.19.9.10-19
@@ -12,13 +13,13 @@
 # after GHVM_PPTPD_WAIT seconds, default 240).
 [ $# -ge 7 ] || { echo "usage: guest-pptpd.sh MODE LISTEN LOCALIP REMOTEIPS USER PASSWORD LOGDIR" >&2; exit 2; }
 mode=$1 listen=$2 localip=$3 remoteips=$4 user=$5 password=$6 logdir=$7
-case $mode in mschapv2|badpass|probe|reference) ;; *) echo "unknown mode $mode" >&2; exit 2 ;; esac
+case $mode in mschapv2|badpass|probe|reference|bulk) ;; *) echo "unknown mode $mode" >&2; exit 2 ;; esac
 wait_max=${GHVM_PPTPD_WAIT:-240}
 
 pppdlog=$logdir/pptpd-pppd-$mode.log
 sysloglog=$logdir/pptpd-syslog-$mode.log
 : > "$pppdlog"; : > "$sysloglog"
-rm -f "$logdir/pptpd-ready-$mode"
+rm -f "$logdir/pptpd-ready-$mode" "$logdir/pptpd-http-ready" "$logdir/pptpd-blob.sha256"
 
 # pptpd, pptpctrl and pptpd's pppd plugin log through syslog(3): busybox syslogd writes it into the
 # shared directory.
@@ -93,6 +94,18 @@ while [ $listening = yes ] && [ ! -e "$logdir/done-$mode" ] && [ $i -lt "$wait_m
       ping -c 3 -W 5 -I "$ifc" "$peer" && ping=ok
       ping -c 2 -W 5 -s $((mtu - 28)) -M do -I "$ifc" "$peer" && bigping=ok
       echo "== guest: $ifc counters:"; grep -E "face|$ifc" /proc/net/dev
+      if [ $mode = bulk ]; then
+        # A 2 MiB random file on pptpd's tunnel address for the host's client to fetch through
+        # the tunnel; its SHA-256 goes to the shared directory.
+        mkdir -p /tmp/www && head -c 2097152 /dev/urandom > /tmp/www/blob
+        sha256sum /tmp/www/blob | cut -d' ' -f1 > "$logdir/pptpd-blob.sha256"
+        python3 -m http.server 8080 --bind "$localip" --directory /tmp/www > /tmp/http.log 2>&1 &
+        http_pid=$!
+        j=0
+        while [ $j -lt 40 ] && ! ss -Hltn 'sport = :8080' | grep -q .; do sleep 0.25; j=$((j + 1)); done
+        : > "$logdir/pptpd-http-ready"
+        echo "== guest: serving http://$localip:8080/blob"
+      fi
     fi
   fi
   sleep 1; i=$((i + 1))
@@ -102,6 +115,7 @@ done
 # Was the session ended by the client (LCP Terminate from the peer) before we stop pptpd?
 pppd_left=$(pgrep -x pppd | wc -l)
 echo "== guest: stopping pptpd (pid $pptpd_pid); pppd processes still running: $pppd_left"
+[ -n "${http_pid:-}" ] && kill $http_pid 2>/dev/null
 kill -TERM $pptpd_pid 2>/dev/null
 i=0
 while kill -0 $pptpd_pid 2>/dev/null && [ $i -lt 10 ]; do sleep 1; i=$((i + 1)); done

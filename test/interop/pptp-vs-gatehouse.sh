@@ -1,8 +1,8 @@
 #!/bin/bash
 # Interop: the real Linux PPTP client (pptp-linux 1.10 + pppd 2.4.9 with kernel MPPE, in a QEMU
 # guest with a PPP kernel) against our gateway, captured on the wire and decoded by tshark.
-# Usage: pptp-vs-gatehouse.sh [MODE...]   MODE: mschapv2, badpass, bulk, stateful, idle, kill, two
-#        (see guest-pptp.sh); default: mschapv2 badpass kill
+# Usage: pptp-vs-gatehouse.sh [MODE...]   MODE: mschapv2, badpass, bulk, stateful, idle, kill, two,
+#        nomppe, mppe40, mschapv1 (see guest-pptp.sh); default: mschapv2 badpass kill
 # Env: PROTOCOLS (default sstp,pptp: what `gatehouse init --protocols` gets); GHVM_DELAY (default
 #      20ms); OUT=DIR keeps results there (default: a new /tmp/gatehouse-pptp-interop.XXXXXX).
 # Exit status: 0 when every mode had its expected outcome (connected with MPPE-128 and pinged
@@ -125,7 +125,7 @@ for mode in "${MODES[@]}"; do
   gwlines=$(wc -l < "$OUT/gateway.log")
   rm -f "$OUT/host-done-$mode"
   hp_pid= guestenv=()
-  if [[ $mode != badpass ]]; then
+  if [[ $mode != badpass && $mode != nomppe && $mode != mppe40 && $mode != mschapv1 ]]; then
     host_ping "$mode" "$((gwlines + 1))" &
     hp_pid=$!
     guestenv=(/usr/bin/env HOSTPING=1)
@@ -171,6 +171,13 @@ for mode in "${MODES[@]}"; do
     ip netns exec "$NS" node "$REPO/bin/gatehouse.js" sessions --dir "$D" > "$OUT/sessions-$mode.txt" 2>&1 || true
     sed 's/^/   sessions: /' "$OUT/sessions-$mode.txt"
   fi
+  case $mode in
+    nomppe|mppe40|mschapv1)
+      closed=$(grep -m1 'session closed' "$OUT/gateway-$mode.log" || true)
+      log "mode $mode: gateway: ${closed:-no session closed line}"
+      [[ -n $closed ]] || { v="$v,gateway:no-close"; status=1; }
+      v="$v gw(${closed#*session closed })" ;;
+  esac
   expect=mppe
   [[ $mode == badpass ]] && expect=none
   if ! "$HERE/decode-pptp.sh" "$cap" "$OUT/decode-$mode" "$expect" | tee "$OUT/decode-$mode.txt"; then
