@@ -1,6 +1,6 @@
 // MPPE key derivation from MS-CHAPv2 credentials (RFC 3079 §3.4) and the session-key change of
 // RFC 3078 §7.3 (GetNewKeyFromSHA, RC4 re-encryption, 40/56-bit reduction of RFC 3079 §3.1–3.3).
-import { sha1 } from '../crypto/hash.js'
+import { sha1, sha1Of } from '../crypto/hash.js'
 import { Rc4 } from '../crypto/legacy/rc4.js'
 import { utf8 } from '../lib/bytes.js'
 
@@ -69,6 +69,52 @@ export function nextSessionKey(startKey: Uint8Array, currentKey: Uint8Array, bit
   const next = new Rc4(interim).process(interim)
   interim.fill(0)
   return reduceSessionKey(next, bits)
+}
+
+/**
+ * The RFC 3078 §7.3 key change of nextSessionKey without per-call allocations except the digest
+ * itself: the GetNewKeyFromSHA input (StartKey || SHApad1 || SessionKey || SHApad2) is laid out once
+ * in a scratch buffer with only the session key part rewritten, and one RC4 state is rekeyed in
+ * place. Stateless MPPE (§7.1) changes the key for every packet in each direction.
+ * Holds a copy of the start key: wipe() at teardown.
+ */
+export class SessionKeyChanger {
+  readonly bits: MppeBits
+  private readonly len: 8 | 16
+  private readonly input: Uint8Array
+  private readonly rc4: Rc4
+
+  /** `startKey` must be 8 bytes (40/56-bit) or 16 (128-bit); RangeError otherwise. Copied. */
+  constructor(startKey: Uint8Array, bits: MppeBits) {
+    const len = mppeKeyLength(bits)
+    if (startKey.length !== len) throw new RangeError(`MPPE ${bits}-bit start key must be ${len} bytes, got ${startKey.length}`)
+    this.bits = bits
+    this.len = len
+    this.input = new Uint8Array(len + 40 + len + 40)
+    this.input.set(startKey, 0) // SHApad1 (40 x 0x00) follows as allocated
+    this.input.fill(0xf2, len + 40 + len) // SHApad2
+    this.rc4 = new Rc4(startKey)
+  }
+
+  /**
+   * Writes the session key that follows `current` into `out` (both `len` bytes; `out` may be
+   * `current`). Same result as nextSessionKey(start, current, bits).
+   */
+  next(current: Uint8Array, out: Uint8Array): void {
+    const len = this.len
+    if (current.length < len || out.length < len) throw new RangeError('MPPE session key buffer shorter than the key length')
+    const session = this.input.subarray(len + 40, len + 40 + len)
+    session.set(current.length === len ? current : current.subarray(0, len))
+    const digest = sha1Of(this.input)
+    const interim = digest.subarray(0, len)
+    this.rc4.rekey(interim)
+    this.rc4.process(interim, out)
+    digest.fill(0)
+    session.fill(0)
+    reduceSessionKey(out, this.bits)
+  }
+
+  wipe(): void { this.input.fill(0); this.rc4.wipe() }
 }
 
 /**

@@ -162,7 +162,7 @@ export class CcpLayer {
     this.clock = now
     if (!this.dec) { this.counters.inc('drop.mppe-not-up'); return undefined }
     const n = this.dec.decryptInto(data, out)
-    if (this.dec.pollResetRequest()) this.sendResetRequest(now)
+    if (this.dec.pollResetRequest(now)) this.sendResetRequest(now)
     return n < 0 ? undefined : out.subarray(0, n)
   }
 

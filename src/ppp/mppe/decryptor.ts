@@ -12,6 +12,13 @@ const MAX_FORWARD = 1024
 const LATE_WINDOW = 16
 /** Stateful: extra key changes tried at a flushed packet, for flushed packets lost in between. */
 const MAX_EXTRA_CHANGES = 3
+/**
+ * Stateful: while discarding, a packet that arrives this long after our last Reset-Request asks
+ * again. pppd repeats only on its 1 s timer, so a lost Request cost a second of traffic; the
+ * sender answers several Requests before its next packet with one key change (RFC 3078 §8.2 via
+ * RFC 1962 §2.1), and missed flushed packets are tried at resync (MAX_EXTRA_CHANGES).
+ */
+export const RESET_RESEND_MS = 100
 
 /**
  * Decrypts incoming MPPE packets. Never throws on peer input: a dropped packet returns -1 and is
@@ -26,6 +33,10 @@ export class MppeDecryptor {
   private cc = COHERENCY_SPACE - 1
   private discard = false
   private resetWanted = false
+  /** When the last Reset-Request was handed out (pollResetRequest with a time), for the resend. */
+  private lastResetAt: number | undefined
+  /** A packet was discarded since the last Reset-Request was handed out. */
+  private discardedSinceReset = false
   private closed = false
   // Stateless late-packet window: key and "already received" per recent count (slot = count % 16).
   private readonly lateKeys: Uint8Array[] = []
@@ -53,8 +64,26 @@ export class MppeDecryptor {
   /** Coherency count of the last packet accepted. */
   get coherencyCount(): number { return this.cc }
 
-  /** True once after the decryptor entered the discard state (send one CCP Reset-Request). */
-  pollResetRequest(): boolean { const r = this.resetWanted; this.resetWanted = false; return r }
+  /**
+   * True when a CCP Reset-Request should go out now (RFC 3078 §8.2): once on entering the discard
+   * state and, given `now`, again when packets keep arriving while still discarding at least
+   * RESET_RESEND_MS after the last one (the Request or its flushed answer was lost). Call after
+   * each decryptInto.
+   */
+  pollResetRequest(now?: number): boolean {
+    if (this.resetWanted) {
+      this.resetWanted = false
+      this.discardedSinceReset = false
+      this.lastResetAt = now
+      return true
+    }
+    if (now === undefined || !this.discard || !this.discardedSinceReset) return false
+    if (this.lastResetAt !== undefined && now - this.lastResetAt < RESET_RESEND_MS) return false
+    this.discardedSinceReset = false
+    this.lastResetAt = now
+    this.counters.inc('reset-resend')
+    return true
+  }
 
   /**
    * Decrypts one MPPE packet (`data` = header + ciphertext, the bytes after protocol 0x00FD) into
@@ -146,7 +175,7 @@ export class MppeDecryptor {
       if (extra > 0) this.chain.step()
       this.rc4.rekey(this.chain.key)
       const n = this.decrypt(body, out)
-      if (n >= 0) {
+      if (n >= 0 && plausibleGuess(out, n)) {
         this.cc = cc
         this.discard = false
         this.counters.inc('resync')
@@ -159,7 +188,7 @@ export class MppeDecryptor {
 
   /** Enters the discard state (stateful) and asks for one Reset-Request on entry. */
   private lose(reason: string): number {
-    if (!this.discard) { this.discard = true; this.resetWanted = true }
+    if (!this.discard) { this.discard = true; this.resetWanted = true } else this.discardedSinceReset = true
     return this.drop(reason)
   }
 
@@ -168,19 +197,27 @@ export class MppeDecryptor {
     return n < 0 ? this.drop(reason) : n
   }
 
-  /** RC4 over body; validates the Protocol field (RFC 1661 §2: low octet odd, high octet even). */
+  /**
+   * RC4 over body; validates the Protocol field (RFC 1661 §2: low octet odd, high octet even).
+   * The first plaintext octet alone tells a compressed Protocol field, so it is decrypted first and
+   * the rest goes straight to its final offset (no second pass over the packet).
+   */
   private decrypt(body: Uint8Array, out: Uint8Array): number {
-    this.rc4.process(body, out.subarray(1, 1 + body.length))
+    const rc4 = this.rc4
+    const b0 = rc4.processByte(body[0]!)
     let proto: number
     let n: number
-    if (this.pfc && (out[1]! & 0x01) === 1) {
-      // A compressed (1-byte, RFC 1661 §6.5) Protocol field: expand it in place.
+    if (this.pfc && (b0 & 0x01) === 1) {
+      // A compressed (1-byte, RFC 1661 §6.5) Protocol field: expand it.
       out[0] = 0
-      proto = out[1]!
+      out[1] = b0
+      rc4.process(body.subarray(1), out.subarray(2))
+      proto = b0
       n = body.length + 1
     } else {
-      out.copyWithin(0, 1, 1 + body.length)
-      proto = (out[0]! << 8) | out[1]!
+      out[0] = b0
+      rc4.process(body.subarray(1), out.subarray(1))
+      proto = (b0 << 8) | out[1]!
       n = body.length
     }
     // MPPE carries network-layer datagrams only: 0x0021..0x00FA (what the Linux sender encrypts).
@@ -198,4 +235,19 @@ export class MppeDecryptor {
     for (const k of this.lateKeys) k.fill(0)
     for (const k of this.scratch) k.fill(0)
   }
+}
+
+/**
+ * A resynchronising key is a guess (MPPE has no integrity check): a wrong key passes the Protocol
+ * test about once in 600 tries, and a stateful link under loss tries several keys per gap; a wrong
+ * guess desynchronises the stream and hands garbage up. A guess therefore counts only when it
+ * decrypts to an IP datagram header: Protocol 0x0021 with version 4 and IHL >= 5 (RFC 791 §3.1),
+ * or 0x0057 with version 6 (RFC 8200 §3). Other network protocols resynchronise at the next
+ * flushed IP packet instead.
+ */
+function plausibleGuess(out: Uint8Array, n: number): boolean {
+  if (n < 3 || out[0] !== 0x00) return false
+  const v = out[2]!
+  if (out[1] === 0x21) return (v & 0xf0) === 0x40 && (v & 0x0f) >= 5
+  return out[1] === 0x57 && (v & 0xf0) === 0x60
 }

@@ -1,6 +1,6 @@
 // The MPPE session-key sequence of one direction (RFC 3078 §7, RFC 3079 §3.1–3.3): the initial
 // session key from the start key, then one key change per step, 40/56-bit keys reduced each time.
-import { type MppeBits, initialSessionKey, mppeKeyLength, nextSessionKey } from '../../auth/mppe-keys.js'
+import { type MppeBits, SessionKeyChanger, initialSessionKey, mppeKeyLength } from '../../auth/mppe-keys.js'
 
 /** What CCP agreed for the link (both directions use the same, RFC 3078 §2). */
 export interface MppeParams {
@@ -16,51 +16,50 @@ export interface MppeDirectionKeys extends MppeParams {
 }
 
 /**
- * Holds the start key and the current session key; `step()` performs one RFC 3078 §7.3 key change.
- * `wipe()` zeroes both (teardown). Throws RangeError when the start key length does not fit `bits`.
+ * Holds the start key and the current session key; `step()` performs one RFC 3078 §7.3 key change
+ * in place (no allocation: stateless MPPE steps once per packet). `wipe()` zeroes both (teardown).
+ * Throws RangeError when the start key length does not fit `bits`.
  */
 export class KeyChain {
   readonly bits: MppeBits
-  private readonly start: Uint8Array
-  private current: Uint8Array
+  private readonly changer: SessionKeyChanger
+  private readonly current: Uint8Array
+  private readonly saved: Uint8Array
   /** Key changes performed since the initial session key. */
   changes = 0
-  private saved: Uint8Array | undefined
-  private savedChanges = 0
+  private savedChanges = -1
 
   constructor(keys: MppeDirectionKeys) {
     const len = mppeKeyLength(keys.bits)
     if (keys.startKey.length !== len) throw new RangeError(`MPPE ${keys.bits}-bit start key must be ${len} bytes, got ${keys.startKey.length}`)
     this.bits = keys.bits
-    this.start = keys.startKey.slice()
-    this.current = initialSessionKey(this.start, keys.bits)
+    this.changer = new SessionKeyChanger(keys.startKey, keys.bits)
+    this.current = initialSessionKey(keys.startKey, keys.bits)
+    this.saved = new Uint8Array(len)
   }
 
-  /** The session key now in use (a live view: do not keep it across step()). */
+  /** The session key now in use: one buffer for the chain's life, rewritten by step() and rollback(). */
   get key(): Uint8Array { return this.current }
 
-  /** One key change: current = RC4(Interim, Interim), Interim = GetNewKeyFromSHA(start, current). */
+  /** One key change: current = RC4(Interim, Interim), Interim = GetNewKeyFromSHA(start, current). Returns `key`. */
   step(): Uint8Array {
-    const next = nextSessionKey(this.start, this.current, this.bits)
-    this.current.fill(0)
-    this.current = next
+    this.changer.next(this.current, this.current)
     this.changes++
-    return next
+    return this.current
   }
 
   /** Remembers the current key so that tentative key changes can be undone (see rollback). */
   mark(): void {
-    if (!this.saved || this.saved.length !== this.current.length) this.saved = new Uint8Array(this.current.length)
     this.saved.set(this.current)
     this.savedChanges = this.changes
   }
 
   /** Returns to the key saved by mark(): a packet that fails to decrypt must not move us (forgery). */
   rollback(): void {
-    if (!this.saved) return
-    this.current = this.saved.slice()
+    if (this.savedChanges < 0) return
+    this.current.set(this.saved)
     this.changes = this.savedChanges
   }
 
-  wipe(): void { this.start.fill(0); this.current.fill(0); this.saved?.fill(0) }
+  wipe(): void { this.changer.wipe(); this.current.fill(0); this.saved.fill(0) }
 }
