@@ -4,7 +4,7 @@
 import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { VpnError } from '../lib/errors.js'
-import { loadCa, type LoadedCa } from './ca.js'
+import { BACKDATE_MS, loadCa, type LoadedCa } from './ca.js'
 import { buildCrl, type CrlReason } from './crl.js'
 import { issueCert, type CertKind, type KeyType } from './issue.js'
 import { EMPTY_INDEX, findRecord, formatIndex, parseIndex, revocationOf, revokeRecord, type IssuedIndex, type IssuedRecord, type Revocation } from './issued.js'
@@ -70,7 +70,9 @@ function writeCrl(files: CaFiles, ca: LoadedCa, index: IssuedIndex, now: Date): 
   const crlNumber = index.crlNumber + 1
   const nextUpdate = new Date(now.getTime() + CRL_VALID_DAYS * 86_400_000)
   const entries = index.certs.filter((c) => c.status === 'revoked').map((c) => ({ serial: c.serial, revokedAt: new Date(c.revokedAt!), reason: c.reason! }))
-  const pem = buildCrl(ca, entries, { crlNumber, thisUpdate: now, nextUpdate })
+  // thisUpdate a few minutes back, like notBefore: a verifier whose clock is slightly behind would
+  // otherwise call the CRL "not yet valid" and fail every check.
+  const pem = buildCrl(ca, entries, { crlNumber, thisUpdate: new Date(now.getTime() - BACKDATE_MS), nextUpdate })
   const next = { ...index, crlNumber, crlNextUpdate: nextUpdate.toISOString() }
   // The index first: it is what the gateway consults; a crash before the CRL leaves an older CRL.
   writeAtomic(join(files.dir, ISSUED_FILE), formatIndex(next), 0o600)
