@@ -117,8 +117,10 @@ export function saBodyLength(sa: SaBody): number {
   return n
 }
 
-/** Writes the SA body; proposal/transform Next Payload, lengths, SPI size and counts are derived. */
+/** Writes the SA body; proposal/transform Next Payload, lengths, SPI size and counts are derived. Throws RangeError for no proposals. */
 export function encodeSaBody(w: ByteWriter, sa: SaBody): void {
+  // RFC 2408 §3.4: an SA carries proposals; an empty list could not be decoded again.
+  if (sa.proposals.length === 0) throw new RangeError('an SA payload needs at least one proposal')
   w.u32(sa.doi).u32(sa.situation)
   sa.proposals.forEach((p, i) => {
     const len = proposalLength(p)
