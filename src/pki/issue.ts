@@ -12,7 +12,9 @@ import { der, unbin } from './der.js'
  * - Windows (RRAS and the built-in client, L2TP/IPsec with machine certificates): since Vista the
  *   client verifies that the gateway's subjectAltName or subject names the host it dialled and that
  *   the EKU allows authentication (the RRAS team's "Verification of Additional Fields in Peer
- *   Certificates during IKE Negotiation" post); for IKEv2 the gateway certificate needs serverAuth
+ *   Certificates during IKE Negotiation" post); the EKU it looks for is serverAuth (MS-RRASM
+ *   §2.2.2.2.35 DisableIKENameEkuCheck, the switch that turns this check off); for IKEv2 the
+ *   gateway certificate needs serverAuth
  *   (1.3.6.1.5.5.7.3.1) and IP security IKE intermediate (1.3.6.1.5.5.8.2.2) and a subject/SAN with
  *   the public name clients use (Always On VPN certificate requirements). The client's certificate
  *   lives in the Local Computer store and needs clientAuth; we add IKE intermediate as well.
