@@ -32,11 +32,11 @@ import { DecodeError } from '../lib/errors.js'
 export const ESP_HEADER_LENGTH = 8
 /** Pad Length + Next Header. */
 export const ESP_TRAILER_LENGTH = 2
-/** §2.4: "the Padding field ... 0-255 bytes". */
+/** §2.4: "The sender MAY add 0 to 255 bytes of padding." */
 export const ESP_MAX_PAD_LENGTH = 255
 /**
  * §2.1: "The SPI value of zero (0) is reserved for local, implementation-specific use and MUST NOT
- * be sent on the wire"; "values 1 through 255 are reserved by IANA for future use". So an SPI we
+ * be sent on the wire", and 1 through 255 are reserved by IANA for future use. So an SPI we
  * allocate is at least 256.
  */
 export const ESP_MIN_SPI = 256
@@ -49,7 +49,7 @@ export const EspNextHeader = {
   /** Transport mode for L2TP (RFC 3193 §4). */
   UDP: 17,
   IPv6: 41,
-  /** §2.6: "The value 59 ... MUST be used to designate a 'dummy' packet." */
+  /** §2.6: "the protocol value 59 (which means "no next header") MUST be used to designate a "dummy" packet". */
   NoNextHeader: 59,
 } as const
 
@@ -72,9 +72,9 @@ export function encodeEspHeaderInto(out: Uint8Array, at: number, spi: number, se
 }
 
 /**
- * The smallest Padding length for a payload of `payloadLength` bytes: §2.4 "the ciphertext ...
- * terminate[s] on a 4-byte boundary ... the Pad Length and Next Header fields must be right
- * aligned within a 4-byte word", and a block cipher needs whole blocks (RFC 3602 §2.4: 16;
+ * The smallest Padding length for a payload of `payloadLength` bytes: §2.4 "the Pad Length and
+ * Next Header fields must be right aligned within a 4-byte word", and a block cipher needs
+ * whole blocks of Payload Data + Padding + trailer, IV excluded (RFC 3602 §2.4: 16;
  * RFC 2451 §2.3: 8). `blockSize` 1 (AES-GCM, RFC 4106 §3.2) leaves the 4-byte rule.
  */
 export function espPadLength(payloadLength: number, blockSize: number): number {

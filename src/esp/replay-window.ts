@@ -23,7 +23,7 @@ export const REPLAY_WINDOW_MAX = 4096
 /**
  * The receive window of one inbound SA with 32-bit sequence numbers. check() is side-effect
  * free and is called before the ICV; accept() is called only after the ICV verified — §3.4.3:
- * "The receive window is updated only if the ICV verification succeeds."
+ * "The receive window is updated only if the integrity verification succeeds."
  */
 export class ReplayWindow {
   /** Packets the window spans (a multiple of 32). */

@@ -105,8 +105,9 @@ export class EspInboundSa {
     // §3.4.2: the SA is found by SPI; a demux normally did that, this guards direct use.
     if (readU32(packet, 0) !== this.spi) return this.drop('drop:spi')
     const seq = readU32(packet, 4)
-    // §3.4.3: "If the received packet falls within the window and is not a duplicate, or if the
-    // packet is to the right of the window, then the receiver proceeds to ICV verification."
+    // §3.4.3: the preliminary check "is performed prior to integrity checking and decryption. If
+    // this preliminary check fails, the packet is discarded"; "This SHOULD be the first ESP check
+    // applied to a packet after it has been matched to an SA".
     if (this.window) {
       const v = this.window.check(seq)
       if (v !== ReplayVerdict.ok) return this.drop(`drop:replay:${v}`)
@@ -114,7 +115,7 @@ export class EspInboundSa {
     if (this.lifetime.expired) return this.drop('drop:lifetime')
     const r = this.transform.open(packet, undefined)
     if (typeof r === 'string') return this.drop(`drop:${r}`)
-    // Authentic: §3.4.3 "The receive window is updated only if the ICV verification succeeds."
+    // Authentic: §3.4.3 "The receive window is updated only if the integrity verification succeeds."
     this.window?.accept(seq)
     const payloadLength = parseEspTrailer(r, this.checkPadding)
     if (typeof payloadLength === 'string') return this.drop(`drop:${payloadLength}`)

@@ -14,11 +14,14 @@
  * Only the UDP payload (below the UDP header) reaches this code.
  */
 
-/** §2.2: "Non-ESP Marker ... 4 bytes of zero aligned with the SPI field of an ESP packet". */
+/** §2.2: "Non-ESP Marker is 4 bytes of zero aligning with the SPI field of an ESP packet." */
 export const NON_ESP_MARKER_LENGTH = 4
-/** §2.3: "The sender SHOULD use a one-octet-long payload with the value 0xFF." */
+/** §2.3: "The sender MUST use a one-octet-long payload with the value 0xFF." */
 export const NAT_KEEPALIVE_OCTET = 0xff
-/** §4: keepalives are sent every 20 seconds by default (the sender is IKE's NAT-T code). */
+/**
+ * §4: keepalives are sent every 20 seconds by default (the sender is IKE's NAT-T code), and their
+ * reception MUST NOT be taken as a sign that the peer is alive (no liveness from keepalives).
+ */
 export const NAT_KEEPALIVE_INTERVAL_MS = 20_000
 /** IANA port of UDP-encapsulated ESP and IKE after NAT detection (RFC 3947 §4, RFC 3948 §2). */
 export const IPSEC_NAT_T_PORT = 4500
@@ -28,8 +31,8 @@ export type UdpEncapKind = 'esp' | 'ike' | 'keepalive' | 'malformed'
 /**
  * Classifies a UDP payload received on port 4500. 'esp': at least an ESP header with a non-zero
  * SPI (§2.1 "The SPI field in the ESP header MUST NOT be a zero value"). 'ike': the Non-ESP
- * Marker followed by at least one byte. 'keepalive': the single 0xFF octet (§2.3: "The receiver
- * SHOULD ignore a received NAT-keepalive packet"). Anything else: 'malformed'. Never throws.
+ * Marker followed by at least one byte. 'keepalive': the single 0xFF octet, which the receiver
+ * ignores (§2.3). Anything else: 'malformed'. Never throws.
  */
 export function classifyUdpEncap(payload: Uint8Array): UdpEncapKind {
   const n = payload.length
