@@ -105,10 +105,12 @@ const SINGLE: Array<[string, string, IsakmpPayload]> = [
   ['NAT-D', '00 00 0018 000102030405060708090a0b0c0d0e0f10111213', { payload: 'natD', draft: false, data: fromHex('000102030405060708090a0b0c0d0e0f10111213') }],
   // RFC 3947 §5.2 NAT-OA: ID_IPV4_ADDR, 192.168.0.1
   ['NAT-OA', '00 00 000c 01 00 0000 c0a80001', { payload: 'natOa', draft: false, idType: 1, address: fromHex('c0a80001') }],
+  // IKE fragment (type 132): ID 1, fragment 2 of 2 (LAST_FRAGMENT), 3 bytes of the original datagram
+  ['FRAG', '00 00 000b 0001 02 01 aabbcc', { payload: 'fragment', fragmentId: 1, number: 2, flags: 1, data: fromHex('aabbcc') }],
 ]
 
 for (const [name, hex, payload] of SINGLE) {
-  const type = { KE: 4, ID: 5, CERT: 6, CR: 7, HASH: 8, SIG: 9, NONCE: 10, N: 11, D: 12, VID: 13, 'NAT-D': 20, 'NAT-OA': 21 }[name.split(' ')[0]!]!
+  const type = { KE: 4, ID: 5, CERT: 6, CR: 7, HASH: 8, SIG: 9, NONCE: 10, N: 11, D: 12, VID: 13, 'NAT-D': 20, 'NAT-OA': 21, FRAG: 132 }[name.split(' ')[0]!]!
   test(`${name}: hand-built bytes decode and re-encode`, () => {
     const bytes = fromHex(hex)
     const chain = decodePayloadChain(type, bytes, 0, bytes.length, false)

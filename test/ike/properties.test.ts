@@ -27,7 +27,7 @@ const attribute = fc.oneof(
 )
 const transform = rec({ number: u8, transformId: u8, attributes: fc.array(attribute, { maxLength: 5 }) })
 const proposal = rec({ number: u8, protocolId: u8, spi: bytes(8), transforms: fc.array(transform, { maxLength: 3 }) })
-const UNKNOWN_TYPES = [2, 3, 14, 15, 16, 17, 18, 19, 22, 99, 129, 132, 200, 255]
+const UNKNOWN_TYPES = [2, 3, 14, 15, 16, 17, 18, 19, 22, 99, 129, 133, 200, 255]
 
 const payload: fc.Arbitrary<IsakmpPayload> = fc.oneof(
   rec({ payload: fc.constant('sa' as const), doi: fc.constant(1), situation: u32.map((s) => (s & ~6) >>> 0), proposals: fc.array(proposal, { minLength: 1, maxLength: 3 }) }),
@@ -46,6 +46,7 @@ const payload: fc.Arbitrary<IsakmpPayload> = fc.oneof(
   rec({ payload: fc.constant('vendorId' as const), data: bytes() }),
   rec({ payload: fc.constant('natD' as const), draft: fc.boolean(), data: bytes() }),
   rec({ payload: fc.constant('natOa' as const), draft: fc.boolean(), idType: u8, address: bytes(16) }),
+  rec({ payload: fc.constant('fragment' as const), fragmentId: u16, number: u8, flags: u8, data: bytes() }),
   rec({ payload: fc.constant('unknown' as const), payloadType: fc.constantFrom(...UNKNOWN_TYPES), body: bytes() }),
 )
 
@@ -113,5 +114,5 @@ test('property: openMessage on random ciphertext throws only DecodeError', () =>
 })
 
 test('the payload table has an entry for every named type and minLength covers each fixed part', () => {
-  assert.deepEqual(Object.keys(PAYLOADS).map(Number).sort((a, b) => a - b), [1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 20, 21, 130, 131])
+  assert.deepEqual(Object.keys(PAYLOADS).map(Number).sort((a, b) => a - b), [1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 20, 21, 130, 131, 132])
 })

@@ -1,6 +1,7 @@
 // ISAKMP payloads as a table (DESIGN.md §3): KE §3.7, ID §3.8 + RFC 2407 §4.6.2, CERT §3.9, CR §3.10,
 // HASH §3.11, SIG §3.12, NONCE §3.13, N §3.14 + RFC 2407 §4.6.3, D §3.15, VID §3.16 (RFC 2408), NAT-D and
-// NAT-OA (RFC 3947 §3.2, §5.2, with the draft numbers 130/131); anything else is kept raw.
+// NAT-OA (RFC 3947 §3.2, §5.2, with the draft numbers 130/131), the Cisco/Microsoft IKE fragment (132);
+// anything else is kept raw.
 import type { ByteReader, ByteWriter } from '../../../lib/bytes.js'
 import { DecodeError } from '../../../lib/errors.js'
 import { PayloadType } from '../constants.js'
@@ -34,6 +35,10 @@ import type { IsakmpProposal } from './sa.js'
     RFC 3947 §5.2 NAT-OA
     !   ID Type     !   RESERVED    !            RESERVED           !
     ~         IPv4 (4 octets) or IPv6 address (16 octets)           ~
+
+    IKE fragment (type 132; Cisco/Microsoft, no RFC; layout as libreswan's struct isakmp_ikefrag)
+    !          Fragment ID          !  Fragment #   !     Flags     !   Flags: LAST_FRAGMENT = 0x01
+    ~          Fragment Data (a slice of the whole original message)~
 */
 
 export type IsakmpPayload =
@@ -50,6 +55,8 @@ export type IsakmpPayload =
   | { readonly payload: 'vendorId'; readonly data: Uint8Array }
   | { readonly payload: 'natD'; readonly draft: boolean; readonly data: Uint8Array }
   | { readonly payload: 'natOa'; readonly draft: boolean; readonly idType: number; readonly address: Uint8Array }
+  /** Fragment number counts from 1; the fragments' data concatenated is the original datagram. */
+  | { readonly payload: 'fragment'; readonly fragmentId: number; readonly number: number; readonly flags: number; readonly data: Uint8Array }
   /** Any other type (Proposal/Transform outside an SA included), body kept for INVALID-PAYLOAD-TYPE handling. */
   | { readonly payload: 'unknown'; readonly payloadType: number; readonly body: Uint8Array }
 
@@ -148,6 +155,15 @@ const natOa: PayloadSpec<'natOa'> = {
   bodyLength: (p) => 4 + p.address.length,
 }
 
+const fragment: PayloadSpec<'fragment'> = {
+  name: 'fragment', minLength: 8,
+  decode: (r) => ({ payload: 'fragment', fragmentId: r.u16('fragment.id'), number: r.u8('fragment.number'), flags: r.u8('fragment.flags'), data: copy(r.rest()) }),
+  encode: (p, w) => { w.u16(p.fragmentId).u8(p.number).u8(p.flags).bytes(p.data) },
+  bodyLength: (p) => 4 + p.data.length,
+}
+/** Fragment flag: this is the last fragment. */
+export const FRAGMENT_LAST = 0x01
+
 /** The payload table keyed by Next Payload type. Types absent here decode as 'unknown'. */
 export const PAYLOADS: Readonly<Record<number, PayloadSpec<PayloadName>>> = {
   [PayloadType.SecurityAssociation]: sa as unknown as PayloadSpec<PayloadName>,
@@ -165,13 +181,14 @@ export const PAYLOADS: Readonly<Record<number, PayloadSpec<PayloadName>>> = {
   [PayloadType.NatDDraft]: natD as unknown as PayloadSpec<PayloadName>,
   [PayloadType.NatOa]: natOa as unknown as PayloadSpec<PayloadName>,
   [PayloadType.NatOaDraft]: natOa as unknown as PayloadSpec<PayloadName>,
+  [PayloadType.IkeFragment]: fragment as unknown as PayloadSpec<PayloadName>,
 }
 
 const TYPE_OF: Readonly<Record<Exclude<PayloadName, 'unknown' | 'natD' | 'natOa'>, number>> = {
   sa: PayloadType.SecurityAssociation, ke: PayloadType.KeyExchange, id: PayloadType.Identification,
   cert: PayloadType.Certificate, cr: PayloadType.CertificateRequest, hash: PayloadType.Hash,
   sig: PayloadType.Signature, nonce: PayloadType.Nonce, notify: PayloadType.Notification,
-  delete: PayloadType.Delete, vendorId: PayloadType.VendorId,
+  delete: PayloadType.Delete, vendorId: PayloadType.VendorId, fragment: PayloadType.IkeFragment,
 }
 
 /** The Next Payload number that announces `p` (NAT-D/NAT-OA by their draft flag). */
