@@ -13,6 +13,12 @@ import type { Route, SessionSink, SessionTraffic } from './router.js'
 export interface DataplaneOptions {
   /** Hands one packet to the kernel (TunDevice.write). Must not block; may throw (counted). */
   readonly writeTun: (packet: Uint8Array) => void
+  /**
+   * Hands several packets to the kernel in one call (TunDevice.writeMany). When given, packets from
+   * sessions inside batch() are queued and written together when the outermost batch() ends.
+   * Must not block; may throw (counted 'tun-write-error' once per packet of the batch).
+   */
+  readonly writeTunMany?: (packets: readonly Uint8Array[]) => void
   /** Clamp the MSS option of TCP SYNs in both directions to this value (see mtu.ts); 0 = off. */
   readonly maxMss?: number
   /** Deliver packets between two sessions of the pool directly (default true); false drops them. */
@@ -43,11 +49,16 @@ export class Dataplane {
   readonly counters = new Counters()
   private readonly routes = new RouteTable()
   private readonly writeTun: (packet: Uint8Array) => void
+  private readonly writeTunMany: ((packets: readonly Uint8Array[]) => void) | undefined
   private readonly maxMss: number
   private readonly clientToClient: boolean
+  /** Nesting depth of batch(); > 0 with writeTunMany means TUN writes are queued in `tunQueue`. */
+  private batchDepth = 0
+  private readonly tunQueue: Uint8Array[] = []
 
   constructor(opts: DataplaneOptions) {
     this.writeTun = opts.writeTun
+    this.writeTunMany = opts.writeTunMany
     this.maxMss = opts.maxMss ?? 0
     this.clientToClient = opts.clientToClient ?? true
     if (!Number.isInteger(this.maxMss) || this.maxMss < 0 || this.maxMss > 65535) throw new VpnError('ERR_DATAPLANE_CONFIG', `invalid maxMss ${this.maxMss}`)
@@ -90,6 +101,23 @@ export class Dataplane {
   traffic(address: number): SessionTraffic | undefined { return this.routes.get(address)?.traffic }
 
   get sessionCount(): number { return this.routes.size }
+
+  /**
+   * Runs `fn` (the handling of one batch of carrier input, e.g. a batch of raw GRE datagrams) and
+   * writes the packets it sent towards the TUN in one writeTunMany call at the end (one crossing
+   * into native code per batch instead of one per packet). The packets' bytes must stay unchanged
+   * until `fn` returns: use it only around carriers whose packet views outlive the next input
+   * (PPTP: fresh datagram batches, MPPE output in slab regions). Nests; without writeTunMany it
+   * only runs `fn`.
+   */
+  batch(fn: () => void): void {
+    this.batchDepth++
+    try {
+      fn()
+    } finally {
+      if (--this.batchDepth === 0) this.flushTun()
+    }
+  }
 
   /** Feed for TunDevice.onPackets: each packet goes to the session owning its destination. */
   handleTunPackets(packets: readonly Uint8Array[]): void {
@@ -141,10 +169,23 @@ export class Dataplane {
       return
     }
     if (this.maxMss > 0 && clampTcpMss(packet, this.maxMss)) this.counters.inc('mss-clamped')
+    if (this.batchDepth > 0 && this.writeTunMany !== undefined) { this.tunQueue.push(packet); return }
     try {
       this.writeTun(packet)
     } catch {
       this.counters.inc('tun-write-error')
+    }
+  }
+
+  private flushTun(): void {
+    const q = this.tunQueue
+    if (q.length === 0 || this.writeTunMany === undefined) return
+    try {
+      this.writeTunMany(q)
+    } catch {
+      this.counters.inc('tun-write-error', q.length)
+    } finally {
+      q.length = 0
     }
   }
 }

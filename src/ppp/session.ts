@@ -16,6 +16,7 @@ import { IpcpStrategy } from './ipcp/ipcp.js'
 import { formatIpv4 } from './ipcp/options.js'
 import { EchoKeepalive } from './lcp/echo.js'
 import { CcpLayer } from './ccp/layer.js'
+import { packetSlab } from './mppe/byte-slab.js'
 import { type FrameCompression, NO_COMPRESSION, PppProtocol, decodeFrame, encodeFrame, encodeFrameHeaderInto, frameHeaderLength } from './frame.js'
 
 export type { PppAuthFactories } from './auth-phase.js'
@@ -418,7 +419,8 @@ export class PppSession implements PppLink {
   /** A 0x00FD frame: decrypt (RFC 3078 §3) and dispatch the inner datagram; only IPv4 is carried. */
   private encryptedIn(now: Millis, ccp: CcpLayer, info: Uint8Array): void {
     if (this.ph !== 'network') { this.ctr.inc('drop.ncp-before-network'); return }
-    const plain = ccp.decryptInto(now, info, new Uint8Array(info.length))
+    // Slab region, not a reused buffer: the 'ip' event's view may sit in a TUN batch until its flush.
+    const plain = ccp.decryptInto(now, info, packetSlab.take(info.length))
     if (plain === undefined) return // counted by the layer (mppe.*)
     if (plain.length < 2 || plain[0] !== 0x00 || plain[1] !== 0x21) { this.ctr.inc('drop.mppe-inner-protocol'); return }
     if (!this.ipOpen) { this.ctr.inc('drop.ip-not-open'); return }
@@ -429,7 +431,8 @@ export class PppSession implements PppLink {
   /** RFC 3078 §3: header(0x00FD) + 2 MPPE octets (coherency count) + encrypted [00 21 + datagram]. */
   private encryptIp(ccp: CcpLayer, packet: Uint8Array, c: FrameCompression): Uint8Array {
     const h = frameHeaderLength(PppProtocol.CompressedData, c)
-    const out = new Uint8Array(h + 2 + 2 + packet.length)
+    // A fresh slab region (encodeIp returns a new frame; the carrier may queue it).
+    const out = packetSlab.take(h + 2 + 2 + packet.length)
     encodeFrameHeaderInto(out, PppProtocol.CompressedData, c)
     out[h + 2] = 0x00; out[h + 3] = 0x21
     out.set(packet, h + 4)

@@ -3,7 +3,8 @@
 import { Counters } from '../../lib/counters.js'
 import { DecodeError } from '../../lib/errors.js'
 import type { Millis } from '../../lib/time.js'
-import { GRE_MAX_HEADER_LENGTH, decodeGre, encodeGreHeaderInto, greHeaderLength } from './packet.js'
+import { decodeGre, encodeGreHeaderInto, greHeaderLength } from './packet.js'
+import { packetSlab } from '../../ppp/mppe/byte-slab.js'
 import type { GrePacket } from './packet.js'
 import { ReceiveWindow, seqAfter, seqDistance } from './receive-window.js'
 
@@ -115,12 +116,16 @@ export class GreCall {
 
   /**
    * Encapsulates one PPP frame (FF 03 + protocol + info, no flags or FCS: §4.1) with the next
-   * sequence number and, when one is due, a piggybacked acknowledgment. Returns fresh bytes.
+   * sequence number and, when one is due, a piggybacked acknowledgment. Returns fresh bytes (a slab
+   * region no later call reuses: the driver queues them until its batched send).
    */
   sendFrame(frame: Uint8Array): Uint8Array {
-    const out = new Uint8Array(GRE_MAX_HEADER_LENGTH + frame.length)
+    if (this.closed) throw new RangeError(`GRE call ${this.localCallId} is closed`)
+    // Sized exactly (an ack is due or not is known now), so the slab keeps no slack per packet.
+    const need = greHeaderLength(true, this.ackDue) + frame.length
+    const out = packetSlab.take(need)
     const n = this.sendFrameInto(frame, out, 0)
-    return out.subarray(0, n)
+    return n === need ? out : out.subarray(0, n)
   }
 
   /** Hot path form of sendFrame: writes into `target` at `offset`, returns the bytes written (at most 16 + frame length). */
@@ -184,6 +189,12 @@ export class GreCall {
     // would otherwise stall waiting for credit.
     if (this.unacked >= Math.ceil(this.receiveWindow / 2)) { this.sendAckOnly(); return }
     if (this.ackDeadline === undefined) this.ackDeadline = now + this.ackDelayMs
+  }
+
+  /** True when the next data packet will carry an acknowledgment (what takeAck would return). */
+  private get ackDue(): boolean {
+    const h = this.rx.highest
+    return h !== undefined && h !== this.ackSent
   }
 
   /** The acknowledgment number to piggyback now, or -1; marks it sent. */
