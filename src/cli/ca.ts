@@ -1,5 +1,7 @@
 // `gatehouse ca issue|list|revoke|crl --dir DIR`: machine certificates from the gateway's CA, handed
 // out as password-protected PKCS#12 bundles (key + certificate + CA), with revocation and a CRL.
+import { existsSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { resolve, join } from 'node:path'
 import { parse, requireDir, splitList } from './args.js'
 import { loadConfig } from '../config/load.js'
@@ -8,7 +10,7 @@ import { checkPasswordPolicy } from '../aaa/password-policy.js'
 import { issueToDir, readIndex, refreshCrl, revokeInDir, CRL_FILE, type CaFiles } from '../pki/ca-dir.js'
 import { checkP12Password } from '../pki/pkcs12.js'
 import { CRL_REASONS, isCrlReason } from '../pki/crl.js'
-import { DEFAULT_DAYS } from '../pki/issue.js'
+import { DEFAULT_DAYS, isDnsName } from '../pki/issue.js'
 import { VpnError } from '../lib/errors.js'
 
 export const CA_USAGE = `usage:
@@ -72,6 +74,9 @@ export async function runCa(args: string[]): Promise<number> {
       // issueToDir, under the lock, for a concurrent run).
       const clash = readIndex(dir).certs.find((c) => c.name === ref && c.status === 'valid')
       if (clash) throw new VpnError('ERR_PKI', `${ref} already has a valid certificate (serial ${clash.serial}); revoke it first (gatehouse ca revoke --dir DIR ${ref})`)
+      if (existsSync(p12File)) throw new VpnError('ERR_PKI', `${p12File} exists; choose another --p12 file or remove it`)
+      for (const d of dnsNames) if (!isDnsName(d)) throw new VpnError('ERR_USAGE', `--dns: not a DNS name: ${JSON.stringify(d)}`)
+      for (const a of ipAddresses) if (isIP(a) === 0) throw new VpnError('ERR_USAGE', `--ip: not an IP address: ${JSON.stringify(a)}`)
       const password = await readPassword(`Password for the bundle of ${ref}: `, true)
       checkBundlePassword(password, ref, config.auth.passwordPolicy)
       const rec = issueToDir(files, {

@@ -1,5 +1,6 @@
-// Private certification authority for the gateway: a self-signed CA and TLS server certificates
-// (RFC 5280 §4.2.1 extensions), plus inspection of a certificate. Keys come from node:crypto.
+// Private certification authority for the gateway: the self-signed CA `gatehouse init` makes,
+// loadCa (a checked CA ready to sign), the TLS/IKE server certificate of `init`, and inspection of
+// a certificate (RFC 5280 §4.1, §4.2.1). Keys come from node:crypto; machine certificates: issue.ts.
 import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import forge from 'node-forge'
 import { VpnError } from '../lib/errors.js'

@@ -75,8 +75,11 @@ test('weak, mismatched or missing passwords and bad arguments are refused, and n
     [['bob', '--client', '--server'], PW + '\n', /choose one of --client and --server/],
     [['../evil'], PW + '\n', /NAME of 1 to 64/],
     [['bob', '--days', '0'], PW + '\n', /--days must be/],
-    [['bob', '--dns', 'bad name', '--server'], PW + '\n', /not a DNS name/],
-    [['alice'], PW + '\n', /alice already has a valid certificate/],
+    // refusals that need no password come before the prompt (stdin empty)
+    [['bob', '--dns', 'bad name', '--server'], '', /--dns: not a DNS name/],
+    [['bob', '--ip', '1.2.3', '--server'], '', /--ip: not an IP address/],
+    [['bob', '--p12', join(dir, 'ca.pem')], '', /ca\.pem exists/],
+    [['alice'], '', /alice already has a valid certificate/],
   ]
   for (const [args, input, message] of cases) {
     const r = gh(['ca', 'issue', '--dir', dir, ...args], input)
