@@ -25,6 +25,8 @@ export function describeCloseReason(reason: string, message: string, user: strin
     case 'crypto-binding-failed': return `SSTP crypto binding failed: the TLS connection and the PPP authentication do not belong together (a man-in-the-middle, or a TLS-inspecting proxy)`
     case 'echo-timeout': case 'timeout': return `the gateway stopped answering (${message || reason})`
     case 'peer-terminated': case 'peer-disconnected': return `the gateway closed the connection${message ? `: ${message}` : ''}`
+    case 'call-refused': return `the gateway refused the call${message ? ` (${message})` : ''}: it may be out of capacity, or PPTP calls are not accepted`
+    case 'address-changed': return message || 'the gateway changed the tunnel addresses'
     case 'peer-cleared': return `the gateway ended the call${message ? ` (${message})` : ''}`
     case 'control-closed': return `the gateway closed the control connection${message ? ` (${message})` : ''}`
     case 'eof': return `the connection to the gateway was lost${message ? ` (${message})` : ''}`

@@ -38,6 +38,14 @@ export interface PptpDialOptions {
   readonly onIp: (packet: Uint8Array) => void
   /** Exactly once, when the call is over (either side, any cause). */
   readonly onClosed: (reason: string, message: string) => void
+  /**
+   * A GRE driver to share (the gateway's, for router links): one raw socket and one demux and Call ID
+   * space for everything from this host, so a gateway that both answers and dials a peer never keys two
+   * calls alike. Absent: the dial opens its own, bound to the control connection's local address.
+   */
+  readonly gre?: GreDriver
+  /** Source address of the control connection (a gateway dials from its listen address, where its GRE socket is bound). */
+  readonly localAddress?: string
 }
 
 export interface PptpDial {
@@ -57,21 +65,23 @@ export async function dialPptp(o: PptpDialOptions): Promise<PptpDial> {
   o.progress(`connecting to ${o.host}:${o.port} (PPTP)`)
   let sock: Socket
   try {
-    sock = await connectTcp({ host: o.host, port: o.port })
+    sock = await connectTcp({ host: o.host, port: o.port, localAddress: o.localAddress })
   } catch (e) {
     throw new VpnError('ERR_CONNECT', describeConnectError(e as NodeJS.ErrnoException, o.host, o.port, 'PPTP'))
   }
   const peerIp = ipv4Of(sock.remoteAddress)
   const localIp = ipv4Of(sock.localAddress)
   if (!peerIp || !localIp) { sock.destroy(); throw new VpnError('ERR_CONNECT', `PPTP needs IPv4 (GRE); connected over ${sock.remoteAddress}`) }
+  const ownGre = o.gre === undefined
   let gre: GreDriver
   try {
-    gre = GreDriver.open({ bindAddress: localIp, onError: () => { /* counted by the driver; keepalives notice a dead path */ } })
+    gre = o.gre ?? GreDriver.open({ bindAddress: localIp, onError: () => { /* counted by the driver; keepalives notice a dead path */ } })
   } catch (e) {
     sock.destroy()
     throw e
   }
-  const core = new PptpPnsConnection({ rng: systemRng, hostName: 'gatehouse', autoCall: true }, Date.now())
+  const core = new PptpPnsConnection({ rng: systemRng, hostName: 'gatehouse', autoCall: true, callIds: gre.callIds }, Date.now())
+  let upSeen: { local: string; peer: string } | undefined
   let data: PptpDataCall | undefined
   let binding: GreBinding | undefined
   let callId: number | undefined
@@ -89,14 +99,27 @@ export async function dialPptp(o: PptpDialOptions): Promise<PptpDial> {
     if (finished) return
     finished = true
     binding?.remove()
-    gre.close()
+    if (ownGre) gre.close()
     o.onClosed(reason, message)
   }
 
   const onPpp = (ev: PppEvent): void => {
     switch (ev.type) {
       case 'authenticated': o.progress(`authenticated as ${o.user} (${ev.method})`); break
-      case 'up': o.progress(`PPP up with MPPE: address ${ev.localAddress}, gateway ${ev.peerAddress}`); o.onUp(ev); break
+      case 'up':
+        // A renegotiation (LCP or IPCP restarted) announces 'up' again: the tunnel is set up once; a
+        // changed address would invalidate it, so that ends the call.
+        if (upSeen) {
+          if (upSeen.local !== ev.localAddress || upSeen.peer !== ev.peerAddress) {
+            const m = `the gateway renegotiated different addresses (${ev.localAddress}/${ev.peerAddress}, was ${upSeen.local}/${upSeen.peer})`
+            binding?.run(() => data?.close(Date.now(), 'address-changed', m))
+          } else o.progress('PPP renegotiated; addresses unchanged')
+          break
+        }
+        upSeen = { local: ev.localAddress, peer: ev.peerAddress }
+        o.progress(`PPP up with MPPE: address ${ev.localAddress}, gateway ${ev.peerAddress}`)
+        o.onUp(ev)
+        break
       case 'ip': o.onIp(ev.packet); break
       case 'down':
         downReason = { reason: ev.reason, message: ev.message }
@@ -132,7 +155,16 @@ export async function dialPptp(o: PptpDialOptions): Promise<PptpDial> {
         break
       }
       case 'callDown':
-        if (ev.callId === callId && data && !data.isEnded) {
+        if (data === undefined) {
+          // Refused (Outgoing-Call-Reply with an error), disconnected or timed out before it came up:
+          // this dial is over, the control connection has no other use.
+          downReason ??= { reason: 'call-refused', message: ev.reason }
+          driver.run(() => core.close(Date.now(), 'call-refused', ev.reason))
+          hardStopSoon()
+          finish(downReason.reason, downReason.message)
+          break
+        }
+        if (ev.callId === callId && !data.isEnded) {
           downReason ??= { reason: 'peer-cleared', message: `the gateway cleared the call (${ev.reason})` }
           binding?.run(() => data?.lowerDown(Date.now(), 'peer-cleared', ev.reason))
           driver.run(() => core.close(Date.now(), downReason!.reason, downReason!.message))

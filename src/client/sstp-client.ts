@@ -62,6 +62,7 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
   })
 
   let tunnel: ClientTunnel | undefined
+  let upSeen: string | undefined
   let localClose = false
   let droppedFromGateway = 0
   let resolveUp!: (u: ClientUp) => void
@@ -83,6 +84,12 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
     switch (ev.type) {
       case 'authenticated': o.progress(`authenticated as ${o.user} (${ev.method})`); break
       case 'up': {
+        // A renegotiation announces 'up' again: the tunnel is set up once; changed addresses end the session.
+        if (upSeen) {
+          if (upSeen !== `${ev.localAddress}/${ev.peerAddress}`) driver.run(() => core.close(Date.now(), 'address-changed', `the gateway renegotiated different addresses (${ev.localAddress}/${ev.peerAddress}, was ${upSeen})`))
+          break
+        }
+        upSeen = `${ev.localAddress}/${ev.peerAddress}`
         void (async () => {
           try {
             const t = await setUpTunnel({

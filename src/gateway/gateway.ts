@@ -16,7 +16,8 @@ import { disableIpv6 } from '../transport/sysctl.js'
 import { listenSstp } from './sstp-listener.js'
 import { listenPptp, PPTP_WEAKNESS_WARNING } from './pptp-listener.js'
 import { GreDriver } from '../transport/gre-driver.js'
-import { LinkDialer } from './links.js'
+import { LinkDialer, type LinkHost } from './links.js'
+import { checkLinkRoutes, poolMembership } from './link-routes.js'
 import { dialPptp } from '../client/pptp-dial.js'
 import { Backoff } from '../lib/backoff.js'
 import { systemRng } from '../crypto/rng.js'
@@ -87,7 +88,7 @@ export class Gateway {
       log.warn('forwarding.nat is set: add the MASQUERADE rule that `gatehouse firewall` prints; the gateway does not change the firewall itself')
     }
 
-    const dataplane = new Dataplane({ writeTun: (p) => tun.write(p), maxMss: tunnelMss(mtu) })
+    const dataplane = new Dataplane({ writeTun: (p) => tun.write(p), writeTunMany: (ps) => tun.writeMany(ps), maxMss: tunnelMss(mtu) })
     const txBatch = new TxBatch()
     tun.onPackets((pkts) => txBatch.run(() => dataplane.handleTunPackets(pkts)))
 
@@ -97,12 +98,29 @@ export class Gateway {
       pool: { allocate: (pref) => pool.allocate(pref), release: (a) => pool.release(a) },
       routes: dataplane,
       // A router account's networks (and a link's) are routed into the TUN while its session is up.
-      kernelRoutes: { add: (p) => netcfg.addRoute(p, tun.name), remove: (p) => netcfg.delRoute(p, tun.name) },
+      // `add`, never `replace`: a network the host already routes (say, its own LAN) is refused and logged,
+      // not taken over; `del ... dev TUN` then cannot touch the host's route either.
+      kernelRoutes: { add: (p) => netcfg.addRouteExclusive(p, tun.name), remove: (p) => netcfg.delRoute(p, tun.name) },
       log: log.child('sessions'),
     })
     const gw = new Gateway(config, log, registry, pool)
     gw.closers.push(...closers)
     closers.length = 0
+    try {
+      await gw.listen(users, gatewayAddress, mtu, tun.name, txBatch, (fn) => dataplane.batch(fn))
+    } catch (e) {
+      // Listeners, dialers and sockets opened so far would keep the process alive: undo everything.
+      await gw.stop()
+      throw e
+    }
+    log.info('gateway ready', { tun: tun.name, address: `${gatewayAddress}/${prefixLen}`, mtu, pool: config.pool, control: config.paths.controlSocket })
+    return gw
+  }
+
+  /** Listeners, links and the control socket (build's second half; on failure the caller stops the gateway). */
+  private async listen(users: UserStore, gatewayAddress: string, mtu: number, tunName: string, txBatch: TxBatch, rxBatch: (fn: () => void) => void): Promise<void> {
+    const { config, log, registry } = this
+    const gw = this
 
     const authMethods: PppAuthMethod[] = ['mschapv2', 'eap']
     if (config.auth.allowChap) authMethods.push('chap-md5')
@@ -133,11 +151,15 @@ export class Gateway {
       gw.closers.push(() => new Promise<void>((r) => sstp.close(() => r())))
       log.info('SSTP listening', { address: `${config.listen}:${config.sstp.port}` })
     }
+    let linkGre: GreDriver | undefined
+    let linkGreBound: string | undefined
     if (config.protocols.includes('pptp')) {
       if (!/^\d+\.\d+\.\d+\.\d+$/.test(config.listen)) throw new VpnError('ERR_CONFIG', `config listen: PPTP's GRE data channel is IPv4 only here; set listen to an IPv4 address or 0.0.0.0 (now ${config.listen})`)
       const pptpLog = log.child('pptp')
       let lastGreError = 0
       const gre = GreDriver.open({
+        // A received GRE batch reaches the TUN in one writeMany (PPTP packet views outlive the batch).
+        aroundReceive: rxBatch,
         bindAddress: config.listen === '0.0.0.0' ? undefined : config.listen,
         onError: (e) => {
           gw.counters.inc('pptp.gre-error')
@@ -147,6 +169,8 @@ export class Gateway {
       })
       gw.closers.push(() => gre.close())
       gw.greCounters = () => gre.counters()
+      linkGre = gre
+      linkGreBound = config.listen === '0.0.0.0' ? undefined : config.listen
       const pptp = await listenPptp({
         listen: config.listen,
         port: config.pptp.port,
@@ -163,11 +187,40 @@ export class Gateway {
       if (config.pptp.mppeKeyBits.some((b) => b !== 128)) log.warn('pptp.mppeKeyBits allows 40/56-bit MPPE keys: export-grade keys are found by brute force in minutes; allow only 128 unless a client cannot do it')
       log.info('PPTP listening', { address: `${config.listen}:${config.pptp.port}`, gre: 'IP protocol 47' })
     }
+    if (config.links.length > 0) {
+      checkLinkRoutes(config)
+      // The networks behind the peers go into the TUN for as long as the links are configured, up or
+      // not: while a link is down its traffic is dropped (counted 'no-session') instead of following the
+      // default route out in clear. `add`: a network the host already routes is a configuration error.
+      for (const link of config.links) {
+        for (const prefix of link.routes) {
+          await netcfg.addRouteExclusive(prefix, tunName).catch((e: Error) => {
+            throw new VpnError('ERR_CONFIG', `config links (${link.name}): cannot route ${prefix} into ${tunName}: ${e.message} (this host routes ${prefix} already; a link's networks must be reachable only through the link)`)
+          })
+        }
+      }
+    }
+    // Links share the PPTP listener's GRE socket when there is one (one demux, one Call ID space: a
+    // gateway that both answers and dials a peer never keys two calls alike), else one of their own.
+    if (config.links.length > 0 && !linkGre) {
+      linkGre = GreDriver.open({ onError: () => gw.counters.inc('link.gre-error'), aroundReceive: rxBatch })
+      const g = linkGre
+      gw.closers.push(() => g.close())
+    }
+    const inPool = poolMembership(config.pool)
+    const linkHost: LinkHost = {
+      linkUp: (carrier, info, now) => inPool(info.peerAddress)
+        ? `the peer gave the link the tunnel address ${info.peerAddress}, inside this gateway's pool ${config.pool}: give the two gateways different pools`
+        : registry.linkUp(carrier, { ...info, kernelRoutes: false }, now),
+      ip: (id, p) => registry.ip(id, p),
+      closed: (id, reason, message, now) => registry.closed(id, reason, message, now),
+      routesHeld: (prefixes) => registry.routesHeld(prefixes),
+    }
     for (const link of config.links) {
       const dialer = new LinkDialer(link, {
-        host: registry,
+        host: linkHost,
         password: () => readLinkPassword(link.passwordFile),
-        dial: dialPptp,
+        dial: (o) => dialPptp({ ...o, gre: linkGre, localAddress: linkGreBound }),
         mru: tunnelMtu('pptp'),
         echoIntervalMs: config.keepalive.intervalSeconds * 1000,
         echoFailures: config.keepalive.failures,
@@ -184,8 +237,6 @@ export class Gateway {
       disconnect: (id) => registry.disconnect(id),
     })
     gw.closers.push(() => new Promise<void>((r) => control.close(() => r())))
-    log.info('gateway ready', { tun: tun.name, address: `${gatewayAddress}/${prefixLen}`, mtu, pool: config.pool, control: config.paths.controlSocket })
-    return gw
   }
 
   status(): GatewayStatus {

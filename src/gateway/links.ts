@@ -42,6 +42,9 @@ export interface LinkTimers {
 }
 const REAL_TIMERS: LinkTimers = { set: (fn, ms) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as NodeJS.Timeout), now: () => Date.now() }
 
+/** The least delay before redialling after the peer refused our credentials. */
+export const AUTH_FAILED_RETRY_MS = 10 * 60_000
+
 export type LinkState = 'idle' | 'waiting' | 'dialing' | 'up' | 'stopped'
 
 export class LinkDialer {
@@ -82,9 +85,9 @@ export class LinkDialer {
     this.timer = this.t.set(() => { this.timer = undefined; void this.attempt() }, ms)
   }
 
-  private retry(): void {
+  private retry(minMs = 0): void {
     if (this.st === 'stopped') return
-    const ms = this.d.backoff.failed(this.t.now())
+    const ms = Math.max(minMs, this.d.backoff.failed(this.t.now()))
     this.d.log.info('redialling link', { link: this.link.name, inSeconds: +(ms / 1000).toFixed(1), attempts: this.d.backoff.attempts })
     this.schedule(ms)
   }
@@ -124,7 +127,7 @@ export class LinkDialer {
           }
           const refused = this.d.host.linkUp(carrier, { user: `${l.name} (as ${l.user})`, peerAddress: ev.peerAddress, routes: l.routes }, this.t.now())
           if (refused) {
-            this.d.log.warn('link up but its routes are taken; closing it', { link: l.name, error: refused })
+            this.d.log.warn('link up but this gateway cannot route it; closing it', { link: l.name, error: refused })
             dial?.close('routes-in-use', refused)
             return
           }
@@ -142,6 +145,13 @@ export class LinkDialer {
           this.upAt = undefined
           if (registered) { registered = false; this.d.host.closed(id, reason, message, this.t.now()) }
           if (this.st === 'stopped') return
+          if (reason === 'auth-failed' && upMs === 0) {
+            // Redialling every minute with a wrong password would keep the account locked out on the
+            // peer (and fill its failed-login records): slow down until someone fixes the file.
+            this.d.log.error('the peer refused the router account credentials: check the link user and passwordFile', { link: l.name, user: l.user, message, retryInSeconds: AUTH_FAILED_RETRY_MS / 1000 })
+            this.retry(AUTH_FAILED_RETRY_MS)
+            return
+          }
           this.d.log.warn('link down', { link: l.name, reason, message, upSeconds: Math.round(upMs / 1000) })
           this.retry()
         },

@@ -61,6 +61,17 @@ export function cdnResult(reason: string): number {
   return reason === 'echo-timeout' ? CallDisconnectResult.LostCarrier : CallDisconnectResult.AdminShutdown
 }
 
+/** Calls per control connection (§2.8 lets a PAC refuse more with No-Resource). */
+export const MAX_CALLS_PER_CONNECTION = 1
+/** How long a control connection may go without an established call. */
+export const CALL_SETUP_MS = 30_000
+
+/** Ends a call's PPP and GRE outside its binding (fault paths): MPPE keys are dropped; never throws. */
+function finalise(c: CallState, reason: string, message: string): void {
+  try { c.data.lowerDown(Date.now(), reason, message) } catch { /* already failing */ }
+  try { c.data.end() } catch { /* already failing */ }
+}
+
 export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
   const preauth = new PreauthLimit()
   const open = new Set<Socket>()
@@ -78,7 +89,18 @@ export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
     let holdsSlot = true
     const releaseSlot = (): void => { if (holdsSlot) { holdsSlot = false; preauth.release(peerIp) } }
     const peer = `${peerIp}:${sock.remotePort}`
-    const core = new PptpPacConnection({ rng: systemRng, callIds: o.gre.callIds, logger: o.log })
+    // One call per control connection, as Windows, pptp-linux and pptpd use it: an unauthenticated peer
+    // cannot multiply sessions and Call IDs behind one pre-authentication slot.
+    const core = new PptpPacConnection({ rng: systemRng, callIds: o.gre.callIds, logger: o.log, maxCalls: MAX_CALLS_PER_CONNECTION })
+    // R1: a connection must place its call within CALL_SETUP_MS (SSTP has the same bound on its handshake).
+    const setupTimer = setTimeout(() => {
+      o.counters.inc('pptp.no-call-timeout')
+      o.log.debug('no call placed in time; closing the control connection', { peer })
+      driver.run(() => core.close(Date.now(), 'timeout', 'no call placed'))
+      setTimeout(() => sock.destroy(), 3000).unref()
+    }, CALL_SETUP_MS)
+    setupTimer.unref()
+    sock.once('close', () => clearTimeout(setupTimer))
     const calls = new Map<number, CallState>()
     let closed = false
 
@@ -86,7 +108,8 @@ export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
     const endCall = (c: CallState, reason: string, message: string, local = false): void => {
       if (c.ended) return
       c.ended = true
-      c.binding?.run(() => c.data.end())
+      if (c.binding && !c.binding.removed) c.binding.run(() => c.data.end())
+      else finalise(c, reason, message)
       c.binding?.remove()
       calls.delete(c.callId)
       o.registry.closed(c.id, reason, message, Date.now())
@@ -145,13 +168,13 @@ export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
         case 'controlUp':
           o.log.debug('PPTP control connection up', { peer, host: ev.peerHostName, vendor: ev.peerVendorString })
           break
-        case 'callUp': startCall(ev); break
+        case 'callUp': clearTimeout(setupTimer); startCall(ev); break
         case 'callDown': {
           const c = calls.get(ev.callId)
           if (!c) break
           // The core also drops its calls when the control connection itself ends (EOF, RST, echo timeout,
           // protocol error): that is not a Call-Clear-Request from the peer, and the record must say so.
-          const reason = core.currentState === 'closed' ? 'control-closed' : 'peer-cleared'
+          const reason = ev.reason === 'peer-cleared' ? 'peer-cleared' : 'control-closed'
           const message = reason === 'control-closed' ? `control connection ended (${ev.reason})` : `call cleared: ${ev.reason}`
           c.endedByPeer = true
           c.binding?.run(() => c.data.lowerDown(Date.now(), reason, message))
@@ -183,6 +206,8 @@ export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
       for (const c of [...calls.values()]) {
         c.ended = true
         c.binding?.remove()
+        finalise(c, 'internal-error', String((fault as Error)?.message ?? fault))
+        o.gre.callIds.release(c.callId) // the dead core cannot release it any more
         o.registry.closed(c.id, 'internal-error', String((fault as Error)?.message ?? fault), Date.now())
       }
       calls.clear()

@@ -71,6 +71,8 @@ interface Entry {
   routes: readonly string[]
   /** Routes this session installed (data plane + kernel); only these are removed at close. */
   installed: readonly string[]
+  /** The kernel routes of `installed` are this session's to add and remove (false: a configured link's, kept while it is down). */
+  kernelRoutes: boolean
   /** The address came from our pool (an answered call), not from the peer (a link we dialled). */
   readonly fromPool: boolean
 }
@@ -100,7 +102,7 @@ export class SessionRegistry {
   get size(): number { return this.entries.size }
 
   opened(carrier: CarrierSession, now: number): void {
-    this.entries.set(carrier.id, { carrier, user: undefined, address: undefined, state: 'authenticating', start: now, recordOpen: false, port: undefined, routes: [], installed: [], fromPool: true })
+    this.entries.set(carrier.id, { carrier, user: undefined, address: undefined, state: 'authenticating', start: now, recordOpen: false, port: undefined, routes: [], installed: [], kernelRoutes: true, fromPool: true })
     this.log.info('connection', { session: carrier.id, protocol: carrier.protocol, peer: carrier.peer })
   }
 
@@ -205,9 +207,9 @@ export class SessionRegistry {
    * reason it was refused (routes held by another session, address in use); nothing is kept then.
    * Packets from the link go to ip(id, ...); it ends with closed(id, ...) like any session.
    */
-  linkUp(carrier: CarrierSession, info: { readonly user: string; readonly peerAddress: string; readonly routes: readonly string[] }, now: number): string | undefined {
+  linkUp(carrier: CarrierSession, info: { readonly user: string; readonly peerAddress: string; readonly routes: readonly string[]; readonly kernelRoutes?: boolean }, now: number): string | undefined {
     if (this.entries.has(carrier.id)) return `session ${carrier.id} exists already`
-    const e: Entry = { carrier, user: info.user, address: info.peerAddress, state: 'up', start: now, recordOpen: false, port: undefined, routes: info.routes, installed: [], fromPool: false }
+    const e: Entry = { carrier, user: info.user, address: info.peerAddress, state: 'up', start: now, recordOpen: false, port: undefined, routes: info.routes, installed: [], kernelRoutes: info.kernelRoutes ?? true, fromPool: false }
     const err = this.attach(e, info.peerAddress)
     if (err) {
       this.log.warn('link refused by the data plane', { session: carrier.id, user: info.user, error: err.message })
@@ -240,7 +242,7 @@ export class SessionRegistry {
       return err instanceof Error ? err : new Error(String(err))
     }
     e.installed = e.routes
-    for (const prefix of e.installed) this.kernelOp('add', prefix, e.carrier.id)
+    if (e.kernelRoutes) for (const prefix of e.installed) this.kernelOp('add', prefix, e.carrier.id)
     return undefined
   }
 
@@ -278,7 +280,7 @@ export class SessionRegistry {
     if (!e) return
     this.entries.delete(id)
     e.port?.detach()
-    for (const prefix of e.installed) this.kernelOp('remove', prefix, id)
+    if (e.kernelRoutes) for (const prefix of e.installed) this.kernelOp('remove', prefix, id)
     if (e.address && e.fromPool) this.pool.release(e.address)
     const t = e.port?.traffic ?? NO_TRAFFIC
     if (e.recordOpen) {

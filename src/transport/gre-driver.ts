@@ -5,6 +5,7 @@ import { GreDemux } from '../pptp/gre/demux.js'
 import type { GreCall } from '../pptp/gre/call.js'
 import type { Millis } from '../lib/time.js'
 import { RawIpSocket } from './raw-ip.js'
+import { systemRng } from '../crypto/rng.js'
 import type { RawIpPacket } from './raw-ip.js'
 
 /**
@@ -47,6 +48,9 @@ export class CallIdAllocator {
   }
 }
 
+/** The part of RawIpSocket the driver uses. */
+export type GreSocket = Pick<RawIpSocket, 'send' | 'sendMany' | 'counters' | 'onPackets' | 'onError' | 'unref' | 'close'>
+
 /** What the driver runs for one call: the sans-IO data path (src/pptp/data-call.ts). */
 export interface GreEndpoint<E> {
   readonly gre: GreCall
@@ -86,23 +90,35 @@ interface Entry<E> {
 export class GreDriver {
   readonly demux = new GreDemux()
   readonly callIds: CallIdAllocator
-  private readonly socket: RawIpSocket
+  private readonly socket: GreSocket
   private readonly entries = new Map<GreCall, Entry<unknown>>()
   private readonly outbox: { dest: string; payload: Uint8Array }[] = []
   private flushQueued = false
   private readonly onError: (e: Error) => void
+  private readonly aroundReceive: ((fn: () => void) => void) | undefined
+  /** Calls that handled packets of the batch being received: their timers are re-armed once, after it. */
+  private readonly touched = new Set<Entry<unknown>>()
 
-  private constructor(socket: RawIpSocket, onError: (e: Error) => void) {
+  /** Drives an open socket; `open` is the normal way in (tests pass a fake socket here). */
+  constructor(socket: GreSocket, onError: (e: Error) => void, aroundReceive?: (fn: () => void) => void) {
     this.socket = socket
     this.onError = onError
-    this.callIds = new CallIdAllocator(this.demux)
+    this.aroundReceive = aroundReceive
+    // A random first Call ID (as the PAC core does alone): a stale GRE packet of an earlier run is unlikely
+    // to match a new call, and IDs are not predictable to another client behind the same NAT.
+    const r = systemRng.bytes(2)
+    this.callIds = new CallIdAllocator(this.demux, ((r[0]! << 8) | r[1]!) || 1)
     socket.onError((e) => this.onError(e))
     socket.onPackets((batch) => this.receive(batch))
   }
 
-  /** Opens the raw socket (bound to `bindAddress` when given: only GRE to that address is read). Throws ERR_RAW_OPEN. */
-  static open(o: { bindAddress?: string; onError: (e: Error) => void }): GreDriver {
-    return new GreDriver(RawIpSocket.open({ protocol: 47, bindAddress: o.bindAddress, recvBufferBytes: 4 * 1024 * 1024 }), o.onError)
+  /**
+   * Opens the raw socket (bound to `bindAddress` when given: only GRE to that address is read).
+   * `aroundReceive` wraps the handling of each received batch (the gateway passes the data plane's
+   * batch(), so the batch's packets reach the TUN in one write call). Throws ERR_RAW_OPEN.
+   */
+  static open(o: { bindAddress?: string; onError: (e: Error) => void; aroundReceive?: (fn: () => void) => void }): GreDriver {
+    return new GreDriver(RawIpSocket.open({ protocol: 47, bindAddress: o.bindAddress, recvBufferBytes: 4 * 1024 * 1024 }), o.onError, o.aroundReceive)
   }
 
   /** Registers a call for GRE from `peer` (dotted IPv4). Throws RangeError if (peer, Call ID) is taken. */
@@ -136,16 +152,31 @@ export class GreDriver {
   }
 
   private receive(batch: readonly RawIpPacket[]): void {
+    if (this.aroundReceive) this.aroundReceive(() => this.receiveBatch(batch))
+    else this.receiveBatch(batch)
+  }
+
+  private receiveBatch(batch: readonly RawIpPacket[]): void {
     const now = Date.now()
-    for (const p of batch) {
-      const call = this.demux.handlePacket(now, p.from, p.payload)
-      if (!call) continue
-      const e = this.entries.get(call)
-      if (e) this.run(e, () => e.endpoint.afterReceive(now))
+    const touched = this.touched
+    try {
+      for (const p of batch) {
+        const call = this.demux.handlePacket(now, p.from, p.payload)
+        if (!call) continue
+        const e = this.entries.get(call)
+        if (!e) continue
+        // Datagrams and events are drained per packet (event views are valid until the next input);
+        // the timer is re-armed once per batch: its deadline only moves when the batch ends.
+        this.run(e, () => e.endpoint.afterReceive(now), false)
+        touched.add(e)
+      }
+    } finally {
+      for (const e of touched) this.run(e)
+      touched.clear()
     }
   }
 
-  private run(e: Entry<unknown>, fn?: () => void): void {
+  private run(e: Entry<unknown>, fn?: () => void, arm = true): void {
     if (e.removed) return
     try {
       fn?.()
@@ -153,7 +184,7 @@ export class GreDriver {
       for (let d = ep.pollDatagram(); d !== undefined; d = ep.pollDatagram()) this.outbox.push({ dest: e.peer, payload: d })
       if (this.outbox.length > 0 && !this.flushQueued) { this.flushQueued = true; queueMicrotask(() => this.flush()) }
       for (let ev = ep.pollEvent(); ev !== undefined; ev = e.removed ? undefined : ep.pollEvent()) e.onEvent(ev)
-      if (!e.removed) this.arm(e)
+      if (arm && !e.removed) this.arm(e)
     } catch (err) {
       this.remove(e)
       e.onFault(err)
@@ -187,10 +218,19 @@ export class GreDriver {
     const items = this.outbox.splice(0)
     try {
       this.socket.sendMany(items)
-    } catch (err) {
-      // ENETUNREACH and the like: the datagrams are lost, as IP may lose them; the calls notice by their keepalives.
-      this.socket.counters.inc('tx-error')
-      this.onError(err as Error)
+    } catch {
+      // sendmmsg stops at the first failing datagram (ENETUNREACH to one vanished peer, EPERM from an
+      // OUTPUT rule): resend one by one so one bad destination costs only its own packets, each
+      // counted; the calls notice a dead path by their keepalives.
+      let lastError: Error | undefined
+      for (const it of items) {
+        try { this.socket.send(it.dest, it.payload) } catch (e) {
+          const code = ((e as { cause?: { code?: string } }).cause?.code) ?? 'error'
+          this.socket.counters.inc(`tx-error:${code}`)
+          lastError = e as Error
+        }
+      }
+      if (lastError) this.onError(lastError)
     }
   }
 }

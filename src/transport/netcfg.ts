@@ -83,6 +83,15 @@ export async function addRoute(prefix: string, dev: string, opts: RouteOptions =
   await runIp(['route', 'replace', ...routeArgs(prefix, dev, opts)])
 }
 
+/**
+ * `ip route add PREFIX dev DEV ...`: fails (ERR_NETCFG, "File exists") when the kernel already has a
+ * route to exactly PREFIX — for routes a peer asks for, which must never replace one of the host's own
+ * (a connected LAN that happens to equal a router account's network).
+ */
+export async function addRouteExclusive(prefix: string, dev: string, opts: RouteOptions = {}): Promise<void> {
+  await runIp(['route', 'add', ...routeArgs(prefix, dev, opts)])
+}
+
 /** `ip route del PREFIX dev DEV ...`. */
 export async function delRoute(prefix: string, dev: string, opts: RouteOptions = {}): Promise<void> {
   await runIp(['route', 'del', ...routeArgs(prefix, dev, opts)])

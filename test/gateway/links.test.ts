@@ -2,7 +2,7 @@
 // wait while the peer's own link carries the routes, close a link whose routes are taken. Manual timers.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { LinkDialer, type LinkHost, type LinkTimers } from '../../src/gateway/links.js'
+import { AUTH_FAILED_RETRY_MS, LinkDialer, type LinkHost, type LinkTimers } from '../../src/gateway/links.js'
 import type { PptpDial, PptpDialOptions } from '../../src/client/pptp-dial.js'
 import type { CarrierSession } from '../../src/gateway/sessions.js'
 import type { LinkConfig } from '../../src/config/schema.js'
@@ -104,15 +104,26 @@ test('redials with growing back-off while the peer is unreachable, and comes bac
   assert.equal(h.d.state, 'up')
 })
 
-test('a call that ends before it comes up counts as a failure (wrong router password): back-off grows', async () => {
+test('a call that ends before it comes up counts as a failure: back-off grows', async () => {
+  const h = harness()
+  h.d.start()
+  await h.timers.advance(0)
+  h.calls[0]!.o.onClosed('negotiation-timeout', 'no answer')
+  await h.timers.advance(1000)
+  h.calls[1]!.o.onClosed('mppe-required', 'no MPPE')
+  assert.deepEqual(h.delays, [1000, 2000])
+  assert.deepEqual(h.events, [], 'nothing registered for a link that never came up')
+})
+
+test('a refused router password is retried only after 10 minutes (no lockout on the peer from our redials)', async () => {
   const h = harness()
   h.d.start()
   await h.timers.advance(0)
   h.calls[0]!.o.onClosed('auth-failed', 'E=691')
-  await h.timers.advance(1000)
-  h.calls[1]!.o.onClosed('auth-failed', 'E=691')
-  assert.deepEqual(h.delays, [1000, 2000])
-  assert.deepEqual(h.events, [], 'nothing registered for a link that never came up')
+  await h.timers.advance(AUTH_FAILED_RETRY_MS - 1)
+  assert.equal(h.calls.length, 1, 'no redial before 10 minutes')
+  await h.timers.advance(1)
+  assert.equal(h.calls.length, 2)
 })
 
 test('does not dial while the peer has dialled us and carries the routes; dials once they are free', async () => {

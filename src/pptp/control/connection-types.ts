@@ -23,17 +23,18 @@ export interface PptpCommonOptions {
   readonly echoReplyMs?: number
   readonly replyMs?: number
   readonly logger?: Logger
+  /**
+   * Gateway-wide Call ID allocator. GRE packets are demultiplexed by (peer address, our Call ID) (§4.1), so IDs must be
+   * unique across every control connection sharing one GRE socket (several clients behind one NAT; a gateway that
+   * both answers and dials the same peer), not only within one. Without it the core allocates per connection.
+   * `allocate` returns undefined when none is free (the PAC refuses the call with No-Resource; the PNS places none).
+   */
+  readonly callIds?: { allocate(): number | undefined; release(callId: number): void }
 }
 
 export interface PptpPacOptions extends PptpCommonOptions {
   /** Calls accepted on one control connection; further Outgoing-Call-Requests are refused (§2.8 General Error, No-Resource). */
   readonly maxCalls?: number
-  /**
-   * Gateway-wide Call ID allocator. GRE packets are demultiplexed by (peer address, our Call ID) (§4.1), so IDs must be
-   * unique across every control connection from one address, not only within one. Without it the core allocates
-   * per connection. `allocate` returns undefined when none is free (the call is refused with No-Resource).
-   */
-  readonly callIds?: { allocate(): number | undefined; release(callId: number): void }
   /** Connect Speed reported in Outgoing-Call-Reply (§2.8), bits per second. */
   readonly connectSpeed?: number
 }

@@ -38,9 +38,16 @@ export class PptpPnsConnection extends PptpConnectionBase {
   /** Places an outgoing call (§2.7); returns our Call ID, or undefined if the control connection is not established. */
   openCall(now: Millis): number | undefined {
     if (this.isClosed || this.ctlState !== 'established') return undefined
-    let callId = this.nextCallId
-    while (this.calls.has(callId)) callId = (callId % 0xffff) + 1
-    this.nextCallId = (callId % 0xffff) + 1
+    let callId: number
+    if (this.pns.callIds) {
+      const id = this.pns.callIds.allocate()
+      if (id === undefined || id === 0 || this.calls.has(id)) { this.stats.inc('no-call-id'); return undefined }
+      callId = id
+    } else {
+      callId = this.nextCallId
+      while (this.calls.has(callId)) callId = (callId % 0xffff) + 1
+      this.nextCallId = (callId % 0xffff) + 1
+    }
     const c: PnsCall = { state: 'idle', callId, peerCallId: 0, serial: this.nextSerial, deadline: undefined }
     this.nextSerial = (this.nextSerial % 0xffff) + 1
     this.calls.set(callId, c)
@@ -144,7 +151,7 @@ export class PptpPnsConnection extends PptpConnectionBase {
           peerProcessingDelay: reply?.packetProcessingDelay ?? 0, connectSpeed: reply?.connectSpeed ?? 0 })
         return
       case 'fail':
-        this.calls.delete(c.callId)
+        this.forget(c.callId)
         this.emit({ type: 'callDown', callId: c.callId, reason })
         return
       case 'send_ccrq':
@@ -153,7 +160,7 @@ export class PptpPnsConnection extends PptpConnectionBase {
         c.deadline = now + this.replyMs
         return
       case 'down':
-        this.calls.delete(c.callId)
+        this.forget(c.callId)
         this.emit({ type: 'callDown', callId: c.callId, reason })
         return
       case 'record_wen':
@@ -163,7 +170,11 @@ export class PptpPnsConnection extends PptpConnectionBase {
   }
 
   protected dropAllCalls(reason: string): void {
-    for (const c of [...this.calls.values()]) { this.calls.delete(c.callId); this.emit({ type: 'callDown', callId: c.callId, reason }) }
+    for (const c of [...this.calls.values()]) { this.forget(c.callId); this.emit({ type: 'callDown', callId: c.callId, reason }) }
+  }
+
+  private forget(callId: number): void {
+    if (this.calls.delete(callId)) this.pns.callIds?.release(callId)
   }
 
   protected callTimeout(now: Millis): void {
