@@ -28,15 +28,15 @@ export async function runConnect(args: string[]): Promise<number> {
   if (!values.user) throw new VpnError('ERR_USAGE', '--user NAME is required')
   if (values.ca && values.insecure) throw new VpnError('ERR_USAGE', '--ca and --insecure exclude each other')
   const target = parseTarget(url)
+  // Every usage error before the password prompt.
+  if (target.scheme === 'pptp' && (values.ca || values.insecure)) throw new VpnError('ERR_USAGE', '--ca and --insecure apply to sstp:// only: PPTP has no certificate (the gateway is not authenticated beyond MS-CHAPv2)')
+  const mtu = values.mtu === undefined ? undefined : Number(values.mtu)
+  if (mtu !== undefined && !(Number.isInteger(mtu) && mtu >= 576 && mtu <= 1500)) throw new VpnError('ERR_USAGE', `--mtu ${values.mtu}: expected an integer from 576 to 1500`)
   const password = await readPassword(`Password for ${values.user}: `)
   const progress = (line: string): void => { process.stderr.write(`gatehouse connect: ${line}\n`) }
-  if (target.scheme === 'pptp' && (values.ca || values.insecure)) throw new VpnError('ERR_USAGE', '--ca and --insecure apply to sstp:// only: PPTP has no certificate (the gateway is not authenticated beyond MS-CHAPv2)')
   if (values.insecure) progress('WARNING: --insecure: the gateway certificate is not checked; anyone on the path can impersonate it')
-  const common = { host: target.host, port: target.port, user: values.user, password, split: splitList(values.split), tunName: values.tun, setDns: !values['no-dns'], mtu: values.mtu ? Number(values.mtu) : undefined, progress }
-  const client = target.scheme === 'pptp' ? await connectPptp(common) : await connectSstp({
-    host: target.host, port: target.port, user: values.user, password, caFile: values.ca, insecure: values.insecure,
-    split: splitList(values.split), tunName: values.tun, setDns: !values['no-dns'], mtu: values.mtu ? Number(values.mtu) : undefined, progress,
-  })
+  const common = { host: target.host, port: target.port, user: values.user, password, split: splitList(values.split), tunName: values.tun, setDns: !values['no-dns'], mtu, progress }
+  const client = target.scheme === 'pptp' ? await connectPptp(common) : await connectSstp({ ...common, caFile: values.ca, insecure: values.insecure })
   process.stdout.write(`address ${client.up.address}\n`)
   return new Promise<number>((resolve) => {
     let stopping = false

@@ -6,6 +6,7 @@ import * as netcfg from '../transport/netcfg.js'
 import { disableIpv6 } from '../transport/sysctl.js'
 import { VpnError } from '../lib/errors.js'
 import { applyDns, type DnsRestore } from './dns.js'
+import { prefixContains, tryParsePrefix } from '../ip/prefix.js'
 
 export interface ClientUp { readonly address: string; readonly gateway: string; readonly dns: readonly string[]; readonly tun: string }
 
@@ -50,8 +51,10 @@ export async function setUpTunnel(opts: TunnelSetupOptions): Promise<ClientTunne
   }
   try {
     const full = !o.split || o.split.length === 0
-    if (full) {
-      // Pin the route to the gateway's outer address before 0/1 + 128/1 capture it.
+    const covered = full || o.split!.some((p) => { const q = tryParsePrefix(p); return q !== undefined && prefixContains(q, o.outerGateway) })
+    if (covered) {
+      // Pin the route to the gateway's outer address before the tunnel routes (0/1 + 128/1, or a split
+      // prefix that contains it) capture it: the carrier must never enter its own tunnel.
       const r = await netcfg.routeGet(o.outerGateway)
       if (r.via) {
         pinned = { prefix: `${o.outerGateway}/32`, dev: r.dev, via: r.via }
