@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { HeaderFlag, NotifyType, PayloadType as T } from '../../src/ike/v1/constants.js'
 import { EXCHANGE_RULES, checkMessage } from '../../src/ike/v1/message/exchange-rules.js'
 import type { MessageRuleName } from '../../src/ike/v1/message/exchange-rules.js'
-import { checkPayload } from '../../src/ike/v1/message/checks.js'
+import { checkHeader, checkPayload } from '../../src/ike/v1/message/checks.js'
 import { fromHex } from '../../src/lib/bytes.js'
 
 const E = HeaderFlag.Encryption
@@ -97,4 +97,18 @@ test('RFC 2408 §3.15 Delete: ISAKMP SPI is the 16-byte cookie pair, ESP/AH 4 by
   assert.equal(checkPayload({ payload: 'delete', doi: 1, protocolId: 3, spiSize: 4, spis: [new Uint8Array(4)] }), undefined)
   assert.equal(checkPayload({ payload: 'delete', doi: 1, protocolId: 3, spiSize: 4, spis: [] })?.field, 'delete.count')
   assert.equal(checkPayload({ payload: 'notify', doi: 1, protocolId: 3, spi: new Uint8Array(3), notifyType: 24576, data: new Uint8Array(0) })?.notify, NotifyType.InvalidSpi)
+})
+
+test('RFC 2408 §5.2 header checks: cookie, major version, exchange type, flags', () => {
+  const base = { initiatorCookie: fromHex('0102030405060708'), responderCookie: new Uint8Array(8), nextPayload: 1, version: 0x10, exchangeType: 2, flags: 0, messageId: 0, length: 28 }
+  assert.equal(checkHeader(base), undefined)
+  assert.equal(checkHeader({ ...base, version: 0x11 }), undefined)
+  for (const ex of [4, 5, 6, 32]) assert.equal(checkHeader({ ...base, exchangeType: ex }), undefined)
+  assert.equal(checkHeader({ ...base, initiatorCookie: new Uint8Array(8) })?.notify, NotifyType.InvalidCookie)
+  assert.equal(checkHeader({ ...base, version: 0x20 })?.notify, NotifyType.InvalidMajorVersion)
+  assert.equal(checkHeader({ ...base, version: 0x02 })?.notify, NotifyType.InvalidMajorVersion)
+  assert.equal(checkHeader({ ...base, exchangeType: 34 })?.notify, NotifyType.InvalidExchangeType) // IKEv2 IKE_SA_INIT
+  assert.equal(checkHeader({ ...base, exchangeType: 1 })?.notify, NotifyType.InvalidExchangeType) // Base exchange: not spoken
+  assert.equal(checkHeader({ ...base, flags: 0x08 })?.notify, NotifyType.InvalidFlags)
+  assert.equal(checkHeader({ ...base, flags: 0x07 }), undefined)
 })

@@ -1,7 +1,8 @@
 // Per-payload MUSTs checked after decoding (DESIGN.md §3: structure first, rules second): nonce length
 // (RFC 2409 §5), identification data per ID type (RFC 2407 §4.6.2), NAT-OA address (RFC 3947 §5.2),
-// Delete/Notify SPI sizes (RFC 2408 §3.14, §3.15).
-import { IdType, NotifyType, ProtocolId } from '../constants.js'
+// Delete/Notify SPI sizes (RFC 2408 §3.14, §3.15), and the header checks of RFC 2408 §5.2.
+import { ExchangeType, HeaderFlag, IdType, NotifyType, ProtocolId } from '../constants.js'
+import type { IsakmpHeader } from './header.js'
 import type { IsakmpPayload } from './payloads.js'
 
 export interface PayloadFault { readonly field: string; readonly detail: string; readonly notify: number }
@@ -45,4 +46,23 @@ export function checkPayload(p: IsakmpPayload): PayloadFault | undefined {
     default:
       return undefined
   }
+}
+
+const EXCHANGES_WE_SPEAK = new Set<number>([ExchangeType.IdentityProtection, ExchangeType.Aggressive, ExchangeType.Informational, ExchangeType.Transaction, ExchangeType.QuickMode])
+const KNOWN_FLAGS = HeaderFlag.Encryption | HeaderFlag.Commit | HeaderFlag.AuthenticationOnly
+
+/**
+ * RFC 2408 §5.2 header processing, in its order: a zero initiator cookie is INVALID-COOKIE; a major
+ * version above 1 is INVALID-MAJOR-VERSION (a higher minor version of major 1 is tolerated, as
+ * strongSwan does); an exchange type we do not implement is INVALID-EXCHANGE-TYPE; unknown flag bits
+ * are INVALID-FLAGS. Returns the first fault or undefined. Before an ISAKMP SA exists such faults are
+ * only counted (DESIGN.md §5: unauthenticated input is dropped silently).
+ */
+export function checkHeader(h: IsakmpHeader): PayloadFault | undefined {
+  if (h.initiatorCookie.every((b) => b === 0)) return { field: 'header.initiatorCookie', detail: 'zero', notify: NotifyType.InvalidCookie }
+  // Major 2 is IKEv2 (RFC 7296), major 0 does not exist: both are another protocol to us.
+  if (h.version >> 4 !== 1) return { field: 'header.version', detail: `major ${h.version >> 4}`, notify: NotifyType.InvalidMajorVersion }
+  if (!EXCHANGES_WE_SPEAK.has(h.exchangeType)) return { field: 'header.exchangeType', detail: `${h.exchangeType}`, notify: NotifyType.InvalidExchangeType }
+  if (h.flags & ~KNOWN_FLAGS) return { field: 'header.flags', detail: `0x${h.flags.toString(16)}`, notify: NotifyType.InvalidFlags }
+  return undefined
 }
