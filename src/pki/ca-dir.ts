@@ -120,9 +120,15 @@ export function issueToDir(files: CaFiles, opts: IssueToDirOptions): IssuedRecor
       fingerprint256: cert.fingerprint256, certPem: cert.certPem,
     }
     const next = { ...index, certs: [...index.certs, record] }
-    // A CA that never revoked anything still publishes a (empty) CRL, so verifiers find one.
-    if (!existsSync(join(files.dir, CRL_FILE))) writeCrl(files, ca, next, now)
-    else writeAtomic(join(files.dir, ISSUED_FILE), formatIndex(next), 0o600)
+    try {
+      // A CA that never revoked anything still publishes a (empty) CRL, so verifiers find one.
+      if (!existsSync(join(files.dir, CRL_FILE))) writeCrl(files, ca, next, now)
+      else writeAtomic(join(files.dir, ISSUED_FILE), formatIndex(next), 0o600)
+    } catch (e) {
+      // An unrecorded certificate could never be revoked: take its bundle back.
+      try { unlinkSync(opts.p12File) } catch { /* already gone */ }
+      throw new VpnError('ERR_PKI', `cannot record the certificate in ${ISSUED_FILE} (${(e as Error).message}); the bundle was removed`, { cause: e })
+    }
     return record
   })
 }

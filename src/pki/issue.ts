@@ -137,7 +137,9 @@ export function issueCert(ca: LoadedCa, opts: IssueOptions): IssuedCert {
   const tbs = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert)
   ;(tbs.value as forge.asn1.Asn1[])[6] = spkiAsn // TBSCertificate field 7: subjectPublicKeyInfo
   const tbsDer = der.toDer(tbs)
-  const signature = sign('sha256', tbsDer, ca.key) // RSASSA-PKCS1-v1_5 (RFC 4055 §5)
+  // RSASSA-PKCS1-v1_5 (RFC 4055 §5), not PSS: Apple's IKE clients do not accept RSA-PSS
+  // (strongswan/strongswan discussion #2267) and Windows 7/8 predate it.
+  const signature = sign('sha256', tbsDer, ca.key)
   const certDer = der.toDer(der.seq(tbs, der.seq(der.oid(OID_SHA256_WITH_RSA), der.null()), der.bits(signature)))
   const x = new X509Certificate(certDer)
   return {

@@ -2,7 +2,7 @@
 // serial (new CRL number, openssl -crl_check refuses), loadRevocation, the lock, damaged indexes.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync, readdirSync, statSync, writeFileSync, unlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { createCa } from '../../src/pki/ca.js'
 import { issueToDir, loadRevocation, readIndex, refreshCrl, revokeInDir, type CaFiles } from '../../src/pki/ca-dir.js'
@@ -76,6 +76,16 @@ test('refreshCrl signs a new number; a held lock refuses a second writer', () =>
   try {
     assert.throws(() => revokeInDir(files, 'bob', 'superseded'), isPki(/another `gatehouse ca` is running/))
   } finally { unlinkSync(lock) }
+})
+
+test('if issued.json cannot be written, the bundle is taken back (an unrecorded certificate could never be revoked)', () => {
+  const blocker = join(tmp.dir, `issued.json.tmp-${process.pid}`)
+  mkdirSync(blocker) // the atomic write's temporary file cannot be created
+  try {
+    assert.throws(() => issueToDir(files, { kind: 'client', name: 'dave', p12File: tmp.path('dave.p12'), password: PW, profile: 'modern' }), isPki(/cannot record the certificate.*the bundle was removed/))
+  } finally { rmdirSync(blocker) }
+  assert.equal(existsSync(tmp.path('dave.p12')), false)
+  assert.equal(findRecord(readIndex(tmp.dir), 'dave'), undefined)
 })
 
 test('a missing CA is a clear error; a directory without issued.json revokes nothing', () => {
