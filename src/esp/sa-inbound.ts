@@ -47,6 +47,8 @@ export class EspInboundSa {
   private readonly stats = new Counters()
   private readonly events: EspSaEvent[] = []
   private closed = false
+  private rxPackets = 0
+  private rxBytes = 0
   /** Next Header of the last packet decryptInto accepted. */
   lastNextHeader = 0
   /** Sequence number of the last packet accepted. */
@@ -89,7 +91,8 @@ export class EspInboundSa {
   }
 
   pollEvent(): EspSaEvent | undefined { return this.events.shift() }
-  counters(): Record<string, number> { return this.stats.snapshot() }
+  /** 'rx:packets', 'rx:bytes' (ESP packet bytes accepted) and the drop reasons. */
+  counters(): Record<string, number> { return { 'rx:packets': this.rxPackets, 'rx:bytes': this.rxBytes, ...this.stats.snapshot() } }
 
   /** Ends the SA: zeroes the keys; later packets count 'drop:closed'. Idempotent. */
   close(): void {
@@ -127,8 +130,8 @@ export class EspInboundSa {
     if (this.selectorCheck && !this.selectorCheck(nextHeader, payload)) return this.drop('drop:selector')
     this.lastNextHeader = nextHeader
     this.lastSequenceNumber = seq
-    this.stats.inc('rx:packets')
-    this.stats.inc('rx:bytes', packet.length)
+    this.rxPackets++
+    this.rxBytes += packet.length
     this.lifetime.add(payloadLength, this.spi, 'inbound', this.events)
     return payload
   }

@@ -39,6 +39,9 @@ export class EspOutboundSa {
   /** §3.3.3: "The sender's counter is initialized to 0 when an SA is established". */
   private seq = 0
   private closed = false
+  // Per-packet counters as plain numbers (the hot path); drops go to `stats` by reason.
+  private txPackets = 0
+  private txBytes = 0
 
   constructor(opts: EspOutboundOptions) {
     if (!Number.isInteger(opts.spi) || opts.spi < 0 || opts.spi > 0xffffffff) throw new RangeError(`SPI ${opts.spi} is not a 32-bit value`)
@@ -72,8 +75,8 @@ export class EspOutboundSa {
     const seq = this.seq + 1
     const n = this.transform.seal(this.spi, seq, undefined, this.nextIv(seq), payload, nextHeader, out, offset)
     this.seq = seq
-    this.stats.inc('tx:packets')
-    this.stats.inc('tx:bytes', n)
+    this.txPackets++
+    this.txBytes += n
     if (seq === this.softSeq) this.events.push({ type: 'soft-limit', spi: this.spi, direction: 'outbound', reason: 'sequence' })
     if (seq === ESP_SEQ_MAX) this.events.push({ type: 'hard-limit', spi: this.spi, direction: 'outbound', reason: 'sequence' })
     this.lifetime.add(payload.length, this.spi, 'outbound', this.events)
@@ -87,7 +90,8 @@ export class EspOutboundSa {
   }
 
   pollEvent(): EspSaEvent | undefined { return this.events.shift() }
-  counters(): Record<string, number> { return this.stats.snapshot() }
+  /** 'tx:packets', 'tx:bytes' (ESP packet bytes) and the drop reasons. */
+  counters(): Record<string, number> { return { 'tx:packets': this.txPackets, 'tx:bytes': this.txBytes, ...this.stats.snapshot() } }
 
   /** Ends the SA: zeroes the keys and the unused random IV bytes. Idempotent. */
   close(): void {

@@ -101,3 +101,28 @@ test('SPI reservation: random, >= 256 (RFC 4303 §2.1), never handed out twice; 
   assert.ok(d.remove(0x11111111))
   assert.equal(d.remove(0x11111111), false)
 })
+
+test('NAT rebinding: an authenticated packet from a new port queues peer-moved; forged or late packets do not move the peer', () => {
+  const d = new EspDemux()
+  const p = saPair(SUITES[0]!, 0x12345)
+  const a = { address: '198.18.0.7', port: 4500 }, b = { address: '198.18.0.7', port: 61000 }, evil = { address: '198.18.9.9', port: 4500 }
+  d.add(p.in, a)
+  const pkts = Array.from({ length: 4 }, (_, i) => p.out.encrypt(Uint8Array.of(i), 17)!)
+  assert.equal(d.receiveUdp(pkts[0]!, a).kind, 'esp')
+  assert.equal(d.pollEvent(), undefined)
+  // A forged packet from elsewhere fails the ICV: no move.
+  const forged = pkts[1]!.slice(); forged[forged.length - 1] = forged[forged.length - 1]! ^ 1
+  assert.equal(d.receiveUdp(forged, evil).kind, 'dropped')
+  assert.equal(d.pollEvent(), undefined)
+  // Seq 3 from the new port moves the peer.
+  assert.equal(d.receiveUdp(pkts[2]!, b).kind, 'esp')
+  assert.deepEqual(d.pollEvent(), { type: 'peer-moved', spi: 0x12345, from: b, previous: a })
+  assert.deepEqual(d.remoteOf(0x12345), b)
+  // Seq 2 arrives late from the old port: accepted (inside the window) but the peer stays at b.
+  assert.equal(d.receiveUdp(pkts[1]!, a).kind, 'esp')
+  assert.equal(d.pollEvent(), undefined)
+  assert.deepEqual(d.remoteOf(0x12345), b)
+  assert.equal(d.counters()['peer-moved'], 1)
+  d.remove(0x12345)
+  assert.equal(d.remoteOf(0x12345), undefined)
+})
