@@ -82,6 +82,8 @@ export class SessionKeyChanger {
   readonly bits: MppeBits
   private readonly len: 8 | 16
   private readonly input: Uint8Array
+  /** The SessionKey part of `input` (kept as a view: no subarray per key change). */
+  private readonly session: Uint8Array
   private readonly rc4: Rc4
 
   /** `startKey` must be 8 bytes (40/56-bit) or 16 (128-bit); RangeError otherwise. Copied. */
@@ -93,6 +95,7 @@ export class SessionKeyChanger {
     this.input = new Uint8Array(len + 40 + len + 40)
     this.input.set(startKey, 0) // SHApad1 (40 x 0x00) follows as allocated
     this.input.fill(0xf2, len + 40 + len) // SHApad2
+    this.session = this.input.subarray(len + 40, len + 40 + len)
     this.rc4 = new Rc4(startKey)
   }
 
@@ -103,7 +106,7 @@ export class SessionKeyChanger {
   next(current: Uint8Array, out: Uint8Array): void {
     const len = this.len
     if (current.length < len || out.length < len) throw new RangeError('MPPE session key buffer shorter than the key length')
-    const session = this.input.subarray(len + 40, len + 40 + len)
+    const session = this.session
     session.set(current.length === len ? current : current.subarray(0, len))
     const digest = sha1Of(this.input)
     const interim = digest.subarray(0, len)
