@@ -10,6 +10,7 @@ import { decodeHeader, peekSpis } from '../../src/ike/v1/message/header.js'
 import { attributeNumber, findAttribute, numericAttribute } from '../../src/ike/v1/message/attributes.js'
 import { decodeMessage, decodePayloadChain, encodeEncryptedMessage, encodeMessage, encodePayloadChain, payloadBody } from '../../src/ike/v1/message/message.js'
 import type { IsakmpPayload } from '../../src/ike/v1/message/payloads.js'
+import { loadVectors } from '../crypto/load-vectors.js'
 
 const CKY_I = fromHex('0102030405060708')
 const ZERO8 = new Uint8Array(8)
@@ -185,3 +186,44 @@ for (const [name, hex] of BAD) {
     assert.throws(() => decodeMessage(fromHex(hex)), DecodeError)
   })
 }
+
+// Bytes from an independent builder (scapy's ISAKMP layer tests; see test/vectors/ike/scapy-isakmp.json).
+const scapy = loadVectors<{ notifications: string; delete: string; saTwoTransforms: string }>('ike', 'scapy-isakmp')
+
+test('scapy: two Notification payloads (INVALID-FLAGS with data "Erreur", then type 0), DOI 0', () => {
+  const bytes = fromHex(scapy.notifications)
+  const m = decodeMessage(bytes)
+  assert.deepEqual(m.payloads, [
+    { payload: 'notify', doi: 0, protocolId: 1, spi: new Uint8Array(0), notifyType: NotifyType.InvalidFlags, data: new TextEncoder().encode('Erreur') },
+    { payload: 'notify', doi: 0, protocolId: 1, spi: new Uint8Array(0), notifyType: 0, data: new Uint8Array(0) },
+  ])
+  assert.deepEqual(encodeMessage(m.header, m.payloads), bytes)
+})
+
+test('scapy: its Delete writes "# of SPIs" in 1 octet (43-byte payload) where RFC 2408 §3.15 has 2 — refused; ours is 44 bytes', () => {
+  const bytes = fromHex(scapy.delete)
+  assert.throws(() => decodeMessage(bytes), (e: unknown) => e instanceof DecodeError && e.field === 'delete.spis')
+  const spis = [new Uint8Array(16).fill(0x41), new Uint8Array(16).fill(0x42)]
+  const ours = encodeMessage({ initiatorCookie: ZERO8, responderCookie: ZERO8, version: 0x10, exchangeType: 0, flags: 0, messageId: 0 }, [{ payload: 'delete', doi: 0, protocolId: 1, spiSize: 16, spis }])
+  // Same bytes as scapy's up to the count, which is 00 02 here instead of 02.
+  assert.deepEqual(ours.subarray(32, 38), bytes.subarray(32, 38))
+  assert.deepEqual(ours.subarray(38, 40), fromHex('0002'))
+  assert.deepEqual(ours.subarray(40), bytes.subarray(39))
+  assert.equal(ours.length, 72)
+})
+
+test('scapy: its SA says "# of Transforms" 0 over a chain of 2 — refused; with the count fixed, a 3-byte TLV life of 86400 decodes', () => {
+  const bytes = fromHex(scapy.saTwoTransforms)
+  assert.throws(() => decodeMessage(bytes), (e: unknown) => e instanceof DecodeError && e.field === 'proposal.transforms')
+  const fixed = new Uint8Array(bytes)
+  fixed[28 + 12 + 7] = 2 // proposal's "# of Transforms"
+  const sa = decodeMessage(fixed).payloads[0]!
+  assert.equal(sa.payload, 'sa')
+  if (sa.payload !== 'sa') return
+  const [t1, t2] = sa.proposals[0]!.transforms
+  assert.equal(attributeNumber(findAttribute(t1!.attributes, OakleyAttr.LifeDuration)!), 86400)
+  assert.deepEqual(findAttribute(t1!.attributes, OakleyAttr.LifeDuration)!.value, fromHex('015180'))
+  assert.equal(attributeNumber(findAttribute(t2!.attributes, OakleyAttr.EncryptionAlgorithm)!), 5)
+  // RESERVED2 (12345 in scapy's second transform) is ignored on input and written as zero.
+  assert.notDeepEqual(encodeMessage(decodeMessage(fixed).header, decodeMessage(fixed).payloads), fixed)
+})
