@@ -52,7 +52,7 @@ interface InFlight extends Outgoing { readonly ns: number; timeout: number; dead
  */
 export class ControlChannel {
   readonly counters = new Counters()
-  private readonly opt: Required<ChannelOptions>
+  private readonly opt: { -readonly [K in keyof ChannelOptions]-?: number }
   /** §4.4.3: "Before the Assigned Tunnel ID AVP is received from a peer, messages MUST be sent to that peer with a Tunnel ID value of 0". */
   private peerTunnelId = 0
   private peerWindow: number = DEFAULT_RECEIVE_WINDOW
@@ -174,6 +174,9 @@ export class ControlChannel {
   pollTransmit(): Uint8Array | undefined { return this.tx.shift() }
   pollDelivered(): DeliveredMessage | undefined { return this.delivered.shift() }
   pollEvent(): ChannelEvent | undefined { return this.events.shift() }
+
+  /** No more HELLOs (a closing tunnel only lingers to acknowledge retransmissions, §5.7). */
+  disableHello(): void { this.opt.helloInterval = 0; this.helloDeadline = undefined }
 
   /** Stops every timer and drops queued and held messages (the tunnel is gone). */
   stop(): void {
