@@ -27,13 +27,14 @@ issue   a certificate from DIR's CA and write a PKCS#12 bundle (private key + ce
         and the names clients dial (--dns/--ip, at least one). RSA 2048 unless --ecdsa (P-256).
         Valid ${DEFAULT_DAYS.client} days unless --days. The bundle goes to --p12 FILE (default DIR/NAME.p12).
         The bundle is encrypted with AES-256 (PBES2/PBKDF2-SHA256, SHA-256 MAC): Windows 10 1709+,
-        Server 2019+, current macOS/iOS, OpenSSL 3 and strongSwan read it. --legacy-p12 uses 3DES
+        Server 2019+, current macOS/iOS and OpenSSL 3 read it. --legacy-p12 uses 3DES
         with a SHA-1 MAC instead, only for older systems that cannot (Windows 7/8, Windows 10 before
         1709, Server 2016, old macOS/iOS): 3DES is weaker, so it is not the default.
         On Windows import the bundle into Local Computer > Personal, and ca.pem into Local
         Computer > Trusted Root Certification Authorities.
 list    every issued certificate: name, kind, key, serial, expiry, status (--json for scripts).
-revoke  marks a certificate revoked (the gateway refuses it from then on) and writes DIR/${CRL_FILE}.
+revoke  marks a certificate revoked in DIR/issued.json (what the gateway consults when a peer
+        presents a certificate) and signs a new DIR/${CRL_FILE} for other verifiers.
 crl     signs a fresh DIR/${CRL_FILE} (it is valid 180 days; revoke also refreshes it).
 `
 

@@ -25,6 +25,15 @@ import { der, unbin } from './der.js'
  * lists every purpose it serves. keyEncipherment is for RSA key transport (TLS_RSA, IKEv1 encrypted
  * nonces) and is meaningless for an ECDSA key, so ECDSA certificates carry digitalSignature only.
  */
+/*
+ * TBSCertificate ::= SEQUENCE {                       (RFC 5280 §4.1)
+ *   version [0] EXPLICIT v3, serialNumber INTEGER, signature AlgorithmIdentifier, issuer Name,
+ *   validity SEQUENCE { notBefore Time, notAfter Time }, subject Name,
+ *   subjectPublicKeyInfo SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING },
+ *   extensions [3] EXPLICIT SEQUENCE OF Extension }
+ * forge builds this for us; we swap in the real subjectPublicKeyInfo (forge only knows RSA keys)
+ * and sign the DER with node:crypto.
+ */
 export type CertKind = 'client' | 'server'
 export type KeyType = 'rsa' | 'ecdsa'
 
