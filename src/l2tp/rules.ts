@@ -26,7 +26,7 @@ export const REQUIRED_AVPS: Readonly<Record<number, readonly AvpName[]>> = {
 /**
  * The verdict on a parsed message:
  * - accept: process it;
- * - ignore: an unknown message type without the M bit (§4.4.1 "the implementation may ignore");
+ * - ignore: an unknown message type without the M bit (§4.4.1 allows ignoring it);
  * - clearTunnel: send StopCCN with `result` and tear the tunnel and its sessions down;
  * - clearSession: send CDN with `result` for the session the message belongs to.
  * `reason` is a stable token for counters and logs.

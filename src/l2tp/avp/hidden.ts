@@ -15,8 +15,8 @@ import { DecodeError } from '../../lib/errors.js'
  *
  * b(1) = MD5(Attribute Type (2 octets) + secret + Random Vector), c(1) = p(1) xor b(1)
  * b(i) = MD5(secret + c(i-1)),                                    c(i) = p(i) xor b(i)
- * A last segment shorter than 16 octets is XORed with the first octets of b(i) only (§4.3: "only
- * the actual octets present in the Subformat are modified").
+ * A last segment shorter than 16 octets is XORed with the first octets of b(i) only: the AVP
+ * length does not grow to a multiple of 16 (§4.3).
  */
 
 /** The MD5 stream over `data` (encrypt when `decrypt` is false: chaining uses the output). */

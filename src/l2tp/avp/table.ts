@@ -133,7 +133,7 @@ export const AVP_TABLE: readonly AnySpec[] = [
   row(AvpType.VendorName, 'vendorName', 0, M, false, true, text),
   row(AvpType.AssignedTunnelId, 'assignedTunnelId', 2, 2, true, true, u16),
   row(AvpType.ReceiveWindowSize, 'receiveWindowSize', 2, 2, true, false, u16),
-  // §4.4.3 Challenge: "one or more octets of random data".
+  // §4.4.3 Challenge: one or more octets of random data.
   row(AvpType.Challenge, 'challenge', 1, M, true, true, octets),
   // §4.4.2 Q.931 Cause Code: Cause Code (2), Cause Msg (1), [Advisory Msg].
   row(AvpType.Q931CauseCode, 'q931CauseCode', 3, M, true, false, {
@@ -172,7 +172,7 @@ export const AVP_TABLE: readonly AnySpec[] = [
     decode: (v) => { const r = new ByteReader(v, 2); return { send: r.u32(), receive: r.u32() } },
     encode: (x) => new ByteWriter(10).u16(0).u32(x.send).u32(x.receive).finish(),
   }),
-  // §4.4.3 Random Vector: "any length", M=1, never hidden (it is the key to the others).
+  // §4.4.3 Random Vector: any length, M=1, never hidden (it is the key to the others).
   row(AvpType.RandomVector, 'randomVector', 1, M, true, false, octets),
   row(AvpType.PrivateGroupId, 'privateGroupId', 0, M, false, true, octets),
   row(AvpType.RxConnectSpeed, 'rxConnectSpeed', 4, 4, false, true, u32),

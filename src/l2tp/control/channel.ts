@@ -10,7 +10,7 @@ import { seqAdd, seqDiff, seqLt } from './seq.js'
 
 /** Defaults, with where each comes from. */
 export const CHANNEL_DEFAULTS = {
-  /** §5.8 suggests an initial retransmission timeout of 1 second (xl2tpd uses 1 s too). */
+  /** First retransmission interval. §5.8 leaves it to the implementation; 1 s is xl2tpd's value. */
   initialTimeout: 1000,
   /** §5.8: a cap on the interval "MUST be no less than 8 seconds per retransmission". */
   maxTimeout: 8000,
@@ -157,8 +157,8 @@ export class ControlChannel {
     }
     if (this.helloDeadline !== undefined && this.helloDeadline <= now) {
       this.armHello(now)
-      // §6.5: a HELLO "may be sent ... to test the tunnel"; with a message in flight its own
-      // retransmissions already do that.
+      // §6.5: the HELLO exists to detect a dead peer through the reliable channel; with a message in
+      // flight its own retransmissions already do that.
       if (this.idle) { this.counters.inc('tx-hello'); this.send(now, 0, encodeControlBody({ messageType: MessageType.HELLO })) }
     }
   }
