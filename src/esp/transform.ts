@@ -72,7 +72,7 @@ export class EspTransform {
     return ESP_HEADER_LENGTH + this.ivLength + payloadLength + pad + ESP_TRAILER_LENGTH + this.icvLength
   }
 
-  /** The largest Payload Data whose ESP packet fits in `packetLength` bytes (for MTU/MSS), or 0. */
+  /** The largest Payload Data whose ESP packet fits in `packetLength` bytes (for MTU/MSS); 0 when none does. */
   maxPayloadLength(packetLength: number): number {
     const align = this.encryption.blockSize > 4 ? this.encryption.blockSize : 4
     const ct = packetLength - ESP_HEADER_LENGTH - this.ivLength - this.icvLength

@@ -262,3 +262,16 @@ test('construction refuses caller bugs: wrong key length, AEAD with HMAC, CBC wi
   assert.throws(() => new EspInboundSa({ spi: 2 ** 32, encryption: EspEncryption.AES_GCM16_128, keys: { encryptionKey: new Uint8Array(20) } }), RangeError)
   assert.throws(() => new EspInboundSa({ spi: 1, encryption: EspEncryption.AES_GCM16_128, keys: { encryptionKey: new Uint8Array(20) }, replayWindow: 50 }), RangeError)
 })
+
+test('maxPayloadLength(n) is the largest payload whose ESP packet fits in n bytes (inner MTU), in every algorithm', () => {
+  for (const suite of SUITES) {
+    const p = saPair(suite, 0x7003)
+    for (const budget of [60, 100, 1000, 1472, 1480, 1500]) {
+      const m = p.out.maxPayloadLength(budget)
+      // 0 also stands for "not even an empty payload fits".
+      assert.ok(m === 0 || p.out.sealedLength(m) <= budget, `${suite.name} ${budget}: ${m}`)
+      assert.ok(p.out.sealedLength(m + 1) > budget, `${suite.name} ${budget}: ${m} + 1 fits`)
+    }
+    assert.equal(p.out.maxPayloadLength(10), 0)
+  }
+})
