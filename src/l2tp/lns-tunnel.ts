@@ -21,7 +21,10 @@ import type { DeliveredMessage } from './control/channel.js'
 import { seqAdd } from './control/seq.js'
 import type { LnsFrame, LnsSessionInfo, LnsTunnelEvent, LnsTunnelOptions } from './lns-types.js'
 
-interface Session { readonly id: number; peerId: number; state: LnsIcState; serial: number; ns: number; info?: LnsSessionInfo }
+interface Session {
+  readonly id: number; peerId: number; state: LnsIcState; serial: number; ns: number
+  callingNumber?: string | undefined; calledNumber?: string | undefined; info?: LnsSessionInfo
+}
 
 const DEFAULT_LINGER = 31_000
 
@@ -142,7 +145,10 @@ export class L2tpLnsTunnel {
     if (v.action === 'clearSession') {
       this.counters.inc(`session-cleared:${v.reason}`)
       const s = this.sessions.get(d.sessionId)
-      if (s) this.fireSession(now, s, 'close', v.reason, v.result)
+      // A CDN is never answered with a CDN: whatever it carries, the call is over.
+      if (s && m.messageType === MessageType.CDN) this.fireSession(now, s, 'rx_cdn', v.reason, m.fields.resultCode)
+      else if (s) this.fireSession(now, s, 'close', v.reason, v.result)
+      else if (m.messageType === MessageType.CDN) this.counters.inc('rx-cdn-unknown-session')
       // A call we never accepted (a refused ICRQ): the CDN goes to the peer's Assigned Session ID, ours is 0.
       else this.sendCdn(now, 0, m.fields.assignedSessionId ?? 0, v.result)
       return
@@ -188,7 +194,7 @@ export class L2tpLnsTunnel {
       const dup = [...this.sessions.values()].find((s) => s.peerId === f.assignedSessionId && s.state !== 'idle')
       if (dup) { this.counters.inc('rx-icrq-duplicate-call'); return }
       const id = this.allocateSessionId()
-      const s: Session = { id: id ?? 0, peerId: f.assignedSessionId!, state: 'idle', serial: f.callSerialNumber!, ns: 0 }
+      const s: Session = { id: id ?? 0, peerId: f.assignedSessionId!, state: 'idle', serial: f.callSerialNumber!, ns: 0, callingNumber: f.callingNumber, calledNumber: f.calledNumber }
       if (id === undefined) { this.fireSession(now, s, 'rx_icrq_bad', 'no-session-slot', { result: CdnResult.NoFacilitiesTemporary }); return }
       this.sessions.set(id, s)
       this.fireSession(now, s, 'rx_icrq_ok', 'icrq', undefined)
@@ -200,7 +206,7 @@ export class L2tpLnsTunnel {
       case MessageType.ICCN: {
         // §4.4.3: the Framing Type must be one the LNS advertised; we advertise both, so any is fine.
         s.info = { sessionId: s.id, peerSessionId: s.peerId, callSerialNumber: s.serial, txConnectSpeed: f.txConnectSpeed!, framingType: f.framingType!,
-          sequencing: f.sequencingRequired === true, callingNumber: undefined, calledNumber: undefined }
+          sequencing: f.sequencingRequired === true, callingNumber: s.callingNumber, calledNumber: s.calledNumber }
         this.fireSession(now, s, 'rx_iccn_ok', 'iccn', undefined)
         return
       }

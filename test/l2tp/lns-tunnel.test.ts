@@ -83,13 +83,13 @@ test('§5.1/§5.2.1 SCCRQ -> SCCRP -> SCCCN -> tunnelUp; ICRQ -> ICRP -> ICCN ->
   l.ch.setPeerTunnelId(0x4242)
   l.send(0, { messageType: MessageType.SCCCN })
   assert.deepEqual(l.events, [{ type: 'tunnelUp', peerTunnelId: 77, peerHostName: 'lac', peerVendorName: 'Microsoft', peerFramingCapabilities: 1 }])
-  l.send(0, { messageType: MessageType.ICRQ, assignedSessionId: 5, callSerialNumber: 1 })
+  l.send(0, { messageType: MessageType.ICRQ, assignedSessionId: 5, callSerialNumber: 1, callingNumber: '198.18.0.2' })
   assert.equal(l.last().messageType, MessageType.ICRP)
   assert.equal(l.got[l.got.length - 1]!.header, 5, 'ICRP goes to the LAC\'s session (§5.3)')
   const sid = l.last().fields.assignedSessionId!
   assert.notEqual(sid, 0)
   l.send(sid, { messageType: MessageType.ICCN, txConnectSpeed: 10_000_000, framingType: 1, sequencingRequired: true })
-  assert.deepEqual(l.events[1], { type: 'sessionUp', sessionId: sid, peerSessionId: 5, callSerialNumber: 1, txConnectSpeed: 10_000_000, framingType: 1, sequencing: true, callingNumber: undefined, calledNumber: undefined })
+  assert.deepEqual(l.events[1], { type: 'sessionUp', sessionId: sid, peerSessionId: 5, callSerialNumber: 1, txConnectSpeed: 10_000_000, framingType: 1, sequencing: true, callingNumber: '198.18.0.2', calledNumber: undefined })
   const frame = fromHex('ff03c021010100040000')
   l.lns.handleDatagram(l.clock.now, encodeData({ tunnelId: 0x4242, sessionId: sid }, frame))
   const f = l.lns.pollFrame()
@@ -165,6 +165,15 @@ test('§4.1 an unknown mandatory AVP in an ICRQ refuses that call (CDN 2/8); in 
   assert.equal(l.last().messageType, MessageType.StopCCN)
   assert.deepEqual([l.last().fields.resultCode?.result, l.last().fields.resultCode?.error], [2, 8])
   assert.equal(l.events[l.events.length - 1]?.type, 'closed')
+})
+
+test('§4.1 a CDN with an unknown mandatory AVP still ends the call and is not answered with a CDN', () => {
+  const l = new Lac()
+  const sid = l.connect()
+  const n = l.got.length
+  l.send(sid, fromHex(toHex(encodeControlBody({ messageType: MessageType.CDN, resultCode: { result: 1 }, assignedSessionId: 5 })) + '8008 0000 00fe 0000'))
+  assert.equal(l.got.length, n, 'nothing sent back but the acknowledgment')
+  assert.deepEqual(l.events[l.events.length - 1], { type: 'sessionDown', sessionId: sid, reason: 'unknown-mandatory-avp', result: { result: 1 } })
 })
 
 test('§4.3 hidden AVPs in an ICRQ are revealed with the tunnel secret', () => {
