@@ -164,24 +164,37 @@ const fragment: PayloadSpec<'fragment'> = {
 /** Fragment flag: this is the last fragment. */
 export const FRAGMENT_LAST = 0x01
 
+/** A table entry with the payload kind erased: the table is indexed by wire type, not by kind. */
+export interface AnyPayloadSpec {
+  readonly name: PayloadName
+  readonly minLength: number
+  readonly decode: (r: ByteReader, type: number) => IsakmpPayload
+  readonly encode: (p: IsakmpPayload, w: ByteWriter) => void
+  readonly bodyLength: (p: IsakmpPayload) => number
+}
+/** Erases the kind; sound because encode/bodyLength are only called with payloads whose type maps to this entry. */
+function entry<N extends PayloadName>(s: PayloadSpec<N>): AnyPayloadSpec {
+  return s as unknown as AnyPayloadSpec
+}
+
 /** The payload table keyed by Next Payload type. Types absent here decode as 'unknown'. */
-export const PAYLOADS: Readonly<Record<number, PayloadSpec<PayloadName>>> = {
-  [PayloadType.SecurityAssociation]: sa as unknown as PayloadSpec<PayloadName>,
-  [PayloadType.KeyExchange]: dataPayload('ke') as unknown as PayloadSpec<PayloadName>,
-  [PayloadType.Identification]: id as unknown as PayloadSpec<PayloadName>,
-  [PayloadType.Certificate]: cert as unknown as PayloadSpec<PayloadName>,
-  [PayloadType.CertificateRequest]: cr as unknown as PayloadSpec<PayloadName>,
-  [PayloadType.Hash]: dataPayload('hash') as unknown as PayloadSpec<PayloadName>,
-  [PayloadType.Signature]: dataPayload('sig') as unknown as PayloadSpec<PayloadName>,
-  [PayloadType.Nonce]: dataPayload('nonce') as unknown as PayloadSpec<PayloadName>,
-  [PayloadType.Notification]: notify as unknown as PayloadSpec<PayloadName>,
-  [PayloadType.Delete]: del as unknown as PayloadSpec<PayloadName>,
-  [PayloadType.VendorId]: dataPayload('vendorId') as unknown as PayloadSpec<PayloadName>,
-  [PayloadType.NatD]: natD as unknown as PayloadSpec<PayloadName>,
-  [PayloadType.NatDDraft]: natD as unknown as PayloadSpec<PayloadName>,
-  [PayloadType.NatOa]: natOa as unknown as PayloadSpec<PayloadName>,
-  [PayloadType.NatOaDraft]: natOa as unknown as PayloadSpec<PayloadName>,
-  [PayloadType.IkeFragment]: fragment as unknown as PayloadSpec<PayloadName>,
+export const PAYLOADS: Readonly<Record<number, AnyPayloadSpec>> = {
+  [PayloadType.SecurityAssociation]: entry(sa),
+  [PayloadType.KeyExchange]: entry(dataPayload('ke')),
+  [PayloadType.Identification]: entry(id),
+  [PayloadType.Certificate]: entry(cert),
+  [PayloadType.CertificateRequest]: entry(cr),
+  [PayloadType.Hash]: entry(dataPayload('hash')),
+  [PayloadType.Signature]: entry(dataPayload('sig')),
+  [PayloadType.Nonce]: entry(dataPayload('nonce')),
+  [PayloadType.Notification]: entry(notify),
+  [PayloadType.Delete]: entry(del),
+  [PayloadType.VendorId]: entry(dataPayload('vendorId')),
+  [PayloadType.NatD]: entry(natD),
+  [PayloadType.NatDDraft]: entry(natD),
+  [PayloadType.NatOa]: entry(natOa),
+  [PayloadType.NatOaDraft]: entry(natOa),
+  [PayloadType.IkeFragment]: entry(fragment),
 }
 
 const TYPE_OF: Readonly<Record<Exclude<PayloadName, 'unknown' | 'natD' | 'natOa'>, number>> = {
