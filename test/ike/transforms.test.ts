@@ -5,7 +5,8 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { fromHex } from '../../src/lib/bytes.js'
 import { NotifyType } from '../../src/ike/v1/constants.js'
-import { buildEspTransform, buildPhase1Transform, parseEspTransform, parsePhase1Transform } from '../../src/ike/v1/proposal/transforms.js'
+import { DecodeError } from '../../src/lib/errors.js'
+import { buildEspTransform, buildPhase1Transform, parseEspTransform, parsePhase1Transform, parseResponderLifetime } from '../../src/ike/v1/proposal/transforms.js'
 import type { EspTransform, Phase1Transform } from '../../src/ike/v1/proposal/transforms.js'
 import { EncapsulationMode, EspTransformId, IpsecAuthAlgorithm, OakleyAuth, OakleyEncryption, OakleyGroup, OakleyHash } from '../../src/ike/v1/oakley.js'
 
@@ -82,4 +83,12 @@ test('property: buildEspTransform -> parseEspTransform round-trips', () => {
 
 test('the constants used by the proposal tables exist (Windows/macOS/strongSwan defaults)', () => {
   assert.deepEqual([OakleyEncryption.AesCbc, OakleyHash.Sha2_256, OakleyAuth.EcdsaP256Sha256, OakleyGroup.Ecp384], [7, 4, 9, 20])
+})
+
+test('RFC 2407 §4.6.3.1 RESPONDER-LIFETIME data: life type seconds + 4-byte duration 3600; kilobytes too; junk refused', () => {
+  assert.deepEqual(parseResponderLifetime(fromHex('8001 0001 0002 0004 00000e10')), { ok: true, value: { seconds: 3600 } })
+  assert.deepEqual(parseResponderLifetime(fromHex('8001 0002 8002 1000 8001 0001 8002 0e10')), { ok: true, value: { kilobytes: 4096, seconds: 3600 } })
+  const r = parseResponderLifetime(fromHex('8004 0001'))
+  assert.equal(r.ok ? 0 : r.notify, NotifyType.AttributesNotSupported)
+  assert.throws(() => parseResponderLifetime(fromHex('0002 0009 00')), DecodeError)
 })

@@ -25,7 +25,8 @@ export function phase2Iv(h: IkeHash, c: IkeCipher, lastPhase1Block: Uint8Array, 
   return hash(h, lastPhase1Block, m).slice(0, c.blockSize)
 }
 
-function view(b: Buffer): Uint8Array { return new Uint8Array(b.buffer, b.byteOffset, b.byteLength) }
+/** A copy in its own ArrayBuffer: Buffer.concat may hand out a slice of Node's shared pool, which must not hold plaintext. */
+function own(b: Buffer): Uint8Array { const out = new Uint8Array(b); b.fill(0); return out }
 
 /**
  * Encrypts a payload chain. RFC 2409 Appendix B: "Each message should be padded up to the nearest
@@ -39,7 +40,7 @@ export function encryptBody(c: IkeCipher, key: Uint8Array, iv: Uint8Array, plain
   padded.set(plaintext)
   const e = createCipheriv(c.node, key, iv)
   e.setAutoPadding(false)
-  const ciphertext = view(Buffer.concat([e.update(padded), e.final()]))
+  const ciphertext = own(Buffer.concat([e.update(padded), e.final()]))
   padded.fill(0)
   return { ciphertext, nextIv: ciphertext.slice(ciphertext.length - c.blockSize) }
 }
@@ -55,6 +56,6 @@ export function decryptBody(c: IkeCipher, key: Uint8Array, iv: Uint8Array, ciphe
   if (iv.length !== c.blockSize || key.length !== c.keyLength) throw new RangeError(`${c.name}: key ${key.length}/${c.keyLength}, IV ${iv.length}/${c.blockSize}`)
   const d = createDecipheriv(c.node, key, iv)
   d.setAutoPadding(false)
-  const plaintext = view(Buffer.concat([d.update(ciphertext), d.final()]))
+  const plaintext = own(Buffer.concat([d.update(ciphertext), d.final()]))
   return { plaintext, nextIv: ciphertext.slice(ciphertext.length - c.blockSize) }
 }

@@ -2,7 +2,8 @@
 // Appendix A classes) and phase 2 ESP transforms (RFC 2407 §4.4.4, §4.5). Parsing judges syntax only;
 // whether Gatehouse supports the algorithms is the proposal selector's question.
 import { NotifyType } from '../constants.js'
-import { attributeNumber, numericAttribute } from '../message/attributes.js'
+import { ByteReader } from '../../../lib/bytes.js'
+import { attributeNumber, decodeAttributes, numericAttribute } from '../message/attributes.js'
 import type { IsakmpAttribute } from '../message/attributes.js'
 import type { IsakmpTransform } from '../message/sa.js'
 import { IpsecAttr, IsakmpTransformId, LifeType, OakleyAttr } from '../oakley.js'
@@ -129,4 +130,15 @@ export function buildEspTransform(number: number, p: EspTransform): IsakmpTransf
   if (p.authAlgorithm !== undefined) attributes.push({ type: IpsecAttr.AuthenticationAlgorithm, value: p.authAlgorithm })
   if (p.keyLength !== undefined) attributes.push({ type: IpsecAttr.KeyLength, value: p.keyLength })
   return { number, transformId: p.transformId, attributes }
+}
+
+/**
+ * RFC 2407 §4.6.3.1 RESPONDER-LIFETIME: the notification data is a list of SA Life Type / SA Life
+ * Duration attributes (the responder's lifetime, to be adopted by the initiator). Other attributes
+ * in it are refused. Throws DecodeError for attribute framing that runs past the data.
+ */
+export function parseResponderLifetime(data: Uint8Array): Parsed<Lifetimes> {
+  const attrs = decodeAttributes(new ByteReader(data), 'responderLifetime.attribute')
+  const c = collect(attrs, IpsecAttr.SaLifeType, IpsecAttr.SaLifeDuration, new Set())
+  return c.ok ? { ok: true, value: c.value.life } : c
 }
