@@ -7,17 +7,16 @@ import { hash } from './algorithms.js'
 import type { IkeCipher, IkeHash } from './algorithms.js'
 
 /**
- * RFC 2409 Appendix B: "The IV for encrypting the first payload following the Main Mode exchange ... is
- * derived from a hash of a concatenation of the initiator's public Diffie-Hellman value and the
- * responder's public Diffie-Hellman value using the negotiated HASH algorithm", truncated to the block size.
+ * RFC 2409 Appendix B: the first phase 1 IV is the negotiated hash of the initiator's public
+ * Diffie-Hellman value followed by the responder's, truncated to the cipher's block size.
  */
 export function phase1Iv(h: IkeHash, c: IkeCipher, gxi: Uint8Array, gxr: Uint8Array): Uint8Array {
   return hash(h, gxi, gxr).slice(0, c.blockSize)
 }
 
 /**
- * RFC 2409 Appendix B: the first IV of a Quick Mode or Informational exchange is "a hash of a
- * concatenation of the last phase 1 CBC output block and the phase 2 message id", truncated. Later
+ * RFC 2409 Appendix B: the first IV of a Quick Mode or Informational exchange is the hash of the last
+ * phase 1 CBC output block followed by the 4-byte phase 2 message ID, truncated. Later
  * messages of that exchange chain from its own last ciphertext block; each exchange keeps its own IV.
  */
 export function phase2Iv(h: IkeHash, c: IkeCipher, lastPhase1Block: Uint8Array, messageId: number): Uint8Array {

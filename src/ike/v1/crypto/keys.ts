@@ -79,7 +79,7 @@ export function expandKeymat(h: IkeHash, key: Uint8Array, seed: Uint8Array, leng
 /**
  * KEYMAT for one SA direction (RFC 2409 §5.5): "KEYMAT = prf(SKEYID_d, protocol | SPI | Ni_b | Nr_b)",
  * with PFS "prf(SKEYID_d, g(qm)^xy | protocol | SPI | Ni_b | Nr_b)", expanded as above. `spi` is the
- * SPI of the receiving side of that direction ("the SPI ... the receiving entity chose").
+ * SPI of the receiving side of that direction (the SPI that side chose for its inbound SA).
  */
 export function quickModeKeymat(h: IkeHash, skeyidD: Uint8Array, args: { protocol: number; spi: Uint8Array; niB: Uint8Array; nrB: Uint8Array; gqmxy?: Uint8Array }, length: number): Uint8Array {
   const g = args.gqmxy ?? new Uint8Array(0)

@@ -18,7 +18,7 @@ import { DecodeError } from '../../../lib/errors.js'
 /**
  * One attribute. A number value is the TV form (0..0xffff); a Uint8Array value is the TLV form. The
  * form is kept so a decoded transform re-encodes to the same bytes (a responder echoes the chosen
- * transform, RFC 2408 §4.2: "the responder MUST ... return the selected proposal").
+ * transform unchanged, RFC 2408 §4.2).
  */
 export interface IsakmpAttribute {
   /** 15-bit attribute type (the AF bit is not part of it). */

@@ -29,13 +29,13 @@ export function checkPayload(p: IsakmpPayload): PayloadFault | undefined {
     }
     case 'natOa': {
       const want = p.idType === IdType.Ipv4Addr ? 4 : p.idType === IdType.Ipv6Addr ? 16 : undefined
-      // RFC 3947 §5.2: "ID Type ... ID_IPV4_ADDR, ID_IPV6_ADDR"; the address fills the rest.
+      // RFC 3947 §5.2: the ID Type is ID_IPV4_ADDR or ID_IPV6_ADDR and the address fills the rest.
       if (want === undefined) return { field: 'natOa.idType', detail: `ID type ${p.idType}`, notify: NotifyType.PayloadMalformed }
       if (p.address.length !== want) return { field: 'natOa.address', detail: `${p.address.length} bytes for type ${p.idType}`, notify: NotifyType.PayloadMalformed }
       return undefined
     }
     case 'delete':
-      // RFC 2408 §3.15: for ISAKMP "the SPI is the initiator-responder cookie pair" (16 bytes); ESP/AH SPIs are 4.
+      // RFC 2408 §3.15: an ISAKMP SA is deleted by its cookie pair (16 bytes); ESP/AH SPIs are 4.
       if (p.protocolId === ProtocolId.Isakmp && p.spiSize !== 16) return { field: 'delete.spiSize', detail: `${p.spiSize} for ISAKMP`, notify: NotifyType.InvalidSpi }
       if ((p.protocolId === ProtocolId.IpsecEsp || p.protocolId === ProtocolId.IpsecAh) && p.spiSize !== 4) return { field: 'delete.spiSize', detail: `${p.spiSize} for protocol ${p.protocolId}`, notify: NotifyType.InvalidSpi }
       if (p.spis.length === 0) return { field: 'delete.count', detail: 'no SPI', notify: NotifyType.PayloadMalformed }

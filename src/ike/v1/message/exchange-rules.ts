@@ -35,7 +35,7 @@ const many = (payload: number, max = 32): OccurrenceRule => ({ payload, min: 0, 
 const one = (payload: number): OccurrenceRule => ({ payload, min: 1, max: 1 })
 const optional = (payload: number): OccurrenceRule => ({ payload, min: 0, max: 1 })
 const VIDS = many(T.VendorId)
-/** RFC 3947 §3.2: "one or more NAT-D payloads" (one per local address); capped. */
+/** RFC 3947 §3.2: a sender with several local addresses sends one NAT-D per address; capped. */
 const NATD = [many(T.NatD, 8), many(T.NatDDraft, 8)]
 const NATOA = [many(T.NatOa, 2), many(T.NatOaDraft, 2)]
 const CERTS = many(T.Certificate, 8)

@@ -39,7 +39,7 @@ export const MAX_PAYLOADS = 128
  * Walks the chain that starts with type `first` at `offset` in `buf`, up to `end`. Every payload
  * length is checked against what is left and against the table's minimum. With `trailing` false the
  * chain must end exactly at `end` (a plaintext message, RFC 2408 §3.1 Length); with `trailing` true
- * bytes after the last payload are padding (a decrypted body: "receivers accept any padding").
+ * bytes after the last payload are padding (a decrypted body; any padding content is accepted).
  * Throws only DecodeError.
  */
 export function decodePayloadChain(first: number, buf: Uint8Array, offset: number, end: number, trailing: boolean): PayloadChain {

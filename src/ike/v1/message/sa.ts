@@ -35,7 +35,7 @@ export interface IsakmpTransform {
 export interface IsakmpProposal {
   readonly number: number
   readonly protocolId: number
-  /** Empty for phase 1 (RFC 2409 §5: "the SPI field ... MAY be ... zero length"); 4 bytes for ESP/AH. */
+  /** Usually empty in phase 1 (the cookies name the ISAKMP SA, RFC 2408 §2.5.3); 4 bytes for ESP/AH. */
   readonly spi: Uint8Array
   readonly transforms: readonly IsakmpTransform[]
 }
