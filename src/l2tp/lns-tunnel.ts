@@ -59,6 +59,10 @@ export class L2tpLnsTunnel {
   /** Closed and past the §5.7 linger: the listener may forget this tunnel. */
   get done(): boolean { return this.finished }
   get established(): boolean { return this.state === 'established' }
+  /** Counters of the reliable channel (duplicates, retransmissions, ZLBs, window drops). */
+  channelCounters(): Record<string, number> { return this.channel.counters.snapshot() }
+  /** Closed (the closed event was emitted); it only lingers to acknowledge retransmissions now. */
+  get closing(): boolean { return this.lingerUntil !== undefined }
 
   handleDatagram(now: Millis, data: Uint8Array): void {
     if (this.finished) return
