@@ -9,7 +9,7 @@ import { decodeL2tp } from './header.js'
 import { decodeControlBody } from './avp/codec.js'
 import { MessageType } from './avp/constants.js'
 import { L2tpLnsTunnel } from './lns-tunnel.js'
-import type { LnsTunnelEvent, LnsTunnelOptions } from './lns-types.js'
+import type { LnsTunnelEvent, LnsTunnelOptions } from './tunnel-types.js'
 
 export interface LnsListenerOptions extends Omit<LnsTunnelOptions, 'tunnelId'> {
   /** Tunnels at once (default 1024); SCCRQs beyond are dropped and counted. */

@@ -4,7 +4,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { L2tpLnsTunnel } from '../../src/l2tp/lns-tunnel.js'
-import type { LnsTunnelEvent, LnsTunnelOptions } from '../../src/l2tp/lns-types.js'
+import type { LnsTunnelEvent, LnsTunnelOptions } from '../../src/l2tp/tunnel-types.js'
 import { ControlChannel } from '../../src/l2tp/control/channel.js'
 import { decodeL2tp, encodeData } from '../../src/l2tp/header.js'
 import type { ControlHeader } from '../../src/l2tp/header.js'
