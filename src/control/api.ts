@@ -15,6 +15,8 @@ export interface SessionInfo {
   readonly packetsOut: number
   /** A router account's networks routed over this session (RFC 2865 §5.22 Framed-Route); absent otherwise. */
   readonly routes?: readonly string[]
+  /** The carrier's non-zero counters, e.g. PPTP's `gre.lost`, `gre.drop:far-ahead`, `ppp.mppe.resync` (absent when it has none). */
+  readonly counters?: Record<string, number>
 }
 
 export interface GatewayStatus {

@@ -147,6 +147,7 @@ export async function listenPptp(o: PptpListenerOptions): Promise<Server> {
           c.binding?.run(() => c.data.sendIp(packet))
         },
         close: (reason, message) => c.binding?.run(() => c.data.close(Date.now(), reason, message)),
+        counters: () => c.data.counters(),
       }, now)
       try {
         c.binding = o.gre.attach(peerIp, c.data, (ev) => onPpp(c, ev), (fault) => {

@@ -17,6 +17,8 @@ export interface CarrierSession {
   readonly peer: string
   sendIp(packet: Uint8Array): void
   close(reason: string, message: string): void
+  /** The carrier's own non-zero counters (drops by reason, loss, resync), for `sessions --json`. */
+  counters?(): Record<string, number>
 }
 
 export interface AaaBackend {
@@ -309,6 +311,7 @@ export class SessionRegistry {
         id: e.carrier.id, user: e.user ?? '', protocol: e.carrier.protocol, peer: e.carrier.peer, address: e.address, state: e.state,
         start: e.start, bytesIn: t.inBytes, bytesOut: t.outBytes, packetsIn: t.inPackets, packetsOut: t.outPackets,
         ...(e.routes.length > 0 ? { routes: e.routes } : {}),
+        ...(e.carrier.counters ? { counters: nonZero(e.carrier.counters()) } : {}),
       }
     })
   }
@@ -336,4 +339,10 @@ export class SessionRegistry {
   forceCloseRemaining(reason: string, now: number): void {
     for (const id of [...this.entries.keys()]) this.closed(id, reason, 'forced at shutdown', now)
   }
+}
+
+function nonZero(c: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [k, v] of Object.entries(c)) if (v !== 0) out[k] = v
+  return out
 }

@@ -224,7 +224,10 @@ test('3% GRE loss each way still carries a 16 MB transfer intact', async () => {
   const [dropIn] = iptablesCounts(lab, ns, 'INPUT')
   const [dropOut] = iptablesCounts(lab, ns, 'OUTPUT')
   assert.ok((dropIn ?? 0) > 50 && (dropOut ?? 0) > 50, `packets really were lost both ways (in ${dropIn}, out ${dropOut})`)
-  assert.ok((await liveSessions(gwDir)).some((s) => s.address === address), 'the session survived the loss')
+  const session = (await liveSessions(gwDir)).find((s) => s.address === address)
+  assert.ok(session, 'the session survived the loss')
+  // The gateway saw the gaps in the GRE sequence (RFC 2637 §4.3) and shows them per session.
+  assert.ok((session.counters?.['gre.lost'] ?? 0) > 0, `per-session GRE loss counted (${JSON.stringify(session.counters)})`)
   await stopChild(c, 5000, 'SIGINT')
 })
 
@@ -265,6 +268,8 @@ test('hostile GRE and control bytes against the live gateway are dropped, counte
   const sessions = await liveSessions(gwDir)
   assert.equal(sessions.length, 1, 'only the genuine session exists')
   assert.equal(sessions[0]!.address, live.address)
+  // The far-ahead packet reached the live call and was dropped there (§4.3), counted per session.
+  assert.equal(sessions[0]!.counters?.['gre.drop:far-ahead'], 1, `far-ahead drop counted (${JSON.stringify(sessions[0]!.counters)})`)
   lastClient = live
 })
 
