@@ -5,6 +5,7 @@ import { setUpTunnel, describeUp, type ClientTunnel, type ClientUp } from './tun
 import { describeCloseReason } from './errors.js'
 import { tunnelMtu } from '../dataplane/mtu.js'
 import { VpnError } from '../lib/errors.js'
+import { deferred } from '../lib/deferred.js'
 
 export interface PptpClientOptions {
   readonly host: string
@@ -30,13 +31,9 @@ export async function connectPptp(o: PptpClientOptions): Promise<PptpClientHandl
   let tunnel: ClientTunnel | undefined
   let ended = false
   let localClose = false
-  let resolveUp!: (u: ClientUp) => void
-  let rejectUp!: (e: Error) => void
-  const upPromise = new Promise<ClientUp>((res, rej) => { resolveUp = res; rejectUp = rej })
-  let resolveClosed!: () => void
-  let rejectClosed!: (e: Error) => void
-  const closed = new Promise<void>((res, rej) => { resolveClosed = res; rejectClosed = rej })
-  closed.catch(() => {})
+  const upD = deferred<ClientUp>()
+  const closedD = deferred<void>(true)
+  const closed = closedD.promise
   const teardown = (): void => { ended = true; tunnel?.teardown(); tunnel = undefined }
 
   // eslint-disable-next-line prefer-const
@@ -53,9 +50,9 @@ export async function connectPptp(o: PptpClientOptions): Promise<PptpClientHandl
           if (ended) { t.teardown(); return }
           tunnel = t
           o.progress(describeUp(t, o.split))
-          resolveUp(t.info)
+          upD.resolve(t.info)
         } catch (e) {
-          rejectUp(e as Error)
+          upD.reject(e as Error)
           dial.close('local-error', (e as Error).message)
         }
       })()
@@ -63,20 +60,20 @@ export async function connectPptp(o: PptpClientOptions): Promise<PptpClientHandl
     onIp: (packet) => { tunnel?.write(packet) },
     onClosed: (reason, message) => {
       teardown()
-      if (localClose) { resolveClosed(); return }
+      if (localClose) { closedD.resolve(); return }
       const err = new VpnError('ERR_DISCONNECTED', describeCloseReason(reason, message, o.user))
-      rejectUp(err)
-      rejectClosed(err)
+      upD.reject(err)
+      closedD.reject(err)
     },
   })
-  const up = await upPromise
+  const up = await upD.promise
   return {
     up,
     closed,
     async disconnect() {
       localClose = true
       dial.close('admin', 'user disconnected')
-      const t = setTimeout(() => { teardown(); resolveClosed() }, 5000)
+      const t = setTimeout(() => { teardown(); closedD.resolve() }, 5000)
       await closed.catch(() => {})
       clearTimeout(t)
     },

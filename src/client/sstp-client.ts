@@ -10,6 +10,7 @@ import { ipv4Of } from '../transport/tcp.js'
 import { systemRng } from '../crypto/rng.js'
 import { certificateHashes } from '../sstp/crypto-binding.js'
 import { VpnError } from '../lib/errors.js'
+import { deferred } from '../lib/deferred.js'
 import { describeCloseReason, describeConnectError } from './errors.js'
 import { setUpTunnel, describeUp, type ClientTunnel, type ClientUp } from './tunnel.js'
 import { tunnelMtu } from '../dataplane/mtu.js'
@@ -65,13 +66,9 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
   let upSeen: string | undefined
   let localClose = false
   let droppedFromGateway = 0
-  let resolveUp!: (u: ClientUp) => void
-  let rejectUp!: (e: Error) => void
-  const upPromise = new Promise<ClientUp>((res, rej) => { resolveUp = res; rejectUp = rej })
-  let resolveClosed!: () => void
-  let rejectClosed!: (e: Error) => void
-  const closed = new Promise<void>((res, rej) => { resolveClosed = res; rejectClosed = rej })
-  closed.catch(() => {})
+  const upD = deferred<ClientUp>()
+  const closedD = deferred<void>(true)
+  const closed = closedD.promise
 
   let ended = false
   const teardown = (): void => {
@@ -100,10 +97,10 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
             if (ended) { t.teardown(); return } // the connection ended while the TUN was being set up
             tunnel = t
             o.progress(describeUp(t, o.split))
-            resolveUp(t.info)
+            upD.resolve(t.info)
           } catch (e) {
             const err = e as VpnError
-            rejectUp(err)
+            upD.reject(err)
             driver.run(() => core.close(Date.now(), 'local-error', err.message))
           }
         })()
@@ -116,10 +113,10 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
       case 'closed': {
         teardown()
         driver.end()
-        if (localClose) { resolveClosed(); break }
+        if (localClose) { closedD.resolve(); break }
         const err = new VpnError('ERR_DISCONNECTED', describeCloseReason(ev.reason, ev.message, o.user))
-        rejectUp(err)
-        rejectClosed(err)
+        upD.reject(err)
+        closedD.reject(err)
         break
       }
       default: break
@@ -127,18 +124,18 @@ export async function connectSstp(o: SstpClientOptions): Promise<SstpClientHandl
   }, (fault) => {
     teardown()
     const err = new VpnError('ERR_INTERNAL', `internal error, disconnected: ${(fault as Error)?.message ?? String(fault)}`)
-    rejectUp(err)
-    rejectClosed(err)
+    upD.reject(err)
+    closedD.reject(err)
   })
   driver.run(() => {})
-  const up = await upPromise
+  const up = await upD.promise
   return {
     up,
     closed,
     async disconnect() {
       localClose = true
       driver.run(() => core.close(Date.now(), 'admin', 'user disconnected'))
-      const t = setTimeout(() => { teardown(); sock.destroy(); resolveClosed() }, 5000)
+      const t = setTimeout(() => { teardown(); sock.destroy(); closedD.resolve() }, 5000)
       await closed.catch(() => {})
       clearTimeout(t)
     },
