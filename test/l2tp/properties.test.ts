@@ -105,3 +105,30 @@ test('two channels over a lossy, reordering, duplicating link deliver everything
     assert.equal(a.pollEvent(), undefined)
   }), { numRuns: 300 })
 })
+
+test('the LNS listener and tunnels never throw on arbitrary datagrams, before and after a tunnel is up', async () => {
+  const { L2tpLnsListener } = await import('../../src/l2tp/lns-listener.js')
+  const { encodeControl } = await import('../../src/l2tp/header.js')
+  const { PROTOCOL_VERSION } = await import('../../src/l2tp/avp/constants.js')
+  const rng = { bytes: (n: number): Uint8Array => new Uint8Array(n).fill(7) }
+  const ep = { address: '198.18.0.1', port: 1701 }
+  const sccrq = encodeControl({ tunnelId: 0, sessionId: 0, ns: 0, nr: 0 }, encodeControlBody({ messageType: MessageType.SCCRQ, protocolVersion: PROTOCOL_VERSION, hostName: 'x', framingCapabilities: 1, assignedTunnelId: 1 }))
+  // Shaped garbage: a valid control header for tunnel 0x0707 (the ID the fixed Rng yields) with random Ns/Nr and body.
+  const shaped = fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.uint8Array({ maxLength: 60 }), fc.boolean())
+    .map(([ns, nr, body, withType]) => {
+      const b = withType ? new Uint8Array([0x80, 0x08, 0, 0, 0, 0, 0, body[0] ?? 6, ...body.subarray(1)]) : body
+      return encodeControl({ tunnelId: 0x0707, sessionId: body[1] ?? 0, ns, nr }, b)
+    })
+  fc.assert(fc.property(fc.array(fc.oneof(fc.uint8Array({ maxLength: 60 }), shaped), { maxLength: 25 }), fc.boolean(), (dgs, setUp) => {
+    let now = 5000
+    const l = new L2tpLnsListener({ rng, hostName: 'gw', secret: new Uint8Array([1]) })
+    if (setUp) l.handleDatagram(now, sccrq, ep)
+    for (const dg of dgs) {
+      l.handleDatagram(now, dg, ep)
+      now += 300
+      l.handleTimeout(now)
+      while (l.pollTransmit()); while (l.pollEvent()); while (l.pollFrame());
+    }
+    l.handleTimeout(now + 100_000)
+  }), { numRuns: 1500 })
+})
