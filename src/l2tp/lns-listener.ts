@@ -113,7 +113,7 @@ export class L2tpLnsListener {
     if (this.opt.accept && !this.opt.accept(from)) { this.counters.inc('sccrq-refused-peer'); return undefined }
     if (this.tunnels.size >= (this.opt.maxTunnels ?? 1024)) { this.counters.inc('sccrq-too-many-tunnels'); return undefined }
     let halfOpen = 0
-    for (const e of this.tunnels.values()) if (e.peer.address === from.address && !e.tunnel.established && !e.tunnel.done) halfOpen++
+    for (const e of this.tunnels.values()) if (e.peer.address === from.address && !e.tunnel.established && !e.tunnel.closing) halfOpen++
     if (halfOpen >= (this.opt.maxHalfOpenPerAddress ?? 8)) { this.counters.inc('sccrq-half-open-limit'); return undefined }
     const id = this.allocate()
     if (id === undefined) { this.counters.inc('sccrq-no-tunnel-id'); return undefined }
