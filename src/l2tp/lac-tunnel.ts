@@ -30,7 +30,7 @@ const CONNECT_SPEED = 100_000_000
 export class L2tpLacTunnel extends L2tpTunnelBase<LacSession> {
   private serial = 0
 
-  constructor(now: Millis, opts: TunnelOptions) { super(now, opts, 'lac') }
+  constructor(now: Millis, opts: TunnelOptions) { super(now, opts, 'lac'); this.followPeerSequencing = true }
 
   /** §7.2.1 idle -> wait-ctl-reply: sends SCCRQ (with a Challenge when challengePeer and a secret are set). */
   open(now: Millis): void { if (this.state === 'idle' && !this.closing) this.fire(now, 'open', 'open', undefined) }
@@ -45,7 +45,7 @@ export class L2tpLacTunnel extends L2tpTunnelBase<LacSession> {
     const id = this.allocateSessionId()
     if (id === undefined) return undefined
     this.serial = (this.serial + 1) >>> 0
-    const s: LacSession = { id, peerId: 0, ns: 0, state: 'idle', serial: this.serial, callingNumber: numbers.callingNumber, calledNumber: numbers.calledNumber }
+    const s: LacSession = { id, peerId: 0, sequencing: false, ns: 0, state: 'idle', serial: this.serial, callingNumber: numbers.callingNumber, calledNumber: numbers.calledNumber }
     this.sessions.set(id, s)
     this.fireSession(now, s, 'ring', 'ring', undefined)
     if (this.state === 'established') this.fireSession(now, s, 'tunnel_open', 'tunnel-open', undefined)

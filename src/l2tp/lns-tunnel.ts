@@ -93,7 +93,7 @@ export class L2tpLnsTunnel extends L2tpTunnelBase<LnsSession> {
       // ICRQ comes with Session ID 0 in the header (§5.3); the peer's Assigned Session ID names the call.
       for (const s of this.sessions.values()) if (s.peerId === f.assignedSessionId) { this.counters.inc('rx-icrq-duplicate-call'); return }
       const id = this.allocateSessionId()
-      const s: LnsSession = { id: id ?? 0, peerId: f.assignedSessionId!, state: 'idle', serial: f.callSerialNumber!, ns: 0, callingNumber: f.callingNumber, calledNumber: f.calledNumber }
+      const s: LnsSession = { id: id ?? 0, peerId: f.assignedSessionId!, state: 'idle', serial: f.callSerialNumber!, sequencing: false, ns: 0, callingNumber: f.callingNumber, calledNumber: f.calledNumber }
       if (id === undefined) { this.fireSession(now, s, 'rx_icrq_bad', 'no-session-slot', { result: CdnResult.NoFacilitiesTemporary }); return }
       this.sessions.set(id, s)
       this.fireSession(now, s, 'rx_icrq_ok', 'icrq', undefined)
@@ -106,7 +106,8 @@ export class L2tpLnsTunnel extends L2tpTunnelBase<LnsSession> {
         // §4.4.3: the Framing Type must be one the LNS advertised; we advertise both, so any is fine.
         const info = { sessionId: s.id, peerSessionId: s.peerId, callSerialNumber: s.serial, txConnectSpeed: f.txConnectSpeed!, framingType: f.framingType!,
           sequencing: f.sequencingRequired === true, callingNumber: s.callingNumber, calledNumber: s.calledNumber }
-        if (s.state === 'wait_connect') s.info = info
+        // §5.4: with Sequencing Required, "sequence numbers MUST be present at all times".
+        if (s.state === 'wait_connect') { s.info = info; s.sequencing = info.sequencing }
         this.fireSession(now, s, 'rx_iccn_ok', 'iccn', undefined)
         return
       }

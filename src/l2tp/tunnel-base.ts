@@ -22,7 +22,13 @@ import { seqAdd } from './control/seq.js'
 import type { L2tpFrame, L2tpSessionInfo, L2tpTunnelEvent, TunnelOptions } from './tunnel-types.js'
 
 /** A call on the tunnel; the roles add their table state. */
-export interface BaseSession { readonly id: number; peerId: number; ns: number; info?: L2tpSessionInfo | undefined }
+export interface BaseSession {
+  readonly id: number; peerId: number
+  /** Send Ns on data messages (§5.4), and the next Ns to send. */
+  sequencing: boolean; ns: number
+  /** Set once the call is established. */
+  info?: L2tpSessionInfo | undefined
+}
 
 /** §5.7: linger for the full retransmission cycle of the default channel (1+2+4+8+8+8 s). */
 const DEFAULT_LINGER = 31_000
@@ -42,6 +48,8 @@ export abstract class L2tpTunnelBase<S extends BaseSession> {
   protected ourChallenge: Uint8Array | undefined
   private lingerUntil: Millis | undefined
   private finished = false
+  /** §5.4 (LAC): follow the peer — send Ns exactly while the LNS's data messages carry them. */
+  protected followPeerSequencing = false
 
   constructor(now: Millis, opts: TunnelOptions, role: string) {
     this.opt = opts
@@ -94,7 +102,7 @@ export abstract class L2tpTunnelBase<S extends BaseSession> {
   encodeFrame(sessionId: number, frame: Uint8Array): Uint8Array | undefined {
     const s = this.sessions.get(sessionId)
     if (!s || !s.info) { this.counters.inc('tx-data-no-session'); return undefined }
-    const ns = s.info.sequencing ? s.ns : undefined
+    const ns = s.sequencing ? s.ns : undefined
     if (ns !== undefined) s.ns = seqAdd(s.ns, 1)
     return encodeData({ tunnelId: this.peerTunnelId, sessionId: s.peerId, ns }, frame)
   }
@@ -237,6 +245,9 @@ export abstract class L2tpTunnelBase<S extends BaseSession> {
     if (h.tunnelId !== this.tunnelId) { this.counters.inc('rx-data-wrong-tunnel-id'); return }
     const s = this.sessions.get(h.sessionId)
     if (!s || !s.info) { this.counters.inc('rx-data-unknown-session'); return }
+    // §5.4: "if the LAC receives a data message without sequence numbers present, it MUST stop sending
+    // sequence numbers"; with them present it "MUST begin sending sequence numbers".
+    if (this.followPeerSequencing) s.sequencing = h.ns !== undefined
     this.frames.push({ sessionId: s.id, frame: payload })
   }
 

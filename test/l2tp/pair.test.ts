@@ -82,6 +82,13 @@ test('§5.1 + §5.2.1 set-up message by message, frames both ways, CDN from the 
   assert.equal(p.lns.pollFrame(), undefined)
   p.lac.handleDatagram(p.clock.now, p.lns.encodeFrame(lnsUp.sessionId, fromHex('ff03c0210201000a'))!)
   assert.equal(toHex(p.lac.pollFrame()!.frame), 'ff03c0210201000a')
+  // §5.4: the LAC sends Ns while the LNS's data messages carry them, and stops when they stop.
+  const seqIn = new Uint8Array([0x08, 0x02, 0, 11, sid >> 8, sid & 0xff, 0, 0, 0, 0, 0xc0, 0x21])
+  p.lac.handleDatagram(p.clock.now, seqIn)
+  assert.deepEqual([decodeL2tp(p.lac.encodeFrame(sid, fromHex('c021'))!).header.ns, decodeL2tp(p.lac.encodeFrame(sid, fromHex('c021'))!).header.ns], [0, 1])
+  p.lac.handleDatagram(p.clock.now, p.lns.encodeFrame(lnsUp.sessionId, fromHex('c021'))!)
+  assert.equal(decodeL2tp(p.lac.encodeFrame(sid, fromHex('c021'))!).header.ns, undefined)
+  while (p.lac.pollFrame());
   // The LNS hangs up: CDN; the LAC reports the Result Code.
   p.lns.closeSession(p.clock.now, lnsUp.sessionId, 'ppp-terminated')
   p.run(1000)
