@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NetnsLab, ip, removeLeftoverNamespaces, stopChild, waitForLine } from '../../src/transport/netns.js'
-import { BIN, TRANSFER, captureGre, gatewayStatus, iptablesCounts, initGateway, liveSessions, pingOk, sendRawGre, sessionHistory, tcpProbe, until } from '../helpers/e2e-gateway.js'
+import { BIN, TRANSFER, bridgedClientNs, captureGre, gatewayStatus, iptablesCounts, initGateway, liveSessions, pingOk, sendRawGre, sessionHistory, tcpProbe, until } from '../helpers/e2e-gateway.js'
 
 const PASSWORD = 'Correct-Horse-42-battery'
 const GW = '198.18.60.1'
@@ -32,15 +32,7 @@ let lastClient: { c: ChildProcess; address: string } | undefined
 
 /** A client namespace on the gateway's bridge with outer address 198.18.60.(10+n). */
 function clientNs(): { ns: string; outer: string } {
-  const n = nextClient++
-  const ns = lab.ns(`c${n}`)
-  const outer = `198.18.60.${10 + n}`
-  ip('link', 'add', `v${n}`, 'netns', ns, 'type', 'veth', 'peer', 'name', `b${n}`, 'netns', srv)
-  ip('-n', ns, 'addr', 'add', `${outer}/24`, 'dev', `v${n}`)
-  ip('-n', ns, 'link', 'set', `v${n}`, 'up')
-  ip('-n', srv, 'link', 'set', `b${n}`, 'master', 'br0')
-  ip('-n', srv, 'link', 'set', `b${n}`, 'up')
-  return { ns, outer }
+  return bridgedClientNs(lab, srv, nextClient++, '198.18.60')
 }
 
 function connect(ns: string, password = PASSWORD, extra: string[] = ['--no-dns']): ChildProcess {

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { NetnsLab, ip, removeLeftoverNamespaces, stopChild, waitForLine } from '../../src/transport/netns.js'
+import { bridgedClientNs } from '../helpers/e2e-gateway.js'
 
 const ROOT = resolve(import.meta.dirname, '../../..')
 const BIN = join(ROOT, 'bin/gatehouse.js')
@@ -26,15 +27,7 @@ let lanNs = ''
 
 /** A client namespace attached to the gateway's bridge with address 198.18.0.(10+n). */
 function clientNs(): { ns: string; outer: string } {
-  const n = nextClient++
-  const ns = lab.ns(`c${n}`)
-  const outer = `198.18.0.${10 + n}`
-  ip('link', 'add', `v${n}`, 'netns', ns, 'type', 'veth', 'peer', 'name', `b${n}`, 'netns', srv)
-  ip('-n', ns, 'addr', 'add', `${outer}/24`, 'dev', `v${n}`)
-  ip('-n', ns, 'link', 'set', `v${n}`, 'up')
-  ip('-n', srv, 'link', 'set', `b${n}`, 'master', 'br0')
-  ip('-n', srv, 'link', 'set', `b${n}`, 'up')
-  return { ns, outer }
+  return bridgedClientNs(lab, srv, nextClient++, '198.18.0')
 }
 
 function connect(ns: string, password = PASSWORD, user = 'alice'): ChildProcess {

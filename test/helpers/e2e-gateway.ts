@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import type { NetnsLab } from '../../src/transport/netns.js'
+import { ip, type NetnsLab } from '../../src/transport/netns.js'
 import { controlRequest } from '../../src/transport/control-socket.js'
 import type { GatewayStatus, SessionInfo } from '../../src/control/api.js'
 
@@ -118,4 +118,19 @@ setTimeout(() => finish('open'), ${timeoutMs})`
 /** Packet and byte counts of the iptables rules of one chain in a namespace, in rule order. */
 export function iptablesCounts(lab: NetnsLab, ns: string, chain: string): number[] {
   return lab.exec(ns, 'iptables', ['-L', chain, '-v', '-x', '-n']).split('\n').slice(2).filter((l) => l.trim()).map((l) => Number(l.trim().split(/\s+/)[0]))
+}
+
+/**
+ * Client namespace number `n` on the gateway namespace's bridge br0: veth v<n> (client side, address
+ * `${subnet}.${10 + n}/24`) and b<n> (bridge port in `gwNs`).
+ */
+export function bridgedClientNs(lab: NetnsLab, gwNs: string, n: number, subnet: string): { ns: string; outer: string } {
+  const ns = lab.ns(`c${n}`)
+  const outer = `${subnet}.${10 + n}`
+  ip('link', 'add', `v${n}`, 'netns', ns, 'type', 'veth', 'peer', 'name', `b${n}`, 'netns', gwNs)
+  ip('-n', ns, 'addr', 'add', `${outer}/24`, 'dev', `v${n}`)
+  ip('-n', ns, 'link', 'set', `v${n}`, 'up')
+  ip('-n', gwNs, 'link', 'set', `b${n}`, 'master', 'br0')
+  ip('-n', gwNs, 'link', 'set', `b${n}`, 'up')
+  return { ns, outer }
 }
