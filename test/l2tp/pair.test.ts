@@ -117,6 +117,14 @@ test('§5.1.1 tunnel authentication both ways with one shared secret; a differen
   assert.deepEqual(types(q.lnsEvents), ['closed'])
 })
 
+test('§5.1.1 an LNS Challenge to a LAC without a secret: the LAC refuses with StopCCN Result Code 4', () => {
+  const p = new Pair({}, { secret: utf8('x'), challengePeer: true })
+  p.lac.call(p.clock.now)
+  p.run(1000)
+  assert.deepEqual(p.lacEvents.map((e) => e.type === 'closed' ? e.reason : e.type), ['sessionDown', 'tunnel-authentication-failed'])
+  assert.deepEqual(p.lnsEvents, [{ type: 'closed', reason: 'peer-stopccn result 4', message: 'peer-stopccn result 4' }])
+})
+
 test('§5.8 30% loss and reordering: the set-up still completes, every message once', () => {
   let s = 0x1234567
   const rand = (): number => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s % 10 }
