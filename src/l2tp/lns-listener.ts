@@ -18,6 +18,12 @@ export interface LnsListenerOptions extends Omit<LnsTunnelOptions, 'tunnelId'> {
   readonly maxHalfOpenPerAddress?: number
   /** Admission of a new tunnel from `from` (RFC 3193: only inside an IPsec SA for that peer). Default: all. */
   readonly accept?: (from: Endpoint) => boolean
+  /**
+   * Where PPP frames of established sessions go, synchronously inside handleDatagram (`frame` is a
+   * view into the datagram: copy to keep). Without it they queue for pollFrame. A driver that only
+   * drains transmits and events (transport/datagram-driver.ts) needs this.
+   */
+  readonly onFrame?: (tunnelId: number, sessionId: number, frame: Uint8Array) => void
 }
 
 export interface ListenerTransmit { readonly to: Endpoint; readonly data: Uint8Array }
@@ -137,7 +143,11 @@ export class L2tpLnsListener {
   private drain(id: number, e: Entry): void {
     for (let d = e.tunnel.pollTransmit(); d; d = e.tunnel.pollTransmit()) this.tx.push({ to: e.peer, data: d })
     for (let ev = e.tunnel.pollEvent(); ev; ev = e.tunnel.pollEvent()) this.events.push({ tunnelId: id, peer: e.peer, event: ev })
-    for (let f = e.tunnel.pollFrame(); f; f = e.tunnel.pollFrame()) this.frames.push({ tunnelId: id, sessionId: f.sessionId, frame: f.frame })
+    const onFrame = this.opt.onFrame
+    for (let f = e.tunnel.pollFrame(); f; f = e.tunnel.pollFrame()) {
+      if (onFrame) onFrame(id, f.sessionId, f.frame)
+      else this.frames.push({ tunnelId: id, sessionId: f.sessionId, frame: f.frame })
+    }
     if (e.tunnel.done) {
       this.tunnels.delete(id)
       if (this.byPeer.get(e.peerKey) === id) this.byPeer.delete(e.peerKey)

@@ -14,6 +14,7 @@ import { MessageType, PROTOCOL_VERSION } from '../../src/l2tp/avp/constants.js'
 import type { Endpoint } from '../../src/lib/endpoint.js'
 import { fromHex, toHex } from '../../src/lib/bytes.js'
 import { ManualClock, fixedRng } from '../helpers/clock.js'
+import type { DatagramCore } from '../../src/transport/datagram-driver.js'
 
 class World {
   readonly clock = new ManualClock()
@@ -93,6 +94,16 @@ test('three clients behind one NAT address with the same Assigned Tunnel ID get 
   assert.deepEqual([out.to.port, decodeL2tp(out.data).header.tunnelId, decodeL2tp(out.data).header.sessionId], [40000, 1, 3])
 })
 
+test('onFrame receives frames synchronously instead of the pollFrame queue', () => {
+  const got: string[] = []
+  const w = new World({ onFrame: (t, sid, f) => got.push(`${t}/${sid}/${toHex(f)}`) })
+  const l = new Lac(w, { address: '198.18.0.6', port: 1701 }, 1)
+  const [tid, sid] = l.connect()
+  w.lns.handleDatagram(w.clock.now, encodeData({ tunnelId: tid, sessionId: sid }, fromHex('c021')), l.ep)
+  assert.deepEqual(got, [`${tid}/${sid}/c021`])
+  assert.equal(w.lns.pollFrame(), undefined)
+})
+
 test('§5.8 a retransmitted SCCRQ (our SCCRP was lost) reaches the same tunnel, not a new one', () => {
   const w = new World()
   const l = new Lac(w, { address: '198.18.0.2', port: 1701 }, 9)
@@ -142,4 +153,9 @@ test('§5.7 a closed tunnel lingers, then is forgotten; a reconnect reusing its 
   w.run(40_000)
   assert.equal(w.lns.size, 1)
   assert.equal(w.lns.tunnel(tid), undefined)
+})
+
+test('the listener is a DatagramCore for transport/datagram-driver.ts', () => {
+  const core: DatagramCore<ListenerEvent> = new L2tpLnsListener({ rng: fixedRng(), hostName: 'gw' })
+  assert.equal(core.nextTimeout(), undefined)
 })
