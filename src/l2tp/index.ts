@@ -1,5 +1,5 @@
 // L2TP (RFC 2661): header and AVP codecs, hidden AVPs, message rules, tunnel authentication, the reliable
-// control channel and the tunnel/session state tables.
+// control channel, the tunnel/session state tables, and the LNS (listener + tunnel) and LAC cores.
 export * from './header.js'
 export * from './avp/constants.js'
 export * from './avp/table.js'
@@ -13,5 +13,5 @@ export * from './control/channel.js'
 export * from './tunnel-types.js'
 export { L2tpTunnelBase } from './tunnel-base.js'
 export { L2tpLnsTunnel } from './lns-tunnel.js'
-export { L2tpLacTunnel } from './lac-tunnel.js'
+export { L2tpLacTunnel, L2tpLacEndpoint } from './lac-tunnel.js'
 export * from './lns-listener.js'

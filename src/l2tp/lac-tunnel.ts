@@ -2,6 +2,7 @@
 // tunnel authentication §5.1.1) and §5.2.1 (sends ICRQ, takes ICRP, sends ICCN), with the §7.4.1 session
 // table. Sans-IO: the client feeds it the datagrams from its LNS.
 import type { Millis } from '../lib/time.js'
+import type { Endpoint } from '../lib/endpoint.js'
 import { encodeControlBody } from './avp/codec.js'
 import type { ControlMessage } from './avp/codec.js'
 import type { ResultCodeValue } from './avp/table.js'
@@ -12,7 +13,7 @@ import { LAC_INCOMING_TABLE, transition } from './states.js'
 import type { LacIcEvent, LacIcState, TunnelAction } from './states.js'
 import { L2tpTunnelBase } from './tunnel-base.js'
 import type { BaseSession } from './tunnel-base.js'
-import type { TunnelOptions } from './tunnel-types.js'
+import type { L2tpFrame, L2tpTunnelEvent, TunnelOptions } from './tunnel-types.js'
 
 interface LacSession extends BaseSession {
   state: LacIcState; readonly serial: number
@@ -149,5 +150,41 @@ export class L2tpLacTunnel extends L2tpTunnelBase<LacSession> {
       case 'cleanup': this.endSession(s, reason, result); return
       default: return // open_tunnel: call() opens the tunnel itself
     }
+  }
+}
+
+/**
+ * The LAC tunnel as a DatagramCore (transport/datagram-driver.ts) towards one LNS: datagrams from any
+ * other address or port are dropped and counted; transmits carry the LNS endpoint. Frames go to
+ * `onFrame` synchronously (a view into the datagram) or queue for pollFrame.
+ */
+export class L2tpLacEndpoint {
+  readonly tunnel: L2tpLacTunnel
+  readonly peer: Endpoint
+  private readonly onFrame: ((sessionId: number, frame: Uint8Array) => void) | undefined
+
+  constructor(tunnel: L2tpLacTunnel, peer: Endpoint, onFrame?: (sessionId: number, frame: Uint8Array) => void) {
+    this.tunnel = tunnel
+    this.peer = peer
+    this.onFrame = onFrame
+  }
+
+  handleDatagram(now: Millis, data: Uint8Array, from: Endpoint): void {
+    if (from.address !== this.peer.address || from.port !== this.peer.port) { this.tunnel.counters.inc('rx-wrong-peer'); return }
+    this.tunnel.handleDatagram(now, data)
+    if (this.onFrame) for (let f = this.tunnel.pollFrame(); f; f = this.tunnel.pollFrame()) this.onFrame(f.sessionId, f.frame)
+  }
+  handleTimeout(now: Millis): void { this.tunnel.handleTimeout(now) }
+  nextTimeout(): Millis | undefined { return this.tunnel.nextTimeout() }
+  pollTransmit(): { readonly to: Endpoint; readonly data: Uint8Array } | undefined {
+    const data = this.tunnel.pollTransmit()
+    return data ? { to: this.peer, data } : undefined
+  }
+  pollEvent(): L2tpTunnelEvent | undefined { return this.tunnel.pollEvent() }
+  pollFrame(): L2tpFrame | undefined { return this.tunnel.pollFrame() }
+  /** A PPP frame for our session as a datagram to the LNS, or undefined when the call is not up. */
+  encodeFrame(sessionId: number, frame: Uint8Array): { readonly to: Endpoint; readonly data: Uint8Array } | undefined {
+    const data = this.tunnel.encodeFrame(sessionId, frame)
+    return data ? { to: this.peer, data } : undefined
   }
 }

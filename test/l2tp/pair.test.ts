@@ -149,3 +149,35 @@ test('§6.5 + §5.8 an LNS that goes silent: HELLO after 60 s, five retransmissi
   assert.equal(p.lac.channelCounters()['tx-hello'], 1)
   assert.ok(p.clock.now - t0 >= 60_000 + 31_000)
 })
+
+test('L2tpLacEndpoint + L2tpLnsListener: the client and gateway cores as DatagramCores, end to end', async () => {
+  const { L2tpLacEndpoint } = await import('../../src/l2tp/lac-tunnel.js')
+  const { L2tpLnsListener } = await import('../../src/l2tp/lns-listener.js')
+  const clock = new ManualClock()
+  const gw = { address: '198.18.0.254', port: 1701 }, me = { address: '198.18.0.1', port: 1701 }
+  const gwFrames: string[] = [], myFrames: string[] = []
+  const listener = new L2tpLnsListener({ rng: fixedRng(3), hostName: 'gw', onFrame: (_t, _s, f) => gwFrames.push(toHex(f)) })
+  const client = new L2tpLacEndpoint(new L2tpLacTunnel(clock.now, { rng: fixedRng(4), tunnelId: 5, hostName: 'me' }), gw, (_s, f) => myFrames.push(toHex(f)))
+  const sid = client.tunnel.call(clock.now)!
+  const events: string[] = []
+  let lnsCall: [number, number] | undefined
+  for (let i = 0; i < 20; i++) {
+    for (let t = client.pollTransmit(); t; t = client.pollTransmit()) listener.handleDatagram(clock.now, t.data, me)
+    for (let t = listener.pollTransmit(); t; t = listener.pollTransmit()) { assert.deepEqual(t.to, me); client.handleDatagram(clock.now, t.data, gw) }
+    for (let e = client.pollEvent(); e; e = client.pollEvent()) events.push(`lac:${e.type}`)
+    for (let e = listener.pollEvent(); e; e = listener.pollEvent()) {
+      events.push(`lns:${e.event.type}`)
+      if (e.event.type === 'sessionUp') lnsCall = [e.tunnelId, e.event.sessionId]
+    }
+  }
+  assert.deepEqual(events.sort(), ['lac:sessionUp', 'lac:tunnelUp', 'lns:sessionUp', 'lns:tunnelUp'])
+  const out = client.encodeFrame(sid, fromHex('c0210101'))!
+  listener.handleDatagram(clock.now, out.data, me)
+  assert.deepEqual(gwFrames, ['c0210101'])
+  const back = listener.encodeFrame(lnsCall![0], lnsCall![1], fromHex('c0210201'))!
+  client.handleDatagram(clock.now, back.data, { address: '198.18.0.9', port: 1701 })
+  assert.equal(client.tunnel.counters.get('rx-wrong-peer'), 1)
+  assert.deepEqual(myFrames, [])
+  client.handleDatagram(clock.now, back.data, gw)
+  assert.deepEqual(myFrames, ['c0210201'])
+})
