@@ -58,6 +58,8 @@ export async function connectPptp(o: PptpClientOptions): Promise<PptpClientHandl
       })()
     },
     onIp: (packet) => { tunnel?.write(packet) },
+    // One TUN write call per received GRE batch (the GRE and MPPE output buffers are never reused).
+    aroundReceive: (fn) => { if (tunnel) tunnel.batch(fn); else fn() },
     onClosed: (reason, message) => {
       teardown()
       if (localClose) { closedD.resolve(); return }

@@ -44,6 +44,8 @@ export interface PptpDialOptions {
    * calls alike. Absent: the dial opens its own, bound to the control connection's local address.
    */
   readonly gre?: GreDriver
+  /** Wraps the handling of each received GRE batch (the client batches its TUN writes; see tunnel.ts). Own GRE socket only. */
+  readonly aroundReceive?: (fn: () => void) => void
   /** Source address of the control connection (a gateway dials from its listen address, where its GRE socket is bound). */
   readonly localAddress?: string
 }
@@ -75,7 +77,7 @@ export async function dialPptp(o: PptpDialOptions): Promise<PptpDial> {
   const ownGre = o.gre === undefined
   let gre: GreDriver
   try {
-    gre = o.gre ?? GreDriver.open({ bindAddress: localIp, onError: () => { /* counted by the driver; keepalives notice a dead path */ } })
+    gre = o.gre ?? GreDriver.open({ bindAddress: localIp, aroundReceive: o.aroundReceive, onError: () => { /* counted by the driver; keepalives notice a dead path */ } })
   } catch (e) {
     sock.destroy()
     throw e

@@ -30,8 +30,13 @@ export interface ClientTunnel {
   readonly info: ClientUp
   /** How the DNS servers were applied, if they were. */
   readonly dnsHow: string | undefined
-  /** Hands one packet from the gateway to the kernel; false when the kernel refused it (malformed). */
+  /** Hands one packet from the gateway to the kernel; false when the kernel refused it (malformed). Queued inside batch(). */
   write(packet: Uint8Array): boolean
+  /**
+   * Runs `fn` (the handling of one received carrier batch) with writes queued, then hands them to the
+   * kernel in one call. Only for carriers whose packet views stay valid past the next input (GRE).
+   */
+  batch(fn: () => void): void
   /** Restores DNS, removes the pinned gateway route and closes the TUN (its routes go with it). Idempotent. */
   teardown(): void
 }
@@ -67,12 +72,25 @@ export async function setUpTunnel(opts: TunnelSetupOptions): Promise<ClientTunne
     await netcfg.linkUp(tun.name, o.mtu)
     for (const r of full ? ['0.0.0.0/1', '128.0.0.0/1'] : o.split!) await netcfg.addRoute(r, tun.name)
     const t = tun
+    let queue: Uint8Array[] | undefined
     t.onPackets(o.onPackets)
     if (o.setDns) dns = applyDns(t.name, o.dns)
     return {
       info: { address: o.localAddress, gateway: o.peerAddress, dns: o.dns, tun: t.name },
       dnsHow: dns?.how,
-      write: (p) => { try { t.write(p); return true } catch { return false } },
+      write: (p) => {
+        if (queue) { queue.push(p); return true }
+        try { t.write(p); return true } catch { return false }
+      },
+      batch: (fn) => {
+        if (queue) { fn(); return }
+        queue = []
+        try { fn() } finally {
+          const q = queue
+          queue = undefined
+          if (q.length > 0) try { t.writeMany(q) } catch { /* the kernel refused a malformed packet: dropped */ }
+        }
+      },
       teardown,
     }
   } catch (e) {
