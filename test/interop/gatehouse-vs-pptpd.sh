@@ -17,7 +17,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
+. "$HERE/lib-host.sh"
 MODES=("$@")
 ((${#MODES[@]})) || MODES=(probe reference mschapv2 badpass)
 # Own namespace, bridge and TAPs (never the SSTP interop's ghvm_gw/ghvm-tap0 or pptp-vs-gatehouse's
@@ -25,36 +25,23 @@ MODES=("$@")
 NS=ghvm_pd BR=ghvm-br2 TAP_SRV=ghvm-tap2 TAP_CLI=ghvm-tap3
 HOST_OUTER=198.18.9.1 SRV_OUTER=198.18.9.2 CLI_OUTER=198.18.9.3
 PPTPD_LOCAL=198.19.9.1 PPTPD_REMOTE=198.19.9.10-19
-OUT=${OUT:-$(mktemp -d /tmp/gatehouse-pptpd-interop.XXXXXX)}
-mkdir -p "$OUT"
-PASSWORD="Gh$(head -c 18 /dev/urandom | base64 | tr -d '/+=')9x"
+host_out gatehouse-pptpd-interop
+new_password
 
 srv_pid= cli_pid= cap_pid= gh_pid=
-log() { echo "== host: $*"; }
-stop_pid() {   # stop_pid PID: TERM, wait up to 10 s, KILL
-  local p=$1
-  [[ -n $p ]] && kill -0 "$p" 2>/dev/null || return 0
-  kill -TERM "$p" 2>/dev/null || true
-  for _ in $(seq 1 20); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.5; done
-  kill -KILL "$p" 2>/dev/null || true
-}
 cleanup() {
-  [[ -n $cap_pid ]] && kill "$cap_pid" 2>/dev/null || true
+  kill_pids "$cap_pid"
   stop_pid "$gh_pid"
   for m in "${MODES[@]}"; do : > "$OUT/done-$m" 2>/dev/null || true; done   # let guests finish
   stop_pid "$cli_pid"; stop_pid "$srv_pid"
-  ip netns del "$NS" 2>/dev/null || true
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+host_traps
 
-command -v pptpd >/dev/null || { echo "pptpd is not installed (apt-get install -y pptpd)" >&2; exit 1; }
+host_need pptpd pptpd
 "$HERE/decode-pptp.sh" --selftest || exit 1   # the capture checks must be able to fail
 "$HERE/vm/build.sh"
 
-ip netns del "$NS" 2>/dev/null || true
-ip netns add "$NS"
-ip -n "$NS" link set lo up
+host_ns
 ip -n "$NS" link add "$BR" type bridge
 ip -n "$NS" addr add "$HOST_OUTER/24" dev "$BR"
 ip -n "$NS" link set "$BR" up
@@ -68,8 +55,7 @@ done
 start_server() {
   local mode=$1
   rm -f "$OUT/done-$mode" "$OUT/pptpd-ready-$mode"
-  GHVM_TIMEOUT=400 GHVM_DELAY=${GHVM_DELAY:-20ms} GHVM_SHARE=$OUT GHVM_TAP=$TAP_SRV GHVM_MAC=52:54:00:67:68:12 \
-    "$HERE/vm/run-guest.sh" "$NS" "$SRV_OUTER/24" "$HOST_OUTER" \
+  GHVM_MAC=52:54:00:67:68:12 run_guest 400 "$TAP_SRV" "$SRV_OUTER/24" "$HOST_OUTER" \
     /bin/sh "$HERE/guest-pptpd.sh" "$mode" "$SRV_OUTER" "$PPTPD_LOCAL" "$PPTPD_REMOTE" alice "$PASSWORD" /run/ghvm-share \
     > "$OUT/guest-pptpd-$mode.log" 2>&1 &
   srv_pid=$!
@@ -127,14 +113,12 @@ declare -A verdict
 status=0
 for mode in "${MODES[@]}"; do
   cap=$OUT/pptpd-$mode.pcapng
-  ip netns exec "$NS" dumpcap -q -i "$BR" -w "$cap" > "$OUT/dumpcap-$mode.log" 2>&1 &
-  cap_pid=$!
-  sleep 1
+  cap_start "$BR" "$cap" "$mode"
   log "mode $mode: booting the pptpd guest"
   v=ok
   if ! start_server "$mode"; then
     verdict[$mode]="pptpd did not start"; status=1
-    kill "$cap_pid" 2>/dev/null || true; wait "$cap_pid" 2>/dev/null || true; cap_pid=
+    cap_stop
     : > "$OUT/done-$mode"; wait "$srv_pid" 2>/dev/null || true; srv_pid=
     continue
   fi
@@ -147,8 +131,7 @@ for mode in "${MODES[@]}"; do
     reference)
       log "mode reference: booting the pptp-linux guest"
       set +e
-      GHVM_TIMEOUT=300 GHVM_DELAY=${GHVM_DELAY:-20ms} GHVM_SHARE=$OUT GHVM_TAP=$TAP_CLI GHVM_MAC=52:54:00:67:68:13 \
-        "$HERE/vm/run-guest.sh" "$NS" "$CLI_OUTER/24" "$HOST_OUTER" \
+      GHVM_MAC=52:54:00:67:68:13 run_guest 300 "$TAP_CLI" "$CLI_OUTER/24" "$HOST_OUTER" \
         /bin/sh "$HERE/guest-pptp.sh" mschapv2 "$SRV_OUTER" alice "$PASSWORD" "$PPTPD_LOCAL" /run/ghvm-share \
         > "$OUT/guest-pptp-reference.log" 2>&1
       crc=$?
@@ -158,8 +141,7 @@ for mode in "${MODES[@]}"; do
       ((crc == 0)) || v="client:rc=$crc"
       ;;
     mschapv2|badpass|bulk)
-      pw=$PASSWORD
-      [[ $mode == badpass ]] && pw="${PASSWORD}Wrong1"
+      pw=$(mode_password "$mode")
       # Split tunnel to pptpd's addresses only and no DNS change: the namespace shares the host's
       # /etc/resolv.conf, and nothing but the tunnel prefix may be routed into the tunnel.
       : > "$OUT/connect-$mode.out"; : > "$OUT/connect-$mode.err"
@@ -232,9 +214,7 @@ for mode in "${MODES[@]}"; do
   esac
   sleep 2
   finish_server "$mode" || v="$v,server:fail"
-  kill "$cap_pid" 2>/dev/null || true
-  wait "$cap_pid" 2>/dev/null || true
-  cap_pid=
+  cap_stop
   expect=mppe
   [[ $mode == badpass || $mode == probe ]] && expect=none
   if ! "$HERE/decode-pptp.sh" "$cap" "$OUT/decode-$mode" "$expect" > "$OUT/decode-$mode.txt"; then v="$v,decode:problems"; fi
@@ -243,7 +223,4 @@ for mode in "${MODES[@]}"; do
   verdict[$mode]="$v $detail | server: $(grep -m1 '^RESULT' "$OUT/guest-pptpd-$mode.log" || echo 'RESULT none')"
 done
 
-log "summary:"
-for mode in "${MODES[@]}"; do echo "   $mode: ${verdict[$mode]}"; done
-log "results kept in $OUT"
-exit $status
+host_finish "${MODES[@]}"

@@ -20,6 +20,7 @@
 #   waits (up to 40 s) for the host to create LOGDIR/host-done-MODE before disconnecting.
 [ $# -ge 6 ] || { echo "usage: guest-pptp.sh MODE SERVER USER PASSWORD TUNNEL_GW LOGDIR" >&2; exit 2; }
 mode=$1 server=$2 user=$3 password=$4 tunnel_gw=$5 logdir=$6
+. "$(dirname "$0")/lib-guest.sh"
 
 # require-* would demand that the *gateway* authenticate to us (pppd then stops at once); a client
 # restricts the methods it will answer with refuse-*. require-mppe-128 is what the issue asks for:
@@ -42,10 +43,8 @@ pppdlog=$logdir/pppd-$mode.log
 sysloglog=$logdir/syslog-$mode.log
 : > "$pppdlog"; : > "$sysloglog"
 
-# pptp-linux logs only through syslog(3); the guest has no syslog daemon, so run busybox's (the
-# host's static busybox, seen through the 9p root) writing straight into the shared directory.
-busybox syslogd -n -O "$sysloglog" &
-syslog_pid=$!
+# pptp-linux logs only through syslog(3): into the shared directory.
+start_syslogd "$sysloglog"
 
 # pppd looks up the secret by (client = name, server = the gateway's CHAP name); '*' matches any
 # server name. /etc/ppp is the guest's writable copy (initramfs-init.sh).
@@ -72,27 +71,13 @@ start_pppd 0 "$pppdlog"
 pppd_pid=$!
 
 connected=no ping=fail bigping=fail bulk=skipped disconnect=unclean mppe=no two=skipped
-i=0
-while [ $i -lt 90 ]; do
-  if ip -4 -o addr show dev ppp0 2>/dev/null | grep -q inet; then connected=yes; break; fi
-  kill -0 $pppd_pid 2>/dev/null || break
-  sleep 1; i=$((i + 1))
-done
+wait_ppp0 $pppd_pid
 
 if [ $connected = yes ]; then
-  echo "== guest: ppp0 up after ${i}s"
-  ip -4 addr show dev ppp0
-  peer=$(ip -4 -o addr show dev ppp0 | sed -n 's/.* peer \([0-9.]*\).*/\1/p')
-  echo "== guest: ppp0 peer address: ${peer:-none}; DNS from IPCP (usepeerdns):"
-  cat /etc/ppp/resolv.conf 2>/dev/null || echo "(no /etc/ppp/resolv.conf)"
+  ppp0_report
   # The kernel's ppp_mppe is what encrypts: pppd logs the negotiated MPPE mode when CCP opens.
   grep -q 'MPPE 128-bit.*enabled' "$pppdlog" && mppe=yes
-  if ping -c 3 -W 5 -I ppp0 "$tunnel_gw"; then ping=ok; fi
-  # Full-MTU packets (ICMP data = MTU - 28), don't fragment. ppp0's MTU is the gateway's MRU less
-  # what pppd keeps back for MPPE, so this checks the gateway carries what it announced.
-  mtu=$(cat /sys/class/net/ppp0/mtu)
-  echo "== guest: full-size ping ($mtu-byte IP packets, DF set)"
-  if ping -c 2 -W 5 -s $((mtu - 28)) -M do -I ppp0 "$tunnel_gw"; then bigping=ok; fi
+  ppp0_pings
   if [ $mode = bulk ] && [ -f "$logdir/www/blob.sha256" ]; then
     echo "== guest: 300 full-size pings, 5 ms apart"
     # ping fails only when nothing came back; more than 1% lost (3 of 300) also fails the mode.
@@ -100,14 +85,7 @@ if [ $connected = yes ]; then
     cat /tmp/burst
     lost=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' /tmp/burst)
     awk -v l="${lost:-100}" 'BEGIN { exit !(l > 1) }' && { echo "== guest: ${lost:-?}% lost in the burst"; bulk=fail; }
-    echo "== guest: fetching http://$tunnel_gw:8080/blob over ppp0"
-    [ $bulk = fail ] || bulk=fail_fetch
-    if curl -sS --interface ppp0 --max-time 180 -o /tmp/blob \
-         -w '== guest: %{size_download} bytes in %{time_total}s (%{speed_download} B/s)\n' \
-         "http://$tunnel_gw:8080/blob"; then
-      want=$(cat "$logdir/www/blob.sha256") got=$(sha256sum /tmp/blob | cut -d' ' -f1)
-      if [ "$want" = "$got" ]; then [ $bulk = fail ] || bulk=ok; else echo "== guest: SHA-256 mismatch: $got, want $want"; fi
-    fi
+    bulk_fetch 180
   fi
   # The host pings our tunnel address from its side at the gateway's TUN MTU (gateway -> client
   # full size); it creates host-done-MODE in the shared directory when it has finished.
@@ -172,17 +150,15 @@ else
   echo "== guest: ppp0 never got an address (waited ${i}s)"
 fi
 
-i=0
-while kill -0 $pppd_pid 2>/dev/null && [ $i -lt 20 ]; do sleep 1; i=$((i + 1)); done
-if kill -0 $pppd_pid 2>/dev/null; then
-  echo "== guest: pppd still running after 20s, sending SIGKILL"
-  kill -KILL $pppd_pid; wait $pppd_pid 2>/dev/null; prc=killed
-else
+if wait_exit $pppd_pid 20; then
   wait $pppd_pid; prc=$?
   # pppd exit 5: "terminated by a signal" (our SIGTERM), the clean end of a session we stopped.
   [ $connected = yes ] && [ $prc = 5 ] && disconnect=clean
   # SIGKILL: 128 + 9 from the shell's wait; the point of the mode is that nothing was said.
   [ $mode = kill ] && [ $connected = yes ] && [ $prc = 137 ] && disconnect=killed
+else
+  echo "== guest: pppd still running after 20s, sending SIGKILL"
+  kill -KILL $pppd_pid; wait $pppd_pid 2>/dev/null; prc=killed
 fi
 # pptp's call manager outlives pppd for a moment while it sends Call-Clear-Request and
 # Stop-Control-Connection-Request; give it time, then report anything left.
@@ -197,14 +173,11 @@ fi
 sleep 1
 kill $syslog_pid 2>/dev/null
 
-echo "== guest: pppd log ($pppdlog):"
-cat "$pppdlog"
-echo "== guest: pptp syslog ($sysloglog):"
-cat "$sysloglog"
+show_log "pppd log" "$pppdlog"
+show_log "pptp syslog" "$sysloglog"
 echo "RESULT mode=$mode connected=$connected mppe=$mppe ping=$ping bigping=$bigping bulk=$bulk two=$two disconnect=$disconnect pppd_exit=$prc pptp_left=$leftover"
 if [ $mode = badpass ]; then
-  # Success here means: no tunnel, and pppd saw the gateway refuse the credentials.
-  [ $connected = no ] && grep -q 'authentication failed' "$pppdlog"
+  badpass_ok
 elif [ $mode = nomppe ] || [ $mode = mppe40 ] || [ $mode = mschapv1 ]; then
   # Refused by policy: no tunnel, and pppd gave up by itself (it did not hang until we killed it).
   [ $connected = no ] && [ "$prc" != killed ]

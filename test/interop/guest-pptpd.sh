@@ -15,16 +15,15 @@
 mode=$1 listen=$2 localip=$3 remoteips=$4 user=$5 password=$6 logdir=$7
 case $mode in mschapv2|badpass|probe|reference|bulk) ;; *) echo "unknown mode $mode" >&2; exit 2 ;; esac
 wait_max=${GHVM_PPTPD_WAIT:-240}
+. "$(dirname "$0")/lib-guest.sh"
 
 pppdlog=$logdir/pptpd-pppd-$mode.log
 sysloglog=$logdir/pptpd-syslog-$mode.log
 : > "$pppdlog"; : > "$sysloglog"
 rm -f "$logdir/pptpd-ready-$mode" "$logdir/pptpd-http-ready" "$logdir/pptpd-blob.sha256"
 
-# pptpd, pptpctrl and pptpd's pppd plugin log through syslog(3): busybox syslogd writes it into the
-# shared directory.
-busybox syslogd -n -O "$sysloglog" &
-syslog_pid=$!
+# pptpd, pptpctrl and pptpd's pppd plugin log through syslog(3): into the shared directory.
+start_syslogd "$sysloglog"
 
 # Configuration in the guest's own tmpfs; the host's /etc/pptpd.conf is never read.
 mkdir -p /run/pptpd
@@ -129,10 +128,8 @@ grep -q 'MPPE 128-bit.*enabled' "$pppdlog" && mppe=yes
 # pppd as authenticator logs "peer from calling number ... authorized" once CHAP succeeded.
 grep -qi 'authorized' "$pppdlog" && auth=ok
 grep -qi 'failed CHAP authentication\|failed MS-CHAP' "$pppdlog" && auth=failed
-echo "== guest: pppd log ($pppdlog):"
-cat "$pppdlog"
-echo "== guest: pptpd syslog ($sysloglog):"
-cat "$sysloglog"
+show_log "pppd log" "$pppdlog"
+show_log "pptpd syslog" "$sysloglog"
 echo "RESULT mode=$mode listening=$listening served=$served auth=$auth mppe=$mppe ping=$ping bigping=$bigping pppd_left=$pppd_left"
 case $mode in
   probe) [ $listening = yes ] ;;

@@ -13,6 +13,7 @@
 [ $# -ge 7 ] || { echo "usage: guest-sstpc.sh MODE SERVER USER PASSWORD CA_PEM TUNNEL_GW LOGDIR [SSTPC_OPT...]" >&2; exit 2; }
 mode=$1 server=$2 user=$3 password=$4 ca=$5 tunnel_gw=$6 logdir=$7
 shift 7   # "$@": extra sstpc options, e.g. --cert-warn
+. "$(dirname "$0")/lib-guest.sh"
 
 # require-* would demand that the *gateway* authenticate to us; a client restricts the methods it
 # will answer with refuse-*.
@@ -42,38 +43,17 @@ sstpc --ca-cert "$ca" --user "$user" --password "$password" --log-stderr --log-l
 sstpc_pid=$!
 
 connected=no ping=fail bigping=fail bulk=skipped disconnect=unclean
-i=0
-while [ $i -lt 90 ]; do
-  if ip -4 -o addr show dev ppp0 2>/dev/null | grep -q inet; then connected=yes; break; fi
-  kill -0 $sstpc_pid 2>/dev/null || break
-  sleep 1; i=$((i + 1))
-done
+wait_ppp0 $sstpc_pid
 
 if [ $connected = yes ]; then
-  echo "== guest: ppp0 up after ${i}s"
-  ip -4 addr show dev ppp0
-  peer=$(ip -4 -o addr show dev ppp0 | sed -n 's/.* peer \([0-9.]*\).*/\1/p')
-  echo "== guest: ppp0 peer address: ${peer:-none}; DNS from IPCP (usepeerdns):"
-  cat /etc/ppp/resolv.conf 2>/dev/null || echo "(no /etc/ppp/resolv.conf)"
-  if ping -c 3 -W 5 -I ppp0 "$tunnel_gw"; then ping=ok; fi
-  # Full-MTU packets (ICMP data = MTU - 28), don't fragment: the MTU is what IPCP/LCP left on
-  # ppp0 (the gateway's MRU), so this checks the gateway carries what it announced.
-  mtu=$(cat /sys/class/net/ppp0/mtu)
-  echo "== guest: full-size ping ($mtu-byte IP packets, DF set)"
-  if ping -c 2 -W 5 -s $((mtu - 28)) -M do -I ppp0 "$tunnel_gw"; then bigping=ok; fi
+  ppp0_report
+  ppp0_pings
   # Bulk TCP through the tunnel: the host serves a random file on the gateway's tunnel address
   # (sstpc-vs-gatehouse.sh) and leaves its SHA-256 in the shared directory.
   if [ $mode = bulk ] && [ -f "$logdir/www/blob.sha256" ]; then
     echo "== guest: 300 full-size pings, 5 ms apart"
     ping -q -c 300 -i 0.005 -W 5 -s $((mtu - 28)) -M do -I ppp0 "$tunnel_gw" || bulk=fail
-    echo "== guest: fetching http://$tunnel_gw:8080/blob over ppp0"
-    [ $bulk = fail ] || bulk=fail_fetch
-    if curl -sS --interface ppp0 --max-time 120 -o /tmp/blob \
-         -w '== guest: %{size_download} bytes in %{time_total}s (%{speed_download} B/s)\n' \
-         "http://$tunnel_gw:8080/blob"; then
-      want=$(cat "$logdir/www/blob.sha256") got=$(sha256sum /tmp/blob | cut -d' ' -f1)
-      if [ "$want" = "$got" ]; then [ $bulk = fail ] || bulk=ok; else echo "== guest: SHA-256 mismatch: $got, want $want"; fi
-    fi
+    bulk_fetch 120
   fi
   if [ "$hold" -gt 0 ]; then
     echo "== guest: holding the tunnel for ${hold}s"
@@ -102,26 +82,21 @@ else
   echo "== guest: ppp0 never got an address (waited ${i}s)"
 fi
 
-i=0
-while kill -0 $sstpc_pid 2>/dev/null && [ $i -lt 20 ]; do sleep 1; i=$((i + 1)); done
-if kill -0 $sstpc_pid 2>/dev/null; then
+if wait_exit $sstpc_pid 20; then
+  wait $sstpc_pid; src=$?
+  [ $connected = yes ] && disconnect=clean
+else
   echo "== guest: sstpc still running after 20s, sending SIGTERM"
   kill -TERM $sstpc_pid; sleep 2
   kill -KILL $sstpc_pid 2>/dev/null
   wait $sstpc_pid 2>/dev/null; src=killed
-else
-  wait $sstpc_pid; src=$?
-  [ $connected = yes ] && disconnect=clean
 fi
 
-echo "== guest: sstpc log ($sstpclog):"
-cat "$sstpclog"
-echo "== guest: pppd log ($pppdlog):"
-cat "$pppdlog"
+show_log "sstpc log" "$sstpclog"
+show_log "pppd log" "$pppdlog"
 echo "RESULT mode=$mode connected=$connected ping=$ping bigping=$bigping bulk=$bulk disconnect=$disconnect sstpc_exit=$src"
 if [ $mode = badpass ]; then
-  # Success here means: no tunnel, and pppd saw the gateway refuse the credentials.
-  [ $connected = no ] && grep -q 'authentication failed' "$pppdlog"
+  badpass_ok
 else
   [ $connected = yes ] && [ $ping = ok ] && [ $bigping = ok ] && [ $bulk = ok -o $bulk = skipped ]
 fi

@@ -11,83 +11,39 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
+. "$HERE/lib-host.sh"
 MODES=("$@")
 ((${#MODES[@]})) || MODES=(mschapv2 badpass kill)
 # Own namespace, TAP and addresses: never collides with a running SSTP interop (ghvm_gw/ghvm-tap0).
 NS=ghvm_pp TAP=ghvm-tap1
 GW_OUTER=198.18.8.1 GUEST_OUTER=198.18.8.2 POOL=198.19.8.0/24 TUNNEL_GW=198.19.8.1
-OUT=${OUT:-$(mktemp -d /tmp/gatehouse-pptp-interop.XXXXXX)}
-mkdir -p "$OUT"
+host_out gatehouse-pptp-interop
 D=$OUT/gw
-# Strong random password (the gateway's policy refuses weak ones); a test credential only.
-PASSWORD="Gh$(head -c 18 /dev/urandom | base64 | tr -d '/+=')9x"
+new_password
 
 gw_pid= cap_pid= http_pid= hp_pid=
-log() { echo "== host: $*"; }
 cleanup() {
-  [[ -n $cap_pid ]] && kill "$cap_pid" 2>/dev/null || true
-  [[ -n $http_pid ]] && kill "$http_pid" 2>/dev/null || true
-  [[ -n $hp_pid ]] && kill "$hp_pid" 2>/dev/null || true
-  if [[ -n $gw_pid ]] && kill -0 "$gw_pid" 2>/dev/null; then
-    kill -TERM "$gw_pid" 2>/dev/null || true
-    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$gw_pid" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$gw_pid" 2>/dev/null || true
-  fi
-  ip netns del "$NS" 2>/dev/null || true
+  kill_pids "$cap_pid" "$http_pid" "$hp_pid"
+  stop_pid "$gw_pid" 10
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+host_traps
 
-command -v pptp >/dev/null || { echo "pptp-linux is not installed (apt-get install -y pptp-linux)" >&2; exit 1; }
+host_need pptp pptp-linux
 "$HERE/decode-pptp.sh" --selftest || exit 1   # the capture checks must be able to fail
 "$HERE/vm/build.sh"
+host_ns_tap
 
-# Outer network: a namespace holding only the TAP the guest's NIC is attached to; no default
-# route, so nothing can leave the machine.
-ip netns del "$NS" 2>/dev/null || true
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-ip -n "$NS" tuntap add dev "$TAP" mode tap
-ip -n "$NS" addr add "$GW_OUTER/24" dev "$TAP"
-ip -n "$NS" link set "$TAP" up
-
-log "gateway directory $D"
-node "$REPO/bin/gatehouse.js" init --dir "$D" --listen "$GW_OUTER" --pool "$POOL" --dns "$TUNNEL_GW" \
-  --protocols "${PROTOCOLS:-sstp,pptp}" > "$OUT/init.log" 2>&1 || { cat "$OUT/init.log"; exit 1; }
-printf '%s\n' "$PASSWORD" | node "$REPO/bin/gatehouse.js" user add --dir "$D" alice > "$OUT/user.log" 2>&1 \
-  || { cat "$OUT/user.log"; exit 1; }
+gw_init --protocols "${PROTOCOLS:-sstp,pptp}"
 PORT=$(awk '/^pptp:/ { p = 1; next } p && /^ *port:/ { print $2; exit } /^[^ #]/ { p = 0 }' "$D/gatehouse.yaml")
 PORT=${PORT:-1723}
 
 log "starting gateway"
-ip netns exec "$NS" node "$REPO/bin/gatehouse.js" serve --dir "$D" --log-level debug > "$OUT/gateway.log" 2>&1 &
-gw_pid=$!
-for _ in $(seq 1 40); do
-  ip netns exec "$NS" ss -Hltn "sport = :$PORT" | grep -q . && break
-  kill -0 "$gw_pid" 2>/dev/null || break
-  sleep 0.25
-done
-if ! ip netns exec "$NS" ss -Hltn "sport = :$PORT" | grep -q .; then
-  log "gateway is not listening on $GW_OUTER:$PORT (PPTP); its log:"
-  cat "$OUT/gateway.log"
-  exit 1
-fi
-log "gateway listening on $GW_OUTER:$PORT (pid $gw_pid)"
+gw_serve "$PORT" " (PPTP)" node "$REPO/bin/gatehouse.js" serve --dir "$D" --log-level debug
 # PPTP data is GRE (IP protocol 47) on a raw socket: list what the gateway holds open.
 ip netns exec "$NS" ss -Hwanp 2>/dev/null | sed 's/^/   raw: /' || true
 
 # A 2 MiB random file served on the gateway's tunnel address, fetched by the guest over ppp0.
-mkdir -p "$OUT/www"
-head -c 2097152 /dev/urandom > "$OUT/www/blob"
-sha256sum "$OUT/www/blob" | cut -d' ' -f1 > "$OUT/www/blob.sha256"
-PY=$(command -v /usr/bin/python3 python3 | head -1)
-for _ in $(seq 1 40); do   # the TUN address may appear just after the listener
-  ip -n "$NS" -4 -o addr show | grep -q " $TUNNEL_GW/" && break
-  sleep 0.25
-done
-ip netns exec "$NS" "$PY" -m http.server 8080 --bind "$TUNNEL_GW" --directory "$OUT/www" > "$OUT/http.log" 2>&1 &
-http_pid=$!
+blob_server
 
 # Gateway -> client at full size: once this mode's session is up (the gateway logs the client's
 # address), ping that address from the namespace with the gateway TUN's MTU and DF set, then tell
@@ -117,11 +73,7 @@ declare -A verdict
 status=0
 for mode in "${MODES[@]}"; do
   cap=$OUT/pptp-$mode.pcapng
-  ip netns exec "$NS" dumpcap -q -i "$TAP" -w "$cap" > "$OUT/dumpcap-$mode.log" 2>&1 &
-  cap_pid=$!
-  sleep 1
-  pw=$PASSWORD
-  [[ $mode == badpass ]] && pw="${PASSWORD}Wrong1"
+  cap_start "$TAP" "$cap" "$mode"
   gwlines=$(wc -l < "$OUT/gateway.log")
   rm -f "$OUT/host-done-$mode"
   hp_pid= guestenv=()
@@ -130,17 +82,10 @@ for mode in "${MODES[@]}"; do
     hp_pid=$!
     guestenv=(/usr/bin/env HOSTPING=1)
   fi
-  log "mode $mode: booting guest"
-  set +e
-  GHVM_TIMEOUT=300 GHVM_DELAY=${GHVM_DELAY:-20ms} GHVM_SHARE=$OUT GHVM_TAP=$TAP "$HERE/vm/run-guest.sh" "$NS" "$GUEST_OUTER/24" "$GW_OUTER" \
-    "${guestenv[@]}" /bin/sh "$HERE/guest-pptp.sh" "$mode" "$GW_OUTER" alice "$pw" "$TUNNEL_GW" /run/ghvm-share \
-    | tee "$OUT/guest-$mode.log"
-  rc=${PIPESTATUS[0]}
-  set -e
+  guest_mode "$mode" "${guestenv[@]}" /bin/sh "$HERE/guest-pptp.sh" "$mode" "$GW_OUTER" alice "$(mode_password "$mode")" \
+    "$TUNNEL_GW" /run/ghvm-share
   sleep 2   # the gateway's Stop-Control-Connection-Reply / last GRE ack
-  kill "$cap_pid" 2>/dev/null || true
-  wait "$cap_pid" 2>/dev/null || true
-  cap_pid=
+  cap_stop
   if [[ $mode == kill ]]; then
     # The client vanished without a word: the gateway must notice (TCP close of the control
     # connection) and end the session, with its record, within a few seconds.
@@ -186,7 +131,4 @@ for mode in "${MODES[@]}"; do
   verdict[$mode]="$v $(grep -m1 '^RESULT' "$OUT/guest-$mode.log" || echo 'RESULT none')"
 done
 
-log "summary:"
-for mode in "${MODES[@]}"; do echo "   $mode: ${verdict[$mode]}"; done
-log "results kept in $OUT"
-exit $status
+host_finish "${MODES[@]}"
