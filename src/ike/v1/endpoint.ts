@@ -1,0 +1,103 @@
+// IkeV1Endpoint: the IKEv1 core as a DatagramCore (DESIGN.md §2). Demultiplexes by cookies (RFC 2408
+// §2.5.3), runs main mode + quick mode tasks, and is the one owner of message IDs, retransmission, the
+// reply cache, informational DELETE (RFC 2408 §3.15) and INITIAL-CONTACT (RFC 2407 §4.6.3.3).
+import type { Endpoint } from '../../lib/endpoint.js'
+import type { Millis } from '../../lib/time.js'
+import { DecodeError } from '../../lib/errors.js'
+/** A datagram to send (the shape of transport/datagram-driver's Transmit; protocol folders do not import transport/). */
+export interface IkeTransmit { readonly to: Endpoint; readonly data: Uint8Array }
+import { addressBytes } from './nat-t.js'
+import type { IkeIdentity, NatTState } from './ike-sa.js'
+import type { ChildSaParams, EspMode, TrafficSelector } from './tasks/quick-mode.js'
+import { implementedEsp, implementedPhase1 } from './proposal/select.js'
+import type { EspTransform, Phase1Transform } from './proposal/transforms.js'
+import { DEFAULT_PHASE1_PROPOSALS } from './informational.js'
+import { ipv4Identity } from './tasks/main-mode.js'
+import type { Rng } from '../../crypto/rng.js'
+import { IkeV1Manager } from './task-manager.js'
+
+export interface IkeV1EndpointOptions {
+  /** Our address and IKE port as the peer should see them (NAT-D input, default ID). */
+  readonly local: Endpoint
+  readonly rng: Rng
+  /** Pre-shared key for a peer address (main mode: the ID is not known when keys are derived). */
+  readonly psk: (peer: Endpoint) => Uint8Array | undefined
+  readonly localId?: IkeIdentity
+  readonly phase1Proposals?: readonly Phase1Transform[]
+  readonly acceptPhase1?: (t: Phase1Transform) => boolean
+  readonly acceptEsp?: (t: EspTransform) => boolean
+  /** Responder policy: transport (L2TP/IPsec, the default) or tunnel. */
+  readonly mode?: EspMode
+  readonly acceptSelectors?: (local: TrafficSelector, remote: TrafficSelector) => boolean
+  readonly natT?: boolean
+  /** First retransmission after firstMs, then × factor, at most `tries` resends (strongSwan-like 2 s × 1.8, 5). */
+  readonly retransmit?: { readonly firstMs: number; readonly factor: number; readonly tries: number }
+  /** Responder SAs still in main mode per source address (issue 4: half-open SAs are bounded). */
+  readonly halfOpenPerAddress?: number
+  /** A responder SA that has not finished main mode by then is dropped. */
+  readonly halfOpenTimeoutMs?: number
+  /** Bad main mode 5 messages (wrong key) a responder takes before giving up on that SA. */
+  readonly maxAuthFailures?: number
+}
+
+export interface ChildSaRequest {
+  readonly mode: EspMode
+  readonly proposals?: readonly EspTransform[]
+  readonly pfsGroup?: number
+  readonly selectors?: { readonly local: TrafficSelector; readonly remote: TrafficSelector }
+}
+
+export type IkeV1Event =
+  | { readonly type: 'ikeUp'; readonly sa: string; readonly peer: Endpoint; readonly peerId: IkeIdentity; readonly natT: NatTState | undefined }
+  /** NAT detected: from now on this SA's IKE (and its ESP) uses `peer` (port 4500) with the non-ESP marker (RFC 3947 §4). */
+  | { readonly type: 'natFloat'; readonly sa: string; readonly peer: Endpoint }
+  | ({ readonly type: 'childSaUp'; readonly sa: string; readonly peer: Endpoint } & ChildSaParams)
+  | { readonly type: 'childSaDown'; readonly sa: string; readonly inboundSpi: number; readonly outboundSpi: number; readonly reason: string }
+  | { readonly type: 'closed'; readonly sa: string; readonly peer: Endpoint; readonly reason: string }
+
+export class IkeV1Endpoint {
+  private readonly m: IkeV1Manager
+
+  constructor(o: IkeV1EndpointOptions) {
+    this.m = new IkeV1Manager({
+      local: o.local, rng: o.rng, psk: o.psk,
+      localId: o.localId ?? ipv4Identity(addressBytes(o.local.address)),
+      phase1Proposals: o.phase1Proposals ?? DEFAULT_PHASE1_PROPOSALS,
+      acceptPhase1: o.acceptPhase1 ?? implementedPhase1,
+      acceptEsp: o.acceptEsp ?? implementedEsp,
+      mode: o.mode ?? 'transport',
+      acceptSelectors: o.acceptSelectors ?? (() => true),
+      natT: o.natT ?? true,
+      retransmit: o.retransmit ?? { firstMs: 2000, factor: 1.8, tries: 5 },
+      halfOpenPerAddress: o.halfOpenPerAddress ?? 8,
+      halfOpenTimeoutMs: o.halfOpenTimeoutMs ?? 30_000,
+      maxAuthFailures: o.maxAuthFailures ?? 3,
+    })
+  }
+
+  /**
+   * Starts main mode towards `peer` and, once it is up, quick mode for `child`. Returns the SA's name
+   * (the hex initiator cookie) that every event of this SA carries.
+   */
+  connect(now: Millis, peer: Endpoint, child?: ChildSaRequest): string { return this.m.connect(now, peer, child) }
+  /** Starts another quick mode on an established SA (undefined when `sa` is not established). */
+  createChildSa(now: Millis, sa: string, child: ChildSaRequest): number | undefined { return this.m.createChildSa(now, sa, child) }
+  /** Sends an encrypted DELETE for every child SA and the ISAKMP SA, then forgets it. */
+  deleteIkeSa(now: Millis, sa: string, reason = 'deleted locally'): void { this.m.deleteIkeSa(now, sa, reason) }
+
+  handleDatagram(now: Millis, data: Uint8Array, from: Endpoint): void {
+    try { this.m.handleDatagram(now, data, from) } catch (e) {
+      // Decoders throw only DecodeError; anything else is our bug, still never the peer's crash.
+      this.m.stats.inc(e instanceof DecodeError ? `drop:decode:${e.field}` : 'error:internal')
+    }
+  }
+  handleTimeout(now: Millis): void { this.m.handleTimeout(now) }
+  nextTimeout(): Millis | undefined { return this.m.nextTimeout() }
+  pollTransmit(): IkeTransmit | undefined { return this.m.transmits.shift() }
+  pollEvent(): IkeV1Event | undefined { return this.m.events.shift() }
+  /** Drop and event counters by reason. */
+  counters(): Record<string, number> { return this.m.stats.snapshot() }
+  /** Live IKE SAs (for tests and the admin view). */
+  get saCount(): number { return this.m.entries.size }
+}
+

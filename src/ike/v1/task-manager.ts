@@ -1,0 +1,369 @@
+// The IKEv1 task manager behind IkeV1Endpoint (DESIGN.md §4): SA lookup by cookies, decrypt/verify
+// with IV discipline (RFC 2409 App. B: commit an IV only after the HASH verifies), message IDs,
+// retransmission with back-off, the reply cache for retransmitted requests, half-open bounds.
+import type { Endpoint } from '../../lib/endpoint.js'
+import type { Millis } from '../../lib/time.js'
+import { bytesEqual } from '../../lib/bytes.js'
+import { Counters } from '../../lib/counters.js'
+import type { Rng } from '../../crypto/rng.js'
+import { ExchangeType, HeaderFlag, ISAKMP_VERSION } from './constants.js'
+import { phase2Iv } from './crypto/cbc.js'
+import { openMessage, sealMessage } from './crypto/protect.js'
+import { checkHeader, checkPayload } from './message/checks.js'
+import { EXCHANGE_RULES, checkMessage } from './message/exchange-rules.js'
+import { decodeHeader, peekSpis } from './message/header.js'
+import type { IsakmpHeader } from './message/header.js'
+import { decodeMessage, encodeMessage, payloadBody } from './message/message.js'
+import type { IsakmpPayload } from './message/payloads.js'
+import { IkeSaV1 } from './ike-sa.js'
+import type { IkeIdentity } from './ike-sa.js'
+import { handleInformational, newMessageId, sealInformational, sendDelete, DEFAULT_ESP_PROPOSALS } from './informational.js'
+import { MainModeTask } from './tasks/main-mode.js'
+import { QuickModeTask } from './tasks/quick-mode.js'
+import type { EspMode, TrafficSelector } from './tasks/quick-mode.js'
+import type { InboundV1, TaskStep, V1Task } from './tasks/types.js'
+import type { EspTransform, Phase1Transform } from './proposal/transforms.js'
+import type { ChildSaRequest, IkeTransmit, IkeV1Event } from './endpoint.js'
+
+export interface ManagerOptions {
+  readonly local: Endpoint
+  readonly rng: Rng
+  readonly psk: (peer: Endpoint) => Uint8Array | undefined
+  readonly localId: IkeIdentity
+  readonly phase1Proposals: readonly Phase1Transform[]
+  readonly acceptPhase1: (t: Phase1Transform) => boolean
+  readonly acceptEsp: (t: EspTransform) => boolean
+  readonly mode: EspMode
+  readonly acceptSelectors: (local: TrafficSelector, remote: TrafficSelector) => boolean
+  readonly natT: boolean
+  readonly retransmit: { readonly firstMs: number; readonly factor: number; readonly tries: number }
+  readonly halfOpenPerAddress: number
+  readonly halfOpenTimeoutMs: number
+  readonly maxAuthFailures: number
+}
+
+/** The last message we sent that waits for an answer, and when to send it again. */
+interface Outstanding { readonly bytes: Uint8Array; readonly what: string; tries: number; at: Millis }
+/** RFC 2408 §5: a retransmitted request gets the same reply bytes, never a re-processing (the IV chain would fork). */
+interface CacheEntry { readonly request: Uint8Array; readonly reply: Uint8Array | undefined }
+
+export interface IkeV1Entry {
+  readonly sa: IkeSaV1
+  readonly mm: MainModeTask
+  readonly qm: Map<number, QuickModeTask>
+  readonly doneMids: Set<number>
+  child: ChildSaRequest | undefined
+  outstanding: Outstanding | undefined
+  cache: CacheEntry[]
+  authFailures: number
+  /** Our inbound SPI -> the peer's (outbound) SPI of each child SA. */
+  readonly children: Map<number, number>
+}
+
+const CACHE_SIZE = 4
+/** The message we answer a rule's message with (for retransmission reasons). */
+const NEXT_MESSAGE: Partial<Record<string, string>> = { mainMode2: 'main mode 3', mainMode4: 'main mode 5', quickMode1: 'quick mode 2' }
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+const ZERO8 = new Uint8Array(8)
+
+export class IkeV1Manager {
+  readonly entries = new Map<string, IkeV1Entry>()
+  readonly transmits: IkeTransmit[] = []
+  readonly events: IkeV1Event[] = []
+  readonly stats = new Counters()
+  private readonly o: ManagerOptions
+
+  constructor(o: ManagerOptions) { this.o = o }
+
+  private newEntry(now: Millis, role: 'initiator' | 'responder', ckyI: Uint8Array, ckyR: Uint8Array, peer: Endpoint, initialContact: boolean): IkeV1Entry {
+    const sa = new IkeSaV1(role, ckyI, ckyR, peer, this.o.local, now)
+    const mm = new MainModeTask(sa, { rng: this.o.rng, proposals: this.o.phase1Proposals, accept: this.o.acceptPhase1, psk: this.o.psk, localId: this.o.localId, initialContact, natT: this.o.natT })
+    const e: IkeV1Entry = { sa, mm, qm: new Map(), doneMids: new Set(), child: undefined, outstanding: undefined, cache: [], authFailures: 0, children: new Map() }
+    this.entries.set(hex(ckyI), e)
+    return e
+  }
+
+  connect(now: Millis, peer: Endpoint, child?: ChildSaRequest): string {
+    let ckyI = this.o.rng.bytes(8)
+    while (ckyI.every((b) => b === 0) || this.entries.has(hex(ckyI))) ckyI = this.o.rng.bytes(8)
+    const firstContact = ![...this.entries.values()].some((e) => e.sa.peer.address === peer.address)
+    const e = this.newEntry(now, 'initiator', ckyI, new Uint8Array(8), peer, firstContact)
+    e.child = child
+    const payloads = e.mm.start()
+    const bytes = encodeMessage(this.header(e.sa, ExchangeType.IdentityProtection, 0), payloads)
+    const m1 = decodeMessage(bytes)
+    e.mm.setSentSa(payloadBody(m1.bytes, m1.spans[0]!))
+    this.send(now, e, bytes, 'main mode 1')
+    return hex(ckyI)
+  }
+
+  createChildSa(now: Millis, name: string, child: ChildSaRequest): number | undefined {
+    const e = this.entries.get(name)
+    if (!e || e.sa.state !== 'established') return undefined
+    const mid = newMessageId(this.o.rng, (m) => e.qm.has(m) || e.doneMids.has(m))
+    const qm = new QuickModeTask(e.sa, this.qmOptions(child), mid)
+    e.qm.set(mid, qm)
+    const k = e.sa.keys!
+    const sealed = sealMessage(this.header(e.sa, ExchangeType.QuickMode, mid), qm.start(), k.cipher, k.encKey, phase2Iv(k.hash, k.cipher, e.sa.iv!, mid))
+    e.sa.exchangeIvs.set(mid, sealed.nextIv)
+    this.send(now, e, sealed.bytes, 'quick mode 1')
+    return mid
+  }
+
+  deleteIkeSa(now: Millis, name: string, reason: string): void {
+    const e = this.entries.get(name)
+    if (!e) return
+    if (e.sa.state === 'established') {
+      const mid = newMessageId(this.o.rng, (m) => e.qm.has(m) || e.doneMids.has(m))
+      this.transmits.push({ to: e.sa.peer, data: sealInformational(e.sa, mid, sendDelete(e.sa, [...e.children.keys()], true)) })
+    }
+    this.close(e, reason)
+  }
+
+  private qmOptions(child: ChildSaRequest | undefined) {
+    return {
+      rng: this.o.rng, proposals: child?.proposals ?? DEFAULT_ESP_PROPOSALS, mode: child?.mode ?? this.o.mode,
+      ...(child?.pfsGroup !== undefined ? { pfsGroup: child.pfsGroup } : {}), ...(child?.selectors ? { selectors: child.selectors } : {}),
+      accept: this.o.acceptEsp, acceptSelectors: this.o.acceptSelectors,
+    }
+  }
+
+  private header(sa: IkeSaV1, exchangeType: number, messageId: number) {
+    return { initiatorCookie: sa.ckyI, responderCookie: sa.ckyR, version: ISAKMP_VERSION, exchangeType, flags: 0, messageId }
+  }
+
+  /** Sends and, when `waitFor` names it, keeps the message for retransmission until an answer arrives. */
+  private send(now: Millis, e: IkeV1Entry, bytes: Uint8Array, waitFor: string | undefined): void {
+    this.transmits.push({ to: e.sa.peer, data: bytes })
+    e.outstanding = waitFor ? { bytes, what: waitFor, tries: 0, at: now + this.o.retransmit.firstMs } : undefined
+  }
+
+  private find(h: { initiatorCookie: Uint8Array; responderCookie: Uint8Array }): IkeV1Entry | undefined {
+    const e = this.entries.get(hex(h.initiatorCookie))
+    if (!e) return undefined
+    // The initiator learns CKY-R from main mode 2; afterwards both cookies must match.
+    if (bytesEqual(e.sa.ckyR, h.responderCookie)) return e
+    if (e.sa.role === 'initiator' && bytesEqual(e.sa.ckyR, ZERO8)) return e
+    if (e.sa.role === 'responder' && bytesEqual(h.responderCookie, ZERO8)) return e // a retransmitted main mode 1
+    return undefined
+  }
+
+  handleDatagram(now: Millis, data: Uint8Array, from: Endpoint): void {
+    const peek = peekSpis(data)
+    if (!peek) { this.stats.inc('drop:short'); return }
+    const header = decodeHeader(data)
+    const fault = checkHeader(header)
+    if (fault) { this.stats.inc(`drop:header:${fault.field}`); return }
+    let e = this.find(header)
+    for (const c of e?.cache ?? []) {
+      if (bytesEqual(c.request, data.subarray(0, header.length))) {
+        this.stats.inc('rx:retransmission')
+        if (c.reply) this.transmits.push({ to: e!.sa.peer, data: c.reply })
+        return
+      }
+    }
+    if (!e) {
+      if (header.exchangeType !== ExchangeType.IdentityProtection || !bytesEqual(header.responderCookie, ZERO8) || header.messageId !== 0) { this.stats.inc('drop:unknown-cookies'); return }
+      const halfOpen = [...this.entries.values()].filter((x) => x.sa.role === 'responder' && x.sa.state === 'connecting' && x.sa.peer.address === from.address).length
+      if (halfOpen >= this.o.halfOpenPerAddress) { this.stats.inc('drop:half-open-limit'); return }
+      const ckyR = this.o.rng.bytes(8)
+      e = this.newEntry(now, 'responder', new Uint8Array(header.initiatorCookie), ckyR, from, false)
+      const r = this.runTask(now, e, e.mm, header, data, from)
+      if (r !== 'ok') this.forget(e)
+      return
+    }
+    if (header.exchangeType === ExchangeType.IdentityProtection && header.messageId === 0) { this.runTask(now, e, e.mm, header, data, from); return }
+    if (e.sa.state !== 'established') { this.stats.inc('drop:not-established'); return }
+    if (header.exchangeType === ExchangeType.QuickMode) {
+      let qm = e.qm.get(header.messageId)
+      if (!qm) {
+        if (e.doneMids.has(header.messageId) || header.messageId === 0) { this.stats.inc('drop:message-id'); return }
+        qm = new QuickModeTask(e.sa, this.qmOptions(undefined), header.messageId)
+        const r = this.runTask(now, e, qm, header, data, from)
+        if (r === 'ok' && !e.doneMids.has(header.messageId)) e.qm.set(header.messageId, qm)
+        return
+      }
+      this.runTask(now, e, qm, header, data, from)
+      return
+    }
+    if (header.exchangeType === ExchangeType.Informational) { this.informational(e, header, data); return }
+    this.stats.inc('drop:exchange-type')
+  }
+
+  /** Decrypts (E flag) or decodes, checks the rules, runs the task; 'ok' when the task accepted the message. */
+  private runTask(now: Millis, e: IkeV1Entry, task: V1Task, header: IsakmpHeader, data: Uint8Array, from: Endpoint): 'ok' | 'dropped' | 'failed' {
+    const ruleName = task.expects()
+    if (!ruleName) { this.stats.inc('drop:unexpected'); return 'dropped' }
+    const mid = header.messageId
+    let msg: InboundV1
+    let nextIv: Uint8Array | undefined
+    if (header.flags & HeaderFlag.Encryption) {
+      const k = e.sa.keys
+      if (!k || !e.sa.iv) { this.stats.inc('drop:encrypted-before-keys'); return 'dropped' }
+      const iv = mid === 0 ? e.sa.iv : (e.sa.exchangeIvs.get(mid) ?? phase2Iv(k.hash, k.cipher, e.sa.iv, mid))
+      let opened
+      // A wrong key (pre-shared key mismatch) usually shows up here as a body that does not parse.
+      try { opened = openMessage(data, k.cipher, k.encKey, iv) } catch { this.stats.inc('drop:decrypt'); this.authFailed(e, mid, 'main mode 5 does not decrypt (wrong pre-shared key?)'); return 'dropped' }
+      msg = { header, payloads: opened.payloads, spans: opened.spans, bytes: opened.plaintext, end: opened.end }
+      nextIv = opened.nextIv
+    } else {
+      const d = decodeMessage(data)
+      msg = { header, payloads: d.payloads, spans: d.spans, bytes: d.bytes, end: d.end }
+    }
+    const types = msg.spans.map((s) => s.payloadType)
+    const v = checkMessage(EXCHANGE_RULES[ruleName], types, header.flags)
+    if (v) { this.stats.inc(`drop:rule:${ruleName}:${v.reason}`); return 'dropped' }
+    for (const p of msg.payloads) {
+      const f = checkPayload(p)
+      if (f) { this.stats.inc(`drop:payload:${f.field}`); return 'dropped' }
+    }
+    // Main mode 2 names CKY-R (RFC 2408 §3.1); kept only if the message is accepted.
+    const learnCkyR = e.sa.role === 'initiator' && bytesEqual(e.sa.ckyR, ZERO8)
+    if (learnCkyR) e.sa.ckyR = new Uint8Array(header.responderCookie)
+    const step: TaskStep = task.process(msg)
+    if (learnCkyR && step.kind === 'ignore') e.sa.ckyR = new Uint8Array(8)
+    if (step.kind === 'ignore') { this.stats.inc(`drop:auth:${step.reason}`); this.authFailed(e, mid, e.mm.lastAuthFailure ?? step.reason); return 'dropped' }
+    if (step.kind === 'failed') {
+      this.stats.inc('negotiation-failed')
+      if (e.sa.state === 'established' && mid !== 0) { e.qm.delete(mid); e.doneMids.add(mid); this.events.push({ type: 'closed', sa: hex(e.sa.ckyI), peer: e.sa.peer, reason: `child SA: ${step.reason}` }) }
+      else this.close(e, step.reason)
+      return 'failed'
+    }
+    // Authenticated: commit the IV (App. B) and follow the peer to the address it really uses (RFC 3947 §4).
+    if (nextIv) { if (mid === 0) e.sa.iv = nextIv; else e.sa.exchangeIvs.set(mid, nextIv) }
+    if (e.sa.state === 'established' || step.kind === 'reply' || mid !== 0 || header.flags & HeaderFlag.Encryption) e.sa.peer = from
+    e.outstanding = undefined
+    const request = new Uint8Array(data.subarray(0, header.length))
+    if (step.kind === 'reply') {
+      const reply = this.encodeReply(e, header, step.payloads, step.encrypted)
+      // Responders in phase 1 retransmit only when the peer repeats (no amplification towards a spoofed source).
+      const wait = step.done ? undefined : e.sa.role === 'initiator' || mid !== 0 ? NEXT_MESSAGE[ruleName] : undefined
+      this.afterPhase1Keys(e, now)
+      this.send(now, e, reply, wait)
+      this.remember(e, request, reply)
+    } else this.remember(e, request, undefined)
+    if (step.done) this.taskDone(now, e, task, mid)
+    return 'ok'
+  }
+
+  private encodeReply(e: IkeV1Entry, header: IsakmpHeader, payloads: readonly IsakmpPayload[], encrypted: boolean): Uint8Array {
+    const h = this.header(e.sa, header.exchangeType, header.messageId)
+    if (!encrypted) return encodeMessage(h, payloads)
+    // Main mode 5 is the initiator's: if NAT was found in main mode 4 it already goes to port 4500.
+    const k = e.sa.keys!, mid = header.messageId
+    const iv = mid === 0 ? e.sa.iv! : e.sa.exchangeIvs.get(mid)!
+    const sealed = sealMessage(h, payloads, k.cipher, k.encKey, iv)
+    if (mid === 0) e.sa.iv = sealed.nextIv; else e.sa.exchangeIvs.set(mid, sealed.nextIv)
+    return sealed.bytes
+  }
+
+  /** RFC 3947 §4: once NAT-D showed a NAT, the initiator moves to port 4500 from main mode 5 on. */
+  private afterPhase1Keys(e: IkeV1Entry, _now: Millis): void {
+    const sa = e.sa
+    if (sa.role === 'initiator' && sa.natDetected && sa.peer.port !== 4500 && sa.state === 'connecting') {
+      sa.peer = { address: sa.peer.address, port: 4500 }
+      sa.local = { address: sa.local.address, port: 4500 }
+      this.events.push({ type: 'natFloat', sa: hex(sa.ckyI), peer: sa.peer })
+    }
+  }
+
+  private remember(e: IkeV1Entry, request: Uint8Array, reply: Uint8Array | undefined): void {
+    e.cache.push({ request, reply })
+    if (e.cache.length > CACHE_SIZE) e.cache.shift()
+  }
+
+  private taskDone(now: Millis, e: IkeV1Entry, task: V1Task, mid: number): void {
+    const name = hex(e.sa.ckyI)
+    if (task === e.mm) {
+      e.sa.state = 'established'
+      this.events.push({ type: 'ikeUp', sa: name, peer: e.sa.peer, peerId: e.sa.peerId!, natT: e.sa.natT })
+      if (e.mm.initialContactReceived) this.initialContact(e)
+      if (e.sa.role === 'initiator') { const c = e.child; e.child = undefined; this.createChildSa(now, name, c ?? { mode: this.o.mode }) }
+      return
+    }
+    const qm = task as QuickModeTask
+    e.qm.delete(mid)
+    e.doneMids.add(mid)
+    e.sa.exchangeIvs.get(mid)?.fill(0)
+    e.sa.exchangeIvs.delete(mid)
+    const r = qm.result!
+    e.children.set(r.inbound.spi, r.outbound.spi)
+    this.events.push({ type: 'childSaUp', sa: name, peer: e.sa.peer, ...r })
+  }
+
+  /** RFC 2407 §4.6.3.3: the peer has no other SA with us; drop every older SA of the same identity. */
+  private initialContact(e: IkeV1Entry): void {
+    const id = e.sa.peerId!
+    for (const x of [...this.entries.values()]) {
+      if (x === e || !x.sa.peerId || x.sa.peerId.idType !== id.idType || !bytesEqual(x.sa.peerId.data, id.data)) continue
+      this.close(x, 'replaced: the peer sent INITIAL-CONTACT')
+    }
+  }
+
+  private informational(e: IkeV1Entry, header: IsakmpHeader, data: Uint8Array): void {
+    if (!(header.flags & HeaderFlag.Encryption) || header.messageId === 0) { this.stats.inc('drop:informational-plain'); return }
+    const k = e.sa.keys!
+    const opened = openMessage(data, k.cipher, k.encKey, phase2Iv(k.hash, k.cipher, e.sa.iv!, header.messageId))
+    const msg: InboundV1 = { header, payloads: opened.payloads, spans: opened.spans, bytes: opened.plaintext, end: opened.end }
+    const v = checkMessage(EXCHANGE_RULES.informational, msg.spans.map((s) => s.payloadType), header.flags)
+    if (v) { this.stats.inc(`drop:rule:informational:${v.reason}`); return }
+    const out = handleInformational(e.sa, msg)
+    if (!out) { this.stats.inc('drop:auth:informational'); return }
+    for (const spi of out.deletedOutboundSpis) {
+      for (const [inSpi, outSpi] of e.children) {
+        if (outSpi !== spi) continue
+        e.children.delete(inSpi)
+        this.events.push({ type: 'childSaDown', sa: hex(e.sa.ckyI), inboundSpi: inSpi, outboundSpi: outSpi, reason: 'deleted by the peer' })
+      }
+    }
+    if (out.deleteIsakmp) this.close(e, 'deleted by the peer')
+  }
+
+  private authFailed(e: IkeV1Entry, mid: number, reason: string): void {
+    if (mid !== 0 || e.sa.role !== 'responder' || e.sa.state !== 'connecting') return
+    if (++e.authFailures >= this.o.maxAuthFailures) this.close(e, `authentication failed: ${reason}`)
+  }
+
+  /** Emits childSaDown for each child and closed, zeroes the keys, forgets the SA. */
+  private close(e: IkeV1Entry, reason: string): void {
+    const name = hex(e.sa.ckyI)
+    for (const [inSpi, outSpi] of e.children) this.events.push({ type: 'childSaDown', sa: name, inboundSpi: inSpi, outboundSpi: outSpi, reason })
+    e.children.clear()
+    this.events.push({ type: 'closed', sa: name, peer: e.sa.peer, reason })
+    this.forget(e)
+  }
+  private forget(e: IkeV1Entry): void {
+    e.mm.destroy()
+    e.sa.destroy()
+    this.entries.delete(hex(e.sa.ckyI))
+  }
+
+  handleTimeout(now: Millis): void {
+    for (const e of [...this.entries.values()]) {
+      if (e.sa.role === 'responder' && e.sa.state === 'connecting' && now - e.sa.createdAt >= this.o.halfOpenTimeoutMs) {
+        this.close(e, e.mm.lastAuthFailure ? `authentication failed: ${e.mm.lastAuthFailure}` : 'main mode did not complete in time')
+        continue
+      }
+      const out = e.outstanding
+      if (!out || now < out.at) continue
+      if (out.tries >= this.o.retransmit.tries) {
+        const hint = out.what === 'main mode 5' ? ' (wrong pre-shared key at either end?)' : ''
+        this.close(e, `timeout: no answer to ${out.what} after ${out.tries} retransmissions${hint}`)
+        continue
+      }
+      out.tries++
+      out.at = now + this.o.retransmit.firstMs * this.o.retransmit.factor ** out.tries
+      this.stats.inc('tx:retransmit')
+      this.transmits.push({ to: e.sa.peer, data: out.bytes })
+    }
+  }
+
+  nextTimeout(): Millis | undefined {
+    let t: Millis | undefined
+    for (const e of this.entries.values()) {
+      const c = [e.outstanding?.at, e.sa.role === 'responder' && e.sa.state === 'connecting' ? e.sa.createdAt + this.o.halfOpenTimeoutMs : undefined]
+      for (const x of c) if (x !== undefined && (t === undefined || x < t)) t = x
+    }
+    return t
+  }
+}

@@ -1,0 +1,248 @@
+// IKEv1 Main Mode with pre-shared keys (RFC 2409 §5, §5.4), both roles: SA (1/2), KE + nonce + NAT-D
+// (3/4, RFC 3947 §3.2), encrypted ID + HASH_I/HASH_R (5/6), with INITIAL-CONTACT (RFC 2407 §4.6.3.3).
+import type { Endpoint } from '../../../lib/endpoint.js'
+import { constantTimeEqual } from '../../../lib/bytes.js'
+import type { Rng } from '../../../crypto/rng.js'
+import { Doi, ExchangeType, IdType, NotifyType, ProtocolId, Situation } from '../constants.js'
+import { IKE_HASHES, ikeCipher } from '../crypto/algorithms.js'
+import { phase1Iv } from '../crypto/cbc.js'
+import { DhExchange } from '../crypto/dh.js'
+import { deriveSkeyids, encryptionKey, hashI, hashR, skeyidPsk } from '../crypto/keys.js'
+import type { Phase1HashInputs } from '../crypto/keys.js'
+import { payloadBody } from '../message/message.js'
+import type { IsakmpPayload } from '../message/payloads.js'
+import type { SaBody } from '../message/sa.js'
+import { detectNat, natDPayloads } from '../nat-t.js'
+import { OakleyAuth } from '../oakley.js'
+import { buildPhase1Transform, parsePhase1Transform } from '../proposal/transforms.js'
+import type { Phase1Transform } from '../proposal/transforms.js'
+import { responderSa, selectPhase1 } from '../proposal/select.js'
+import { VID_DPD, VID_NAT_T_RFC3947, natTDialect } from '../vendor-ids.js'
+import type { NatTDialect } from '../vendor-ids.js'
+import type { MessageRuleName } from '../message/exchange-rules.js'
+import type { IkeIdentity, IkeSaV1 } from '../ike-sa.js'
+import type { InboundV1, TaskStep, V1Task } from './types.js'
+
+export interface MainModeOptions {
+  readonly rng: Rng
+  /** Initiator: the transforms offered, best first. */
+  readonly proposals: readonly Phase1Transform[]
+  /** Responder: which parsed transform local policy takes. */
+  readonly accept: (t: Phase1Transform) => boolean
+  /** RFC 2409 §5.4: the key must be known before ID arrives, so it is looked up by the peer's address. */
+  readonly psk: (peer: Endpoint) => Uint8Array | undefined
+  /** Our IDii/IDir (RFC 2407 §4.6.2). */
+  readonly localId: IkeIdentity
+  /** Send INITIAL-CONTACT in main mode 5 (initiator, first SA towards this peer). */
+  readonly initialContact: boolean
+  /** Offer/accept NAT-T (RFC 3947). */
+  readonly natT: boolean
+}
+
+/** Nonce length we send: RFC 2409 §5 allows 8..256 bytes; 32 matches strongSwan. */
+const NONCE_LENGTH = 32
+const fail = (reason: string, notify?: number): TaskStep => ({ kind: 'failed', reason, ...(notify !== undefined ? { notify } : {}) })
+
+/** The identity as an ID payload. RFC 2407 §4.6.2: in phase 1 protocol and port are zero or UDP/500; we send zero. */
+export function idPayload(id: IkeIdentity): IsakmpPayload {
+  return { payload: 'id', idType: id.idType, protocolId: 0, port: 0, data: id.data }
+}
+
+export class MainModeTask implements V1Task {
+  private readonly sa: IkeSaV1
+  private readonly o: MainModeOptions
+  private step = 0
+  private saiB: Uint8Array | undefined
+  private chosen: Phase1Transform | undefined
+  private dh: DhExchange | undefined
+  private gxi: Uint8Array | undefined
+  private gxr: Uint8Array | undefined
+  private ni: Uint8Array | undefined
+  private nr: Uint8Array | undefined
+  private dialect: NatTDialect | undefined
+  /** Set when the peer's INITIAL-CONTACT arrived in an authenticated main mode 5. */
+  initialContactReceived = false
+  /** Why a main mode 5/6 was refused last (a wrong pre-shared key shows up here). */
+  lastAuthFailure: string | undefined
+
+  constructor(sa: IkeSaV1, o: MainModeOptions) {
+    this.sa = sa
+    this.o = o
+  }
+
+  get transform(): Phase1Transform | undefined { return this.chosen }
+
+  expects(): MessageRuleName | undefined {
+    const i = this.sa.role === 'initiator'
+    const order: readonly (MessageRuleName | undefined)[] = i ? ['mainMode2', 'mainMode4', 'mainMode6', undefined] : ['mainMode1', 'mainMode3', 'mainMode5', undefined]
+    return order[this.step]
+  }
+
+  private vendorIds(): IsakmpPayload[] {
+    const v: IsakmpPayload[] = []
+    if (this.o.natT) v.push({ payload: 'vendorId', data: VID_NAT_T_RFC3947 })
+    v.push({ payload: 'vendorId', data: VID_DPD })
+    return v
+  }
+
+  /** Initiator: main mode 1 (HDR, SA, VIDs). The SA body is kept as sent (SAi_b). */
+  start(): IsakmpPayload[] {
+    const sa: SaBody = {
+      doi: Doi.Ipsec, situation: Situation.IdentityOnly,
+      proposals: [{ number: 1, protocolId: ProtocolId.Isakmp, spi: new Uint8Array(0), transforms: this.o.proposals.map((t, i) => buildPhase1Transform(i + 1, t)) }],
+    }
+    return [{ payload: 'sa', ...sa }, ...this.vendorIds()]
+  }
+
+  /** Records SAi_b exactly as it went out (the endpoint passes back the encoded message 1). */
+  setSentSa(saiB: Uint8Array): void { this.saiB = new Uint8Array(saiB) }
+
+  process(msg: InboundV1): TaskStep {
+    return this.sa.role === 'initiator' ? this.processInitiator(msg) : this.processResponder(msg)
+  }
+
+  private vids(msg: InboundV1): Uint8Array[] {
+    return msg.payloads.flatMap((p) => (p.payload === 'vendorId' ? [p.data] : []))
+  }
+  private first<N extends IsakmpPayload['payload']>(msg: InboundV1, name: N): { p: Extract<IsakmpPayload, { payload: N }>; body: Uint8Array } {
+    const i = msg.payloads.findIndex((p) => p.payload === name)
+    return { p: msg.payloads[i] as Extract<IsakmpPayload, { payload: N }>, body: payloadBody(msg.bytes, msg.spans[i]!) }
+  }
+
+  private processInitiator(msg: InboundV1): TaskStep {
+    switch (this.step) {
+      case 0: { // main mode 2: exactly one proposal, one transform, one we offered (RFC 2408 §4.2)
+        const { p: sa } = this.first(msg, 'sa')
+        const prop = sa.proposals[0]
+        if (sa.proposals.length !== 1 || !prop || prop.transforms.length !== 1 || prop.protocolId !== ProtocolId.Isakmp) return fail('main mode 2: not one proposal with one transform', NotifyType.BadProposalSyntax)
+        const parsed = parsePhase1Transform(prop.transforms[0]!)
+        if (!parsed.ok) return fail(`main mode 2: ${parsed.reason}`, parsed.notify)
+        const t = parsed.value
+        if (!this.o.proposals.some((q) => sameSuite(q, t))) return fail('main mode 2: the responder chose a transform we did not offer', NotifyType.NoProposalChosen)
+        this.chosen = t
+        this.dialect = this.o.natT ? natTDialect(this.vids(msg)) : undefined
+        this.step = 1
+        return { kind: 'reply', payloads: this.keNonce(true), encrypted: false, done: false }
+      }
+      case 1: { // main mode 4
+        const r = this.takeKeNonce(msg, false)
+        if (r) return r
+        this.step = 2
+        const payloads: IsakmpPayload[] = [idPayload(this.o.localId), { payload: 'hash', data: hashI(this.keys().hash, this.keys().skeyid, this.hashInputs(), this.idB(this.o.localId)) }]
+        if (this.o.initialContact) {
+          // RFC 2407 §4.6.3.3: the SPI of INITIAL-CONTACT is the ISAKMP cookie pair.
+          const spi = new Uint8Array(16); spi.set(this.sa.ckyI); spi.set(this.sa.ckyR, 8)
+          payloads.push({ payload: 'notify', doi: Doi.Ipsec, protocolId: ProtocolId.Isakmp, spi, notifyType: NotifyType.InitialContact, data: new Uint8Array(0) })
+        }
+        return { kind: 'reply', payloads, encrypted: true, done: false }
+      }
+      case 2: { // main mode 6
+        const { p: id, body: idB } = this.first(msg, 'id')
+        const hashP = msg.payloads.find((p) => p.payload === 'hash')
+        if (!hashP || hashP.payload !== 'hash') return fail('main mode 6: signature authentication is not implemented', NotifyType.AuthenticationFailed)
+        const want = hashR(this.keys().hash, this.keys().skeyid, this.hashInputs(), idB)
+        if (!constantTimeEqual(want, hashP.data)) { this.lastAuthFailure = 'HASH_R does not verify (wrong pre-shared key?)'; return { kind: 'ignore', reason: 'hash_r' } }
+        this.sa.peerId = { idType: id.idType, data: id.data }
+        this.step = 3
+        return { kind: 'wait', done: true }
+      }
+      default: return fail('main mode: no message expected')
+    }
+  }
+
+  private processResponder(msg: InboundV1): TaskStep {
+    switch (this.step) {
+      case 0: { // main mode 1
+        const { p: sa, body } = this.first(msg, 'sa')
+        const choice = selectPhase1(sa, (t) => t.authMethod === OakleyAuth.PreSharedKey && this.o.accept(t))
+        if (!('parsed' in choice)) return fail(`main mode 1: no proposal chosen (${choice.reasons.join('; ')})`, choice.notify)
+        this.chosen = choice.parsed
+        this.saiB = new Uint8Array(body)
+        this.dialect = this.o.natT ? natTDialect(this.vids(msg)) : undefined
+        this.step = 1
+        const vids = this.vendorIds().filter((v) => v.payload !== 'vendorId' || this.dialect !== undefined || v.data !== VID_NAT_T_RFC3947)
+        return { kind: 'reply', payloads: [{ payload: 'sa', ...responderSa(sa, choice) }, ...vids], encrypted: false, done: false }
+      }
+      case 1: { // main mode 3
+        const reply = this.keNonce(false)
+        const r = this.takeKeNonce(msg, true)
+        if (r) return r
+        this.step = 2
+        return { kind: 'reply', payloads: reply, encrypted: false, done: false }
+      }
+      case 2: { // main mode 5
+        const { p: id, body: idB } = this.first(msg, 'id')
+        const hashP = msg.payloads.find((p) => p.payload === 'hash')
+        if (!hashP || hashP.payload !== 'hash') return fail('main mode 5: signature authentication is not implemented', NotifyType.AuthenticationFailed)
+        const want = hashI(this.keys().hash, this.keys().skeyid, this.hashInputs(), idB)
+        // A wrong pre-shared key lands here (or fails to decrypt): no answer gives the prober a hint.
+        if (!constantTimeEqual(want, hashP.data)) { this.lastAuthFailure = 'HASH_I does not verify (wrong pre-shared key?)'; return { kind: 'ignore', reason: 'hash_i' } }
+        this.sa.peerId = { idType: id.idType, data: id.data }
+        this.initialContactReceived = msg.payloads.some((p) => p.payload === 'notify' && p.notifyType === NotifyType.InitialContact)
+        this.step = 3
+        const payloads: IsakmpPayload[] = [idPayload(this.o.localId), { payload: 'hash', data: hashR(this.keys().hash, this.keys().skeyid, this.hashInputs(), this.idB(this.o.localId)) }]
+        return { kind: 'reply', payloads, encrypted: true, done: true }
+      }
+      default: return fail('main mode: no message expected')
+    }
+  }
+
+  /** Our KE, nonce and NAT-D (main mode 3 or 4). The DH private value is drawn here. */
+  private keNonce(initiator: boolean): IsakmpPayload[] {
+    this.dh = new DhExchange(this.chosen!.group, this.o.rng)
+    const nonce = this.o.rng.bytes(NONCE_LENGTH)
+    if (initiator) { this.gxi = this.dh.publicValue; this.ni = nonce } else { this.gxr = this.dh.publicValue; this.nr = nonce }
+    const out: IsakmpPayload[] = [{ payload: 'ke', data: this.dh.publicValue }, { payload: 'nonce', data: nonce }]
+    if (this.dialect) {
+      const draft = this.dialect !== 'rfc3947'
+      for (const d of natDPayloads(IKE_HASHES[this.chosen!.hash]!, this.sa.ckyI, this.sa.ckyR, this.sa.peer, [this.sa.local])) out.push({ payload: 'natD', draft, data: d })
+    }
+    return out
+  }
+
+  /** Reads the peer's KE/nonce/NAT-D, computes g^xy and every phase 1 key. Undefined on success. */
+  private takeKeNonce(msg: InboundV1, responder: boolean): TaskStep | undefined {
+    const ke = this.first(msg, 'ke').p.data, nonce = this.first(msg, 'nonce').p.data
+    const gxy = this.dh!.computeShared(ke)
+    this.dh!.destroy()
+    if (!gxy) return fail('KE: the peer\'s Diffie-Hellman value is unacceptable', NotifyType.InvalidKeyInformation)
+    if (responder) { this.gxi = new Uint8Array(ke); this.ni = new Uint8Array(nonce) } else { this.gxr = new Uint8Array(ke); this.nr = new Uint8Array(nonce) }
+    const psk = this.o.psk(this.sa.peer)
+    if (!psk) { gxy.fill(0); return fail(`no pre-shared key for ${this.sa.peer.address}`, NotifyType.AuthenticationFailed) }
+    const t = this.chosen!
+    const h = IKE_HASHES[t.hash]!, c = ikeCipher(t.encryption, t.keyLength)!
+    const skeyid = skeyidPsk(h, psk, this.ni!, this.nr!)
+    const ids = deriveSkeyids(h, skeyid, gxy, this.sa.ckyI, this.sa.ckyR)
+    gxy.fill(0)
+    this.sa.keys = { hash: h, cipher: c, skeyid, d: ids.d, a: ids.a, e: ids.e, encKey: encryptionKey(h, ids.e, c.keyLength) }
+    this.sa.iv = phase1Iv(h, c, this.gxi!, this.gxr!)
+    const natDs = msg.payloads.flatMap((p) => (p.payload === 'natD' ? [p.data] : []))
+    if (this.dialect && natDs.length > 0) {
+      const n = detectNat(h, this.sa.ckyI, this.sa.ckyR, this.sa.local, this.sa.peer, natDs)
+      if (n) this.sa.natT = { dialect: this.dialect, ...n }
+    }
+    return undefined
+  }
+
+  private keys() { return this.sa.keys! }
+  private hashInputs(): Phase1HashInputs { return { gxi: this.gxi!, gxr: this.gxr!, ckyI: this.sa.ckyI, ckyR: this.sa.ckyR, saiB: this.saiB! } }
+  /** IDii_b / IDir_b: the ID body (type, protocol, port, data) as we send it. */
+  private idB(id: IkeIdentity): Uint8Array {
+    const b = new Uint8Array(4 + id.data.length)
+    b[0] = id.idType
+    b.set(id.data, 4)
+    return b
+  }
+
+  /** Zeroes what the task still holds (nonces are public; the DH private value is not). */
+  destroy(): void { this.dh?.destroy() }
+}
+
+function sameSuite(a: Phase1Transform, b: Phase1Transform): boolean {
+  return a.encryption === b.encryption && a.keyLength === b.keyLength && a.hash === b.hash && a.authMethod === b.authMethod && a.group === b.group
+}
+
+/** ID_IPV4_ADDR / ID_FQDN identities (RFC 2407 §4.6.2.2, §4.6.2.3). */
+export function ipv4Identity(bytes: Uint8Array): IkeIdentity { return { idType: IdType.Ipv4Addr, data: bytes } }
+export function fqdnIdentity(name: string): IkeIdentity { return { idType: IdType.Fqdn, data: new TextEncoder().encode(name) } }
+export const MAIN_MODE = ExchangeType.IdentityProtection
