@@ -5,67 +5,13 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { utf8 } from '../../src/lib/bytes.js'
 import type { Endpoint } from '../../src/lib/endpoint.js'
-import { IkeV1Endpoint } from '../../src/ike/v1/endpoint.js'
-import type { IkeV1Event, IkeV1EndpointOptions } from '../../src/ike/v1/endpoint.js'
-import { hostSelector } from '../../src/ike/v1/tasks/quick-mode.js'
 import { addressBytes } from '../../src/ike/v1/nat-t.js'
 import { splitEspKeyMaterial } from '../../src/esp/algorithms.js'
 import { EspOutboundSa } from '../../src/esp/sa-outbound.js'
 import { EspInboundSa } from '../../src/esp/sa-inbound.js'
-import { ManualClock, fixedRng } from '../helpers/clock.js'
+import { fixedRng } from '../helpers/clock.js'
+import { I_ADDR, R_ADDR, childOf, pair } from './v1-harness.js'
 
-const I_ADDR = '198.18.0.1', R_ADDR = '198.18.0.2'
-type ChildUp = Extract<IkeV1Event, { type: 'childSaUp' }>
-
-function pair(opts: { iPsk?: string; rPsk?: string; seed?: number; extra?: Partial<IkeV1EndpointOptions> } = {}) {
-  const clock = new ManualClock()
-  const seed = opts.seed ?? 1
-  const i = new IkeV1Endpoint({ local: { address: I_ADDR, port: 500 }, rng: fixedRng(seed * 2 + 1), psk: () => utf8(opts.iPsk ?? 'shared secret'), ...opts.extra })
-  const r = new IkeV1Endpoint({ local: { address: R_ADDR, port: 500 }, rng: fixedRng(seed * 2 + 2), psk: (p) => (p.address === I_ADDR ? utf8(opts.rPsk ?? 'shared secret') : undefined), ...opts.extra })
-  const events = { i: [] as IkeV1Event[], r: [] as IkeV1Event[] }
-  const log: { from: 'i' | 'r'; data: Uint8Array }[] = []
-  /** Moves datagrams both ways until quiet; `fate(n)` decides per datagram: deliver, drop or duplicate. */
-  const pump = (fate: (n: number, from: 'i' | 'r') => 'ok' | 'drop' | 'dup' = () => 'ok') => {
-    for (let guard = 0; guard < 1000; guard++) {
-      let moved = false
-      for (const [src, dst, name] of [[i, r, 'i'], [r, i, 'r']] as const) {
-        for (let t = src.pollTransmit(); t; t = src.pollTransmit()) {
-          moved = true
-          const n = log.length
-          log.push({ from: name, data: t.data })
-          const f = fate(n, name)
-          if (f === 'drop') continue
-          const from: Endpoint = { address: name === 'i' ? I_ADDR : R_ADDR, port: t.to.port }
-          dst.handleDatagram(clock.now, t.data, from)
-          if (f === 'dup') dst.handleDatagram(clock.now, t.data, from)
-        }
-      }
-      for (let e = i.pollEvent(); e; e = i.pollEvent()) events.i.push(e)
-      for (let e = r.pollEvent(); e; e = r.pollEvent()) events.r.push(e)
-      if (!moved) return
-    }
-    throw new Error('pump did not settle')
-  }
-  /** Runs timers forward until both sides are quiet and no deadline is left (bounded). */
-  const settle = (fate?: (n: number, from: 'i' | 'r') => 'ok' | 'drop' | 'dup') => {
-    pump(fate)
-    for (let k = 0; k < 50; k++) {
-      const d = [i.nextTimeout(), r.nextTimeout()].filter((x): x is number => x !== undefined)
-      if (d.length === 0) return
-      clock.now = Math.max(clock.now, Math.min(...d))
-      i.handleTimeout(clock.now); r.handleTimeout(clock.now)
-      pump(fate)
-    }
-  }
-  const connect = () => i.connect(clock.now, { address: R_ADDR, port: 500 }, {
-    mode: 'transport',
-    // L2TP/IPsec as Windows proposes it: each host, UDP port 1701.
-    selectors: { local: hostSelector(addressBytes(I_ADDR), 17, 1701), remote: hostSelector(addressBytes(R_ADDR), 17, 1701) },
-  })
-  return { clock, i, r, events, log, pump, settle, connect }
-}
-
-const childOf = (evs: IkeV1Event[]): ChildUp[] => evs.filter((e): e is ChildUp => e.type === 'childSaUp')
 
 test('main mode + quick mode: both sides up, keys mirror each other, and a real ESP packet crosses', () => {
   const p = pair()

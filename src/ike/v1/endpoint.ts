@@ -52,6 +52,8 @@ export type IkeV1Event =
   /** NAT detected: from now on this SA's IKE (and its ESP) uses `peer` (port 4500) with the non-ESP marker (RFC 3947 §4). */
   | { readonly type: 'natFloat'; readonly sa: string; readonly peer: Endpoint }
   | ({ readonly type: 'childSaUp'; readonly sa: string; readonly peer: Endpoint } & ChildSaParams)
+  /** A quick mode failed (ours refused, or the peer's protected error notify); the IKE SA stays up. */
+  | { readonly type: 'childSaFailed'; readonly sa: string; readonly reason: string }
   | { readonly type: 'childSaDown'; readonly sa: string; readonly inboundSpi: number; readonly outboundSpi: number; readonly reason: string }
   | { readonly type: 'closed'; readonly sa: string; readonly peer: Endpoint; readonly reason: string }
 

@@ -3,7 +3,7 @@
 import { constantTimeEqual } from '../../lib/bytes.js'
 import { randomU32 } from '../../crypto/rng.js'
 import type { Rng } from '../../crypto/rng.js'
-import { Doi, ExchangeType, ISAKMP_VERSION, ProtocolId } from './constants.js'
+import { Doi, ExchangeType, ISAKMP_VERSION, ProtocolId, isErrorNotify } from './constants.js'
 import { phase2Iv } from './crypto/cbc.js'
 import { quickHash1 } from './crypto/keys.js'
 import { bytesAfterFirstPayload, sealMessage } from './crypto/protect.js'
@@ -56,6 +56,8 @@ export interface InformationalOutcome {
   readonly deletedOutboundSpis: readonly number[]
   readonly deleteIsakmp: boolean
   readonly notifies: readonly number[]
+  /** Error notifies (RFC 2408 §3.14.1: types below 16384) with their SPI. */
+  readonly errors: readonly { readonly notifyType: number; readonly spi: Uint8Array }[]
 }
 
 /** Verifies HASH(1) of a decrypted informational message; undefined when it does not verify. */
@@ -68,10 +70,11 @@ export function handleInformational(sa: IkeSaV1, msg: InboundV1): InformationalO
   const deleted: number[] = []
   let isakmp = false
   const notifies: number[] = []
+  const errors: { notifyType: number; spi: Uint8Array }[] = []
   for (const p of msg.payloads) {
     if (p.payload === 'delete' && p.protocolId === ProtocolId.IpsecEsp) for (const s of p.spis) deleted.push(((s[0]! << 24) >>> 0) + ((s[1]! << 16) | (s[2]! << 8) | s[3]!))
     if (p.payload === 'delete' && p.protocolId === ProtocolId.Isakmp && p.spis.some((s) => constantTimeEqual(s.subarray(0, 8), sa.ckyI) && constantTimeEqual(s.subarray(8), sa.ckyR))) isakmp = true
-    if (p.payload === 'notify') notifies.push(p.notifyType)
+    if (p.payload === 'notify') { notifies.push(p.notifyType); if (isErrorNotify(p.notifyType)) errors.push({ notifyType: p.notifyType, spi: p.spi }) }
   }
-  return { deletedOutboundSpis: deleted, deleteIsakmp: isakmp, notifies }
+  return { deletedOutboundSpis: deleted, deleteIsakmp: isakmp, notifies, errors }
 }

@@ -6,7 +6,7 @@ import type { Millis } from '../../lib/time.js'
 import { bytesEqual } from '../../lib/bytes.js'
 import { Counters } from '../../lib/counters.js'
 import type { Rng } from '../../crypto/rng.js'
-import { ExchangeType, HeaderFlag, ISAKMP_VERSION } from './constants.js'
+import { Doi, ExchangeType, HeaderFlag, ISAKMP_VERSION, NotifyType, ProtocolId, isErrorNotify } from './constants.js'
 import { phase2Iv } from './crypto/cbc.js'
 import { openMessage, sealMessage } from './crypto/protect.js'
 import { checkHeader, checkPayload } from './message/checks.js'
@@ -17,7 +17,7 @@ import { decodeMessage, encodeMessage, payloadBody } from './message/message.js'
 import type { IsakmpPayload } from './message/payloads.js'
 import { IkeSaV1 } from './ike-sa.js'
 import type { IkeIdentity } from './ike-sa.js'
-import { handleInformational, newMessageId, sealInformational, sendDelete, DEFAULT_ESP_PROPOSALS } from './informational.js'
+import { DEFAULT_ESP_PROPOSALS, handleInformational, newMessageId, sealInformational, sendDelete } from './informational.js'
 import { MainModeTask } from './tasks/main-mode.js'
 import { QuickModeTask } from './tasks/quick-mode.js'
 import type { EspMode, TrafficSelector } from './tasks/quick-mode.js'
@@ -61,6 +61,12 @@ export interface IkeV1Entry {
 }
 
 const CACHE_SIZE = 4
+const NOTIFY_NAMES = new Map<number, string>(Object.entries(NotifyType).map(([k, v]) => [v, k]))
+/** A notify type as its RFC name (NoProposalChosen), or its number. */
+export function notifyName(t: number): string { return NOTIFY_NAMES.get(t) ?? String(t) }
+function plainNotify(notifyType: number): IsakmpPayload {
+  return { payload: 'notify', doi: Doi.Ipsec, protocolId: ProtocolId.Isakmp, spi: new Uint8Array(0), notifyType, data: new Uint8Array(0) }
+}
 /** The message we answer a rule's message with (for retransmission reasons). */
 const NEXT_MESSAGE: Partial<Record<string, string>> = { mainMode2: 'main mode 3', mainMode4: 'main mode 5', quickMode1: 'quick mode 2' }
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
@@ -173,6 +179,7 @@ export class IkeV1Manager {
       return
     }
     if (header.exchangeType === ExchangeType.IdentityProtection && header.messageId === 0) { this.runTask(now, e, e.mm, header, data, from); return }
+    if (header.exchangeType === ExchangeType.Informational) { this.informational(e, header, data); return }
     if (e.sa.state !== 'established') { this.stats.inc('drop:not-established'); return }
     if (header.exchangeType === ExchangeType.QuickMode) {
       let qm = e.qm.get(header.messageId)
@@ -186,7 +193,6 @@ export class IkeV1Manager {
       this.runTask(now, e, qm, header, data, from)
       return
     }
-    if (header.exchangeType === ExchangeType.Informational) { this.informational(e, header, data); return }
     this.stats.inc('drop:exchange-type')
   }
 
@@ -225,8 +231,23 @@ export class IkeV1Manager {
     if (step.kind === 'ignore') { this.stats.inc(`drop:auth:${step.reason}`); this.authFailed(e, mid, e.mm.lastAuthFailure ?? step.reason); return 'dropped' }
     if (step.kind === 'failed') {
       this.stats.inc('negotiation-failed')
-      if (e.sa.state === 'established' && mid !== 0) { e.qm.delete(mid); e.doneMids.add(mid); this.events.push({ type: 'closed', sa: hex(e.sa.ckyI), peer: e.sa.peer, reason: `child SA: ${step.reason}` }) }
-      else this.close(e, step.reason)
+      if (e.sa.state === 'established' && mid !== 0) {
+        e.qm.delete(mid); e.doneMids.add(mid)
+        // The quick mode authenticated, so the refusal goes back protected (RFC 2409 §5.7), naming the
+        // initiator's SPI so it can tell which negotiation failed.
+        if (step.notify !== undefined && task instanceof QuickModeTask && e.sa.role === 'responder') {
+          const infoMid = newMessageId(this.o.rng, (m) => e.qm.has(m) || e.doneMids.has(m))
+          const n: IsakmpPayload = { payload: 'notify', doi: Doi.Ipsec, protocolId: ProtocolId.IpsecEsp, spi: task.peerSpi ?? new Uint8Array(0), notifyType: step.notify, data: new Uint8Array(0) }
+          this.transmits.push({ to: from, data: sealInformational(e.sa, infoMid, [n]) })
+        }
+        this.events.push({ type: 'childSaFailed', sa: hex(e.sa.ckyI), reason: step.reason })
+      }
+      else {
+        // Before keys exist an error travels in the clear (RFC 2408 §5: the notify tells the initiator why);
+        // authentication failures never get here (they are 'ignore': no hint for a key prober).
+        if (!e.sa.keys && step.notify !== undefined) this.transmits.push({ to: from, data: encodeMessage(this.header(e.sa, ExchangeType.Informational, 0), [plainNotify(step.notify)]) })
+        this.close(e, step.reason)
+      }
       return 'failed'
     }
     // Authenticated: commit the IV (App. B) and follow the peer to the address it really uses (RFC 3947 §4).
@@ -301,7 +322,18 @@ export class IkeV1Manager {
   }
 
   private informational(e: IkeV1Entry, header: IsakmpHeader, data: Uint8Array): void {
-    if (!(header.flags & HeaderFlag.Encryption) || header.messageId === 0) { this.stats.inc('drop:informational-plain'); return }
+    if (!(header.flags & HeaderFlag.Encryption)) {
+      // A plain error notify is believed only while main mode runs and no keys exist (strongSwan does the same);
+      // once keys exist only HASH(1)-protected informational messages count.
+      if (e.sa.keys || e.sa.state !== 'connecting') { this.stats.inc('drop:informational-plain'); return }
+      const d = decodeMessage(data)
+      if (checkMessage(EXCHANGE_RULES.informationalPlain, d.spans.map((s) => s.payloadType), header.flags)) { this.stats.inc('drop:rule:informationalPlain'); return }
+      const n = d.payloads.find((p) => p.payload === 'notify')
+      if (n && n.payload === 'notify' && isErrorNotify(n.notifyType)) this.close(e, `the peer refused: ${notifyName(n.notifyType)}`)
+      else this.stats.inc('drop:informational-plain')
+      return
+    }
+    if (header.messageId === 0 || e.sa.state !== 'established') { this.stats.inc('drop:informational-state'); return }
     const k = e.sa.keys!
     const opened = openMessage(data, k.cipher, k.encKey, phase2Iv(k.hash, k.cipher, e.sa.iv!, header.messageId))
     const msg: InboundV1 = { header, payloads: opened.payloads, spans: opened.spans, bytes: opened.plaintext, end: opened.end }
@@ -314,6 +346,15 @@ export class IkeV1Manager {
         if (outSpi !== spi) continue
         e.children.delete(inSpi)
         this.events.push({ type: 'childSaDown', sa: hex(e.sa.ckyI), inboundSpi: inSpi, outboundSpi: outSpi, reason: 'deleted by the peer' })
+      }
+    }
+    for (const n of out.errors) {
+      // An error notify naming the SPI of a quick mode we started: that negotiation is over.
+      for (const [mid, qm] of e.qm) {
+        if (!bytesEqual(qm.spiIn, n.spi)) continue
+        e.qm.delete(mid); e.doneMids.add(mid)
+        e.outstanding = undefined
+        this.events.push({ type: 'childSaFailed', sa: hex(e.sa.ckyI), reason: `the peer refused: ${notifyName(n.notifyType)}` })
       }
     }
     if (out.deleteIsakmp) this.close(e, 'deleted by the peer')

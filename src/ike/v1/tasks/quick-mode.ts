@@ -88,7 +88,10 @@ export class QuickModeTask implements V1Task {
   private readonly sa: IkeSaV1
   private readonly o: QuickModeOptions
   private step = 0
-  private readonly spiIn: Uint8Array
+  /** Our inbound SPI (the one we propose or answer with). */
+  readonly spiIn: Uint8Array
+  /** Responder: the initiator's proposed SPI, known as soon as quick mode 1 authenticates (for an error notify). */
+  peerSpi: Uint8Array | undefined
   private spiOut: Uint8Array | undefined
   private ni: Uint8Array | undefined
   private nr: Uint8Array | undefined
@@ -164,6 +167,8 @@ export class QuickModeTask implements V1Task {
   private respond(msg: InboundV1, body: (n: string) => Uint8Array): TaskStep {
     const sa = msg.payloads.find((p) => p.payload === 'sa')
     if (!sa || sa.payload !== 'sa') return fail('quick mode 1: no SA', NotifyType.PayloadMalformed)
+    const firstSpi = sa.proposals[0]?.spi
+    if (firstSpi && firstSpi.length === 4) this.peerSpi = new Uint8Array(firstSpi)
     const ke = msg.payloads.find((p) => p.payload === 'ke')
     const natted = this.sa.natDetected
     const choice = selectEsp(sa, (t) => {
