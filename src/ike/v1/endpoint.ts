@@ -34,6 +34,8 @@ export interface IkeV1EndpointOptions {
   readonly retransmit?: { readonly firstMs: number; readonly factor: number; readonly tries: number }
   /** Responder SAs still in main mode per source address (issue 4: half-open SAs are bounded). */
   readonly halfOpenPerAddress?: number
+  /** Responder SAs still in main mode altogether (default 1000). */
+  readonly halfOpenTotal?: number
   /** A responder SA that has not finished main mode by then is dropped. */
   readonly halfOpenTimeoutMs?: number
   /** Bad main mode 5 messages (wrong key) a responder takes before giving up on that SA. */
@@ -72,6 +74,7 @@ export class IkeV1Endpoint {
       natT: o.natT ?? true,
       retransmit: o.retransmit ?? { firstMs: 2000, factor: 1.8, tries: 5 },
       halfOpenPerAddress: o.halfOpenPerAddress ?? 8,
+      halfOpenTotal: o.halfOpenTotal ?? 1000,
       halfOpenTimeoutMs: o.halfOpenTimeoutMs ?? 30_000,
       maxAuthFailures: o.maxAuthFailures ?? 3,
     })

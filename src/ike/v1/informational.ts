@@ -3,11 +3,13 @@
 import { constantTimeEqual } from '../../lib/bytes.js'
 import { randomU32 } from '../../crypto/rng.js'
 import type { Rng } from '../../crypto/rng.js'
-import { Doi, ExchangeType, ISAKMP_VERSION, ProtocolId, isErrorNotify } from './constants.js'
+import { Doi, ExchangeType, HeaderFlag, ISAKMP_VERSION, ProtocolId, isErrorNotify } from './constants.js'
 import { phase2Iv } from './crypto/cbc.js'
 import { quickHash1 } from './crypto/keys.js'
-import { bytesAfterFirstPayload, sealMessage } from './crypto/protect.js'
-import { encodePayloadChain } from './message/message.js'
+import { bytesAfterFirstPayload, openMessage, sealMessage } from './crypto/protect.js'
+import { decodeMessage, encodePayloadChain } from './message/message.js'
+import { EXCHANGE_RULES, checkMessage } from './message/exchange-rules.js'
+import type { IsakmpHeader } from './message/header.js'
 import type { IsakmpPayload } from './message/payloads.js'
 import type { IkeSaV1 } from './ike-sa.js'
 import { EncapsulationMode, EspTransformId, IpsecAuthAlgorithm, OakleyAuth, OakleyEncryption, OakleyGroup, OakleyHash } from './oakley.js'
@@ -77,4 +79,26 @@ export function handleInformational(sa: IkeSaV1, msg: InboundV1): InformationalO
     if (p.payload === 'notify') { notifies.push(p.notifyType); if (isErrorNotify(p.notifyType)) errors.push({ notifyType: p.notifyType, spi: p.spi }) }
   }
   return { deletedOutboundSpis: deleted, deleteIsakmp: isakmp, notifies, errors }
+}
+
+/**
+ * Reads an informational message for `sa`. In the clear it is believed only while main mode runs and
+ * no keys exist (an error notify ends the attempt, as strongSwan does); afterwards only a
+ * HASH(1)-protected message under its own message ID counts. Throws only DecodeError.
+ */
+export function readInformational(sa: IkeSaV1, header: IsakmpHeader, data: Uint8Array): { readonly drop: string } | { readonly plainError: number } | InformationalOutcome {
+  if (!(header.flags & HeaderFlag.Encryption)) {
+    if (sa.keys || sa.state !== 'connecting') return { drop: 'informational-plain' }
+    const d = decodeMessage(data)
+    if (checkMessage(EXCHANGE_RULES.informationalPlain, d.spans.map((s) => s.payloadType), header.flags)) return { drop: 'rule:informationalPlain' }
+    const n = d.payloads.find((p) => p.payload === 'notify')
+    return n && n.payload === 'notify' && isErrorNotify(n.notifyType) ? { plainError: n.notifyType } : { drop: 'informational-plain' }
+  }
+  if (header.messageId === 0 || sa.state !== 'established') return { drop: 'informational-state' }
+  const k = sa.keys!
+  const opened = openMessage(data, k.cipher, k.encKey, phase2Iv(k.hash, k.cipher, sa.iv!, header.messageId))
+  const msg: InboundV1 = { header, payloads: opened.payloads, spans: opened.spans, bytes: opened.plaintext, end: opened.end }
+  const v = checkMessage(EXCHANGE_RULES.informational, msg.spans.map((s) => s.payloadType), header.flags)
+  if (v) return { drop: `rule:informational:${v.reason}` }
+  return handleInformational(sa, msg) ?? { drop: 'auth:informational' }
 }

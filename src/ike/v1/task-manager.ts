@@ -1,12 +1,14 @@
 // The IKEv1 task manager behind IkeV1Endpoint (DESIGN.md §4): SA lookup by cookies, decrypt/verify
 // with IV discipline (RFC 2409 App. B: commit an IV only after the HASH verifies), message IDs,
 // retransmission with back-off, the reply cache for retransmitted requests, half-open bounds.
+// Entry state and small helpers live in ike-entry.ts.
 import type { Endpoint } from '../../lib/endpoint.js'
 import type { Millis } from '../../lib/time.js'
 import { bytesEqual } from '../../lib/bytes.js'
 import { Counters } from '../../lib/counters.js'
+import { DecodeError } from '../../lib/errors.js'
 import type { Rng } from '../../crypto/rng.js'
-import { Doi, ExchangeType, HeaderFlag, ISAKMP_VERSION, NotifyType, ProtocolId, isErrorNotify } from './constants.js'
+import { Doi, ExchangeType, HeaderFlag, ISAKMP_VERSION, ProtocolId } from './constants.js'
 import { phase2Iv } from './crypto/cbc.js'
 import { openMessage, sealMessage } from './crypto/protect.js'
 import { checkHeader, checkPayload } from './message/checks.js'
@@ -16,8 +18,10 @@ import type { IsakmpHeader } from './message/header.js'
 import { decodeMessage, encodeMessage, payloadBody } from './message/message.js'
 import type { IsakmpPayload } from './message/payloads.js'
 import { IkeSaV1 } from './ike-sa.js'
+import { NEXT_MESSAGE, ZERO8, hex, notifyName, plainNotify, remember } from './ike-entry.js'
+import type { IkeV1Entry } from './ike-entry.js'
 import type { IkeIdentity } from './ike-sa.js'
-import { DEFAULT_ESP_PROPOSALS, handleInformational, newMessageId, sealInformational, sendDelete } from './informational.js'
+import { DEFAULT_ESP_PROPOSALS, newMessageId, readInformational, sealInformational, sendDelete } from './informational.js'
 import { MainModeTask } from './tasks/main-mode.js'
 import { QuickModeTask } from './tasks/quick-mode.js'
 import type { EspMode, TrafficSelector } from './tasks/quick-mode.js'
@@ -38,39 +42,10 @@ export interface ManagerOptions {
   readonly natT: boolean
   readonly retransmit: { readonly firstMs: number; readonly factor: number; readonly tries: number }
   readonly halfOpenPerAddress: number
+  readonly halfOpenTotal: number
   readonly halfOpenTimeoutMs: number
   readonly maxAuthFailures: number
 }
-
-/** The last message we sent that waits for an answer, and when to send it again. */
-interface Outstanding { readonly bytes: Uint8Array; readonly what: string; tries: number; at: Millis }
-/** RFC 2408 §5: a retransmitted request gets the same reply bytes, never a re-processing (the IV chain would fork). */
-interface CacheEntry { readonly request: Uint8Array; readonly reply: Uint8Array | undefined }
-
-export interface IkeV1Entry {
-  readonly sa: IkeSaV1
-  readonly mm: MainModeTask
-  readonly qm: Map<number, QuickModeTask>
-  readonly doneMids: Set<number>
-  child: ChildSaRequest | undefined
-  outstanding: Outstanding | undefined
-  cache: CacheEntry[]
-  authFailures: number
-  /** Our inbound SPI -> the peer's (outbound) SPI of each child SA. */
-  readonly children: Map<number, number>
-}
-
-const CACHE_SIZE = 4
-const NOTIFY_NAMES = new Map<number, string>(Object.entries(NotifyType).map(([k, v]) => [v, k]))
-/** A notify type as its RFC name (NoProposalChosen), or its number. */
-export function notifyName(t: number): string { return NOTIFY_NAMES.get(t) ?? String(t) }
-function plainNotify(notifyType: number): IsakmpPayload {
-  return { payload: 'notify', doi: Doi.Ipsec, protocolId: ProtocolId.Isakmp, spi: new Uint8Array(0), notifyType, data: new Uint8Array(0) }
-}
-/** The message we answer a rule's message with (for retransmission reasons). */
-const NEXT_MESSAGE: Partial<Record<string, string>> = { mainMode2: 'main mode 3', mainMode4: 'main mode 5', quickMode1: 'quick mode 2' }
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
-const ZERO8 = new Uint8Array(8)
 
 export class IkeV1Manager {
   readonly entries = new Map<string, IkeV1Entry>()
@@ -170,8 +145,9 @@ export class IkeV1Manager {
     }
     if (!e) {
       if (header.exchangeType !== ExchangeType.IdentityProtection || !bytesEqual(header.responderCookie, ZERO8) || header.messageId !== 0) { this.stats.inc('drop:unknown-cookies'); return }
-      const halfOpen = [...this.entries.values()].filter((x) => x.sa.role === 'responder' && x.sa.state === 'connecting' && x.sa.peer.address === from.address).length
-      if (halfOpen >= this.o.halfOpenPerAddress) { this.stats.inc('drop:half-open-limit'); return }
+      const halfOpen = [...this.entries.values()].filter((x) => x.sa.role === 'responder' && x.sa.state === 'connecting')
+      if (halfOpen.length >= this.o.halfOpenTotal) { this.stats.inc('drop:half-open-total'); return }
+      if (halfOpen.filter((x) => x.sa.peer.address === from.address).length >= this.o.halfOpenPerAddress) { this.stats.inc('drop:half-open-limit'); return }
       const ckyR = this.o.rng.bytes(8)
       e = this.newEntry(now, 'responder', new Uint8Array(header.initiatorCookie), ckyR, from, false)
       const r = this.runTask(now, e, e.mm, header, data, from)
@@ -209,7 +185,12 @@ export class IkeV1Manager {
       const iv = mid === 0 ? e.sa.iv : (e.sa.exchangeIvs.get(mid) ?? phase2Iv(k.hash, k.cipher, e.sa.iv, mid))
       let opened
       // A wrong key (pre-shared key mismatch) usually shows up here as a body that does not parse.
-      try { opened = openMessage(data, k.cipher, k.encKey, iv) } catch { this.stats.inc('drop:decrypt'); this.authFailed(e, mid, 'main mode 5 does not decrypt (wrong pre-shared key?)'); return 'dropped' }
+      try { opened = openMessage(data, k.cipher, k.encKey, iv) } catch (err) {
+        if (!(err instanceof DecodeError)) throw err
+        this.stats.inc('drop:decrypt')
+        this.authFailed(e, mid, 'main mode 5 does not decrypt (wrong pre-shared key?)')
+        return 'dropped'
+      }
       msg = { header, payloads: opened.payloads, spans: opened.spans, bytes: opened.plaintext, end: opened.end }
       nextIv = opened.nextIv
     } else {
@@ -261,8 +242,8 @@ export class IkeV1Manager {
       const wait = step.done ? undefined : e.sa.role === 'initiator' || mid !== 0 ? NEXT_MESSAGE[ruleName] : undefined
       this.afterPhase1Keys(e, now)
       this.send(now, e, reply, wait)
-      this.remember(e, request, reply)
-    } else this.remember(e, request, undefined)
+      remember(e, request, reply)
+    } else remember(e, request, undefined)
     if (step.done) this.taskDone(now, e, task, mid)
     return 'ok'
   }
@@ -286,11 +267,6 @@ export class IkeV1Manager {
       sa.local = { address: sa.local.address, port: 4500 }
       this.events.push({ type: 'natFloat', sa: hex(sa.ckyI), peer: sa.peer })
     }
-  }
-
-  private remember(e: IkeV1Entry, request: Uint8Array, reply: Uint8Array | undefined): void {
-    e.cache.push({ request, reply })
-    if (e.cache.length > CACHE_SIZE) e.cache.shift()
   }
 
   private taskDone(now: Millis, e: IkeV1Entry, task: V1Task, mid: number): void {
@@ -322,25 +298,9 @@ export class IkeV1Manager {
   }
 
   private informational(e: IkeV1Entry, header: IsakmpHeader, data: Uint8Array): void {
-    if (!(header.flags & HeaderFlag.Encryption)) {
-      // A plain error notify is believed only while main mode runs and no keys exist (strongSwan does the same);
-      // once keys exist only HASH(1)-protected informational messages count.
-      if (e.sa.keys || e.sa.state !== 'connecting') { this.stats.inc('drop:informational-plain'); return }
-      const d = decodeMessage(data)
-      if (checkMessage(EXCHANGE_RULES.informationalPlain, d.spans.map((s) => s.payloadType), header.flags)) { this.stats.inc('drop:rule:informationalPlain'); return }
-      const n = d.payloads.find((p) => p.payload === 'notify')
-      if (n && n.payload === 'notify' && isErrorNotify(n.notifyType)) this.close(e, `the peer refused: ${notifyName(n.notifyType)}`)
-      else this.stats.inc('drop:informational-plain')
-      return
-    }
-    if (header.messageId === 0 || e.sa.state !== 'established') { this.stats.inc('drop:informational-state'); return }
-    const k = e.sa.keys!
-    const opened = openMessage(data, k.cipher, k.encKey, phase2Iv(k.hash, k.cipher, e.sa.iv!, header.messageId))
-    const msg: InboundV1 = { header, payloads: opened.payloads, spans: opened.spans, bytes: opened.plaintext, end: opened.end }
-    const v = checkMessage(EXCHANGE_RULES.informational, msg.spans.map((s) => s.payloadType), header.flags)
-    if (v) { this.stats.inc(`drop:rule:informational:${v.reason}`); return }
-    const out = handleInformational(e.sa, msg)
-    if (!out) { this.stats.inc('drop:auth:informational'); return }
+    const out = readInformational(e.sa, header, data)
+    if ('drop' in out) { this.stats.inc(`drop:${out.drop}`); return }
+    if ('plainError' in out) { this.close(e, `the peer refused: ${notifyName(out.plainError)}`); return }
     for (const spi of out.deletedOutboundSpis) {
       for (const [inSpi, outSpi] of e.children) {
         if (outSpi !== spi) continue

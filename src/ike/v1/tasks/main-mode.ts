@@ -17,7 +17,7 @@ import { OakleyAuth } from '../oakley.js'
 import { buildPhase1Transform, parsePhase1Transform } from '../proposal/transforms.js'
 import type { Phase1Transform } from '../proposal/transforms.js'
 import { responderSa, selectPhase1 } from '../proposal/select.js'
-import { VID_DPD, VID_NAT_T_RFC3947, natTDialect } from '../vendor-ids.js'
+import { VID_DPD, VID_NAT_T_DRAFT_02, VID_NAT_T_DRAFT_02N, VID_NAT_T_DRAFT_03, VID_NAT_T_RFC3947, natTDialect } from '../vendor-ids.js'
 import type { NatTDialect } from '../vendor-ids.js'
 import type { MessageRuleName } from '../message/exchange-rules.js'
 import type { IkeIdentity, IkeSaV1 } from '../ike-sa.js'
@@ -41,6 +41,7 @@ export interface MainModeOptions {
 
 /** Nonce length we send: RFC 2409 §5 allows 8..256 bytes; 32 matches strongSwan. */
 const NONCE_LENGTH = 32
+const NAT_T_VIDS: Readonly<Record<NatTDialect, Uint8Array>> = { 'rfc3947': VID_NAT_T_RFC3947, 'draft-03': VID_NAT_T_DRAFT_03, 'draft-02': VID_NAT_T_DRAFT_02, 'draft-02n': VID_NAT_T_DRAFT_02N }
 const fail = (reason: string, notify?: number): TaskStep => ({ kind: 'failed', reason, ...(notify !== undefined ? { notify } : {}) })
 
 /** The identity as an ID payload. RFC 2407 §4.6.2: in phase 1 protocol and port are zero or UDP/500; we send zero. */
@@ -160,7 +161,9 @@ export class MainModeTask implements V1Task {
         this.saiB = new Uint8Array(body)
         this.dialect = this.o.natT ? natTDialect(this.vids(msg)) : undefined
         this.step = 1
-        const vids = this.vendorIds().filter((v) => v.payload !== 'vendorId' || this.dialect !== undefined || v.data !== VID_NAT_T_RFC3947)
+        // Answer in the NAT-T dialect the initiator announced (RFC 3947 §3.1; drafts for older clients).
+        const vids: IsakmpPayload[] = [{ payload: 'vendorId', data: VID_DPD }]
+        if (this.dialect) vids.unshift({ payload: 'vendorId', data: NAT_T_VIDS[this.dialect] })
         return { kind: 'reply', payloads: [{ payload: 'sa', ...responderSa(sa, choice) }, ...vids], encrypted: false, done: false }
       }
       case 1: { // main mode 3
@@ -208,7 +211,8 @@ export class MainModeTask implements V1Task {
     if (!gxy) return fail('KE: the peer\'s Diffie-Hellman value is unacceptable', NotifyType.InvalidKeyInformation)
     if (responder) { this.gxi = new Uint8Array(ke); this.ni = new Uint8Array(nonce) } else { this.gxr = new Uint8Array(ke); this.nr = new Uint8Array(nonce) }
     const psk = this.o.psk(this.sa.peer)
-    if (!psk) { gxy.fill(0); return fail(`no pre-shared key for ${this.sa.peer.address}`, NotifyType.AuthenticationFailed) }
+    // No notify: telling a stranger whether a key exists for its address is a hint we do not give.
+    if (!psk) { gxy.fill(0); return fail(`no pre-shared key for ${this.sa.peer.address}`) }
     const t = this.chosen!
     const h = IKE_HASHES[t.hash]!, c = ikeCipher(t.encryption, t.keyLength)!
     const skeyid = skeyidPsk(h, psk, this.ni!, this.nr!)
