@@ -3,7 +3,10 @@
 // proposal (plain NO-PROPOSAL-CHOSEN), INITIAL-CONTACT (RFC 2407 §4.6.3.3) and quick-mode-only loss.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { utf8 } from '../../src/lib/bytes.js'
+import { bytesEqual, utf8 } from '../../src/lib/bytes.js'
+import { decodeMessage, encodeMessage } from '../../src/ike/v1/message/message.js'
+import { buildPhase1Transform } from '../../src/ike/v1/proposal/transforms.js'
+import { VID_NAT_T_DRAFT_02, VID_NAT_T_RFC3947 } from '../../src/ike/v1/vendor-ids.js'
 import { addressBytes } from '../../src/ike/v1/nat-t.js'
 import { EncapsulationMode, EspTransformId, OakleyAuth, OakleyEncryption, OakleyGroup, OakleyHash } from '../../src/ike/v1/oakley.js'
 import { IkeV1Endpoint } from '../../src/ike/v1/endpoint.js'
@@ -149,4 +152,21 @@ test('quick mode 3 lost twice: the responder retransmits quick mode 2 and the ca
   assert.equal(childOf(p.events.i).length, 1)
   assert.equal(childOf(p.events.r).length, 1)
   assert.ok((p.r.counters()['tx:retransmit'] ?? 0) >= 2)
+})
+
+test('main mode 1 from a draft-02 NAT-T client: the responder answers with the same draft vendor ID', () => {
+  const r = new IkeV1Endpoint({ local: { address: R_ADDR, port: 500 }, rng: fixedRng(7), psk: () => utf8('k') })
+  const t = buildPhase1Transform(1, { encryption: OakleyEncryption.AesCbc, keyLength: 128, hash: OakleyHash.Sha1, authMethod: OakleyAuth.PreSharedKey, group: OakleyGroup.Modp2048 })
+  const mm1 = encodeMessage({ initiatorCookie: fixedRng(8).bytes(8), responderCookie: new Uint8Array(8), version: 0x10, exchangeType: 2, flags: 0, messageId: 0 }, [
+    { payload: 'sa', doi: 1, situation: 1, proposals: [{ number: 1, protocolId: 1, spi: new Uint8Array(0), transforms: [t] }] },
+    { payload: 'vendorId', data: VID_NAT_T_DRAFT_02 },
+  ])
+  r.handleDatagram(0, mm1, { address: I_ADDR, port: 500 })
+  const mm2 = decodeMessage(r.pollTransmit()!.data)
+  const vids = mm2.payloads.flatMap((p) => (p.payload === 'vendorId' ? [p.data] : []))
+  assert.ok(vids.some((v) => bytesEqual(v, VID_NAT_T_DRAFT_02)))
+  assert.ok(!vids.some((v) => bytesEqual(v, VID_NAT_T_RFC3947)))
+  const sa = mm2.payloads[0]
+  assert.ok(sa?.payload === 'sa' && sa.proposals.length === 1 && sa.proposals[0]!.transforms.length === 1)
+  assert.deepEqual(sa.proposals[0]!.transforms[0], t, 'the chosen transform is echoed unchanged (RFC 2408 §4.2)')
 })
