@@ -348,7 +348,7 @@ export class IkeV1Manager {
       const out = e.outstanding
       if (!out || now < out.at) continue
       if (out.tries >= this.o.retransmit.tries) {
-        const hint = out.what === 'main mode 5' ? ' (wrong pre-shared key at either end?)' : ''
+        const hint = e.mm.lastAuthFailure ? ` (${e.mm.lastAuthFailure})` : out.what === 'main mode 5' ? ' (wrong pre-shared key at either end?)' : ''
         this.close(e, `timeout: no answer to ${out.what} after ${out.tries} retransmissions${hint}`)
         continue
       }
