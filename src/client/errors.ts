@@ -25,7 +25,10 @@ export function describeCloseReason(reason: string, message: string, user: strin
     case 'crypto-binding-failed': return `SSTP crypto binding failed: the TLS connection and the PPP authentication do not belong together (a man-in-the-middle, or a TLS-inspecting proxy)`
     case 'echo-timeout': case 'timeout': return `the gateway stopped answering (${message || reason})`
     case 'peer-terminated': case 'peer-disconnected': return `the gateway closed the connection${message ? `: ${message}` : ''}`
-    case 'call-refused': return `the gateway refused the call${message ? ` (${message})` : ''}: it may be out of capacity, or PPTP calls are not accepted`
+    case 'call-refused': return `the gateway refused the call${message ? ` (${message})` : ''}: it may be out of capacity, or it does not accept calls of this protocol`
+    // L2TP (RFC 2661): the control channel went unacknowledged through every retransmission (§5.8), or the LNS sent StopCCN.
+    case 'peer-silent': return `the gateway does not answer L2TP on UDP (${message || 'no acknowledgement'}): is \`gatehouse serve\` running with l2tp enabled (l2tp.allowWithoutIpsec), and is UDP 1701 open in its firewall?`
+    case 'tunnel-closed': return `the gateway closed the L2TP tunnel${message ? ` (${message})` : ''}`
     case 'address-changed': return message || 'the gateway changed the tunnel addresses'
     case 'peer-cleared': return `the gateway ended the call${message ? ` (${message})` : ''}`
     case 'control-closed': return `the gateway closed the control connection${message ? ` (${message})` : ''}`

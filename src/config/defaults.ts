@@ -7,6 +7,11 @@ export const PROTOCOLS = ['sstp', 'pptp', 'l2tp', 'ikev2'] as const
 export type ProtocolName = (typeof PROTOCOLS)[number]
 /** Protocols whose gateway side exists today; the others are refused at load. */
 export const IMPLEMENTED_PROTOCOLS: readonly ProtocolName[] = ['sstp', 'pptp']
+/**
+ * Implemented only without IPsec (IKEv1 + ESP are not composed yet): accepted in `protocols` when the
+ * protocol's section says so explicitly (`l2tp.allowWithoutIpsec: true`), refused otherwise.
+ */
+export const PLAIN_ONLY_PROTOCOLS: readonly ProtocolName[] = ['l2tp']
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 
@@ -22,6 +27,12 @@ export const DEFAULTS = {
    * packet) is accepted because Windows asks for it; stateful resynchronises through CCP.
    */
   pptp: { port: 1723, mppeKeyBits: [128] as readonly (40 | 56 | 128)[] },
+  /**
+   * L2TP (RFC 2661, off unless listed in protocols): UDP 1701. RFC 3193 puts it inside IPsec, which is
+   * not implemented yet: plain L2TP (PPP protected only by MPPE, as weak as PPTP) must be allowed
+   * explicitly. MPPE-128 is always required on it.
+   */
+  l2tp: { port: 1701, allowWithoutIpsec: false },
   /** Client address pool; the gateway keeps the first host address for itself. */
   pool: '198.19.0.0/24',
   dns: [] as readonly string[],
@@ -56,10 +67,11 @@ export const DEFAULTS = {
 /**
  * TUN MTU when the configuration leaves it out: the largest inner packet that still travels in one
  * outer packet over a 1500-byte path for every enabled carrier (dataplane/mtu.ts spells out every
- * term; 1367 for SSTP whatever TLS record protection the client negotiates, 1456 for PPTP).
+ * term; 1367 for SSTP whatever TLS record protection the client negotiates, 1456 for PPTP, 1454 for
+ * plain L2TP).
  */
 export function defaultTunMtu(protocols: readonly ProtocolName[]): number {
   // One TUN serves every carrier: the smallest tunnel MTU of those enabled fits them all.
-  const carriers = (['sstp', 'pptp'] as const).filter((p) => protocols.includes(p))
+  const carriers = (['sstp', 'pptp', 'l2tp'] as const).filter((p) => protocols.includes(p))
   return Math.min(...(carriers.length ? carriers : ['sstp' as const]).map((p) => tunnelMtu(p)))
 }

@@ -3,7 +3,7 @@
 import { isIP } from 'node:net'
 import { isAbsolute, resolve } from 'node:path'
 import { VpnError } from '../lib/errors.js'
-import { DEFAULTS, IMPLEMENTED_PROTOCOLS, LOG_LEVELS, PROTOCOLS, type ProtocolName } from './defaults.js'
+import { DEFAULTS, IMPLEMENTED_PROTOCOLS, LOG_LEVELS, PLAIN_ONLY_PROTOCOLS, PROTOCOLS, type ProtocolName } from './defaults.js'
 
 export type LogLevelName = (typeof LOG_LEVELS)[number]
 
@@ -32,6 +32,8 @@ export interface GatewayConfig {
   readonly protocols: readonly ProtocolName[]
   readonly sstp: { readonly port: number }
   readonly pptp: { readonly port: number; readonly mppeKeyBits: readonly (40 | 56 | 128)[] }
+  /** allowWithoutIpsec: plain L2TP on UDP `port` (no IPsec yet; RFC 3193 wants it inside IPsec). */
+  readonly l2tp: { readonly port: number; readonly allowWithoutIpsec: boolean }
   /** IPv4 CIDR with host bits zero; the gateway takes the first host address. */
   readonly pool: string
   readonly dns: readonly string[]
@@ -133,13 +135,22 @@ const ifName = (s: string): boolean => /^[A-Za-z0-9_.-]{1,15}$/.test(s)
 
 /** Validates parsed YAML (`raw`) into a GatewayConfig (not yet frozen); `dir` must be absolute. */
 export function validateConfig(raw: unknown, dir: string): GatewayConfig {
-  const top = mapping(raw, '', ['listen', 'protocols', 'sstp', 'pptp', 'pool', 'dns', 'wins', 'routes', 'auth', 'keepalive', 'tun', 'forwarding', 'links', 'log', 'paths'])
+  const top = mapping(raw, '', ['listen', 'protocols', 'sstp', 'pptp', 'l2tp', 'pool', 'dns', 'wins', 'routes', 'auth', 'keepalive', 'tun', 'forwarding', 'links', 'log', 'paths'])
 
   const listen = text(top.listen, 'listen', DEFAULTS.listen, 'an IPv4 or IPv6 address such as 0.0.0.0', (s) => isIP(s) !== 0)!
 
+  const l2tpRaw = mapping(top.l2tp, 'l2tp', ['port', 'allowWithoutIpsec'])
+  const l2tp = {
+    port: integer(l2tpRaw.port, 'l2tp.port', 1, 65535, DEFAULTS.l2tp.port),
+    allowWithoutIpsec: boolean(l2tpRaw.allowWithoutIpsec, 'l2tp.allowWithoutIpsec', DEFAULTS.l2tp.allowWithoutIpsec),
+  }
   const protocols = list(top.protocols, 'protocols', DEFAULTS.protocols, (x, p) => {
     const name = oneOf<ProtocolName>(x, p, PROTOCOLS, 'sstp')
-    if (!IMPLEMENTED_PROTOCOLS.includes(name)) fail(p, `${name} is not implemented yet (implemented: ${IMPLEMENTED_PROTOCOLS.join(', ')})`)
+    // RFC 3193: L2TP belongs inside IPsec, which this gateway cannot do yet; plain L2TP only on request.
+    if (PLAIN_ONLY_PROTOCOLS.includes(name) && !l2tp.allowWithoutIpsec) {
+      fail(p, `${name} is not implemented yet with IPsec (IPsec is not implemented yet; RFC 3193 puts L2TP inside it). Set l2tp.allowWithoutIpsec: true to serve plain L2TP (weak: only MPPE protects it, like PPTP), or remove ${name}`)
+    }
+    if (!IMPLEMENTED_PROTOCOLS.includes(name) && !PLAIN_ONLY_PROTOCOLS.includes(name)) fail(p, `${name} is not implemented yet (implemented: ${IMPLEMENTED_PROTOCOLS.join(', ')})`)
     return name
   }, PROTOCOLS.length)
   if (protocols.length === 0) fail('protocols', `expected at least one of ${IMPLEMENTED_PROTOCOLS.join(', ')}`)
@@ -157,6 +168,7 @@ export function validateConfig(raw: unknown, dir: string): GatewayConfig {
     }, 3),
   }
   if (pptp.mppeKeyBits.length === 0) fail('pptp.mppeKeyBits', 'expected at least one of 128, 56, 40: MPPE is always required for PPTP')
+
 
   const pool = text(top.pool, 'pool', DEFAULTS.pool, 'an IPv4 CIDR from /8 to /30 with host bits zero, such as 198.19.0.0/24', (s) => ipv4Cidr(s, 8, 30))!
   const addr = (x: unknown, p: string): string => text(x, p, undefined, 'an IPv4 address', ipv4) ?? fail(p, 'expected an IPv4 address')
@@ -230,7 +242,7 @@ export function validateConfig(raw: unknown, dir: string): GatewayConfig {
     usersDb: file('usersDb'), secretKey: file('secretKey'), controlSocket: file('controlSocket'),
   }
 
-  return { dir, listen, protocols, sstp, pptp, pool, dns, wins, routes, auth, keepalive, tun, forwarding, links, log, paths }
+  return { dir, listen, protocols, sstp, pptp, l2tp, pool, dns, wins, routes, auth, keepalive, tun, forwarding, links, log, paths }
 }
 
 /** Object.freeze applied to every nested object and array. */

@@ -31,7 +31,7 @@ export function renderConfig(opts: RenderOptions = {}): string {
 listen: ${y(opts.listen ?? D.listen)}
 
 # VPN protocols to serve: any of ${PROTOCOLS.join(', ')}.
-# Implemented now: ${IMPLEMENTED_PROTOCOLS.join(', ')}. SSTP runs over TLS on TCP 443, passes most
+# Implemented now: ${IMPLEMENTED_PROTOCOLS.join(', ')}, and l2tp without IPsec only (see l2tp below). SSTP runs over TLS on TCP 443, passes most
 # firewalls and needs no legacy crypto; PPTP (MPPE/RC4, MS-CHAPv2) is broken by design and should
 # only be enabled for old clients on a trusted path.
 protocols: ${y(D.protocols)}
@@ -47,6 +47,14 @@ pptp:
   port: ${D.pptp.port}
   # MPPE key strengths accepted (RFC 3078). 128 only; 40 and 56 are export-grade and trivially broken.
   mppeKeyBits: ${y(D.pptp.mppeKeyBits)}
+
+# L2TP (RFC 2661) on UDP ${D.l2tp.port}, used only when "l2tp" is listed in protocols above. It belongs inside
+# IPsec (RFC 3193), which is not implemented yet: listing l2tp is refused unless allowWithoutIpsec is
+# true. Plain L2TP carries PPP with only MPPE to protect it: user names and the MS-CHAPv2 exchange are
+# visible on the path, as with PPTP. MPPE-128 is always required.
+l2tp:
+  port: ${D.l2tp.port}
+  allowWithoutIpsec: ${D.l2tp.allowWithoutIpsec}
 
 # Client address pool (IPv4 CIDR, host bits zero). The gateway takes the first host address for
 # its own end of the tunnels; clients get the rest. Choose a range unused on both sides.

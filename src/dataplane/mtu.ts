@@ -1,9 +1,9 @@
 // Inner MTU/MSS of a tunnel so that one full inner packet travels as one outer TCP segment on a
 // path MTU (RFC 791, RFC 9293 §3.7.1 MSS, RFC 7323 §3 timestamps, RFC 5246 §6.2.3, RFC 8446 §5.2,
 // MS-SSTP §2.2.1, RFC 1662 §3.1 PPP HDLC-like address/control; PPTP: RFC 2637 §4.1 enhanced GRE,
-// RFC 3078 §3 MPPE header).
+// RFC 3078 §3 MPPE header; plain L2TP: RFC 768 UDP, RFC 2661 §3.1 data message header).
 
-export type TunnelProtocol = 'sstp' | 'pptp'
+export type TunnelProtocol = 'sstp' | 'pptp' | 'l2tp'
 
 /** Outer IPv4 header without options (RFC 791 §3.1). */
 export const IPV4_HEADER = 20
@@ -22,6 +22,14 @@ export const GRE_ENHANCED_HEADER = 8 + 4 + 4
 export const MPPE_HEADER = 2
 /** Inner PPP protocol number carried encrypted inside the MPPE payload (RFC 3078 §3, PFC off). */
 export const MPPE_INNER_PROTOCOL = 2
+/** UDP header (RFC 768). */
+export const UDP_HEADER = 8
+/**
+ * The L2TP data message header as our cores send it (RFC 2661 §3.1, l2tp/header.ts encodeData): flags
+ * and version 2 + Tunnel ID 2 + Session ID 2, and Ns 2 + Nr 2 when the LAC asked for sequencing (§5.4).
+ * We never set L (Length) or O (Offset) on data messages. The worst case, with Ns/Nr, is counted.
+ */
+export const L2TP_DATA_HEADER_MAX = 6 + 4
 /** What Windows configures on its PPTP interface: a round figure below our computed 1456. */
 export const WINDOWS_PPTP_MTU = 1400
 
@@ -49,6 +57,7 @@ export function tlsPlaintextRoom(room: number): number {
  */
 export function tunnelMtu(protocol: TunnelProtocol, pathMtu = 1500): number {
   if (protocol === 'pptp') return pptpMtu(pathMtu)
+  if (protocol === 'l2tp') return l2tpMtu(pathMtu)
   if (protocol !== 'sstp') throw new RangeError(`unknown tunnel protocol ${String(protocol)}`)
   const segment = pathMtu - IPV4_HEADER - TCP_HEADER_WITH_TIMESTAMPS
   const mtu = tlsPlaintextRoom(segment) - SSTP_HEADER - PPP_HEADER
@@ -68,6 +77,18 @@ export function tunnelMtu(protocol: TunnelProtocol, pathMtu = 1500): number {
 function pptpMtu(pathMtu: number): number {
   const mtu = pathMtu - IPV4_HEADER - GRE_ENHANCED_HEADER - PPP_HEADER - MPPE_HEADER - MPPE_INNER_PROTOCOL
   if (mtu < 576) throw new RangeError(`path MTU ${pathMtu} too small for a PPTP tunnel`)
+  return mtu
+}
+
+/**
+ * Plain L2TP over UDP (no IPsec yet) over `pathMtu`: one inner packet is one UDP datagram, unfragmented.
+ * 1500 - 20 IPv4 - 8 UDP - 10 L2TP data header (with Ns/Nr, the worst case we send) - 4 PPP
+ * (address/control FF 03 + protocol 0x00FD, no ACFC/PFC assumed) - 2 MPPE header - 2 encrypted inner
+ * protocol = 1454. (ESP will take more once L2TP runs inside IPsec; that MTU belongs to the ESP work.)
+ */
+function l2tpMtu(pathMtu: number): number {
+  const mtu = pathMtu - IPV4_HEADER - UDP_HEADER - L2TP_DATA_HEADER_MAX - PPP_HEADER - MPPE_HEADER - MPPE_INNER_PROTOCOL
+  if (mtu < 576) throw new RangeError(`path MTU ${pathMtu} too small for an L2TP tunnel`)
   return mtu
 }
 

@@ -1,5 +1,5 @@
 // The gateway composition root: config -> user store and records -> pool -> TUN and data plane ->
-// SSTP and PPTP listeners -> control socket. Owns every resource and closes them in reverse order.
+// SSTP, PPTP and (plain) L2TP listeners -> control socket. Owns every resource and closes them in reverse order.
 import { readFileSync, statSync } from 'node:fs'
 import type { Server } from 'node:net'
 import type { GatewayConfig } from '../config/schema.js'
@@ -15,6 +15,7 @@ import { listenControl } from '../transport/control-socket.js'
 import { disableIpv6 } from '../transport/sysctl.js'
 import { listenSstp } from './sstp-listener.js'
 import { listenPptp, PPTP_WEAKNESS_WARNING } from './pptp-listener.js'
+import { listenL2tp, L2TP_MPPE_POLICY, PLAIN_L2TP_WARNING } from './l2tp-listener.js'
 import { GreDriver } from '../transport/gre-driver.js'
 import { LinkDialer, type LinkHost } from './links.js'
 import { checkLinkRoutes, poolMembership } from './link-routes.js'
@@ -41,6 +42,7 @@ export class Gateway {
   private readonly pool: AddressPool
   private readonly log: Logger
   private greCounters: (() => Record<string, number>) | undefined
+  private l2tpCounters: (() => Record<string, number>) | undefined
   private readonly dialers: LinkDialer[] = []
 
   private constructor(config: GatewayConfig, log: Logger, registry: SessionRegistry, pool: AddressPool) {
@@ -187,6 +189,22 @@ export class Gateway {
       if (config.pptp.mppeKeyBits.some((b) => b !== 128)) log.warn('pptp.mppeKeyBits allows 40/56-bit MPPE keys: export-grade keys are found by brute force in minutes; allow only 128 unless a client cannot do it')
       log.info('PPTP listening', { address: `${config.listen}:${config.pptp.port}`, gre: 'IP protocol 47' })
     }
+    if (config.protocols.includes('l2tp')) {
+      // The schema admits l2tp only with l2tp.allowWithoutIpsec (RFC 3193 wants IPsec, not built yet).
+      const l2tp = await listenL2tp({
+        listen: config.listen,
+        port: config.l2tp.port,
+        ppp,
+        mppe: L2TP_MPPE_POLICY,
+        registry,
+        log: log.child('l2tp'),
+        counters: gw.counters,
+      })
+      gw.closers.push(() => l2tp.close())
+      gw.l2tpCounters = () => l2tp.counters()
+      log.warn(PLAIN_L2TP_WARNING)
+      log.info('L2TP listening (plain, without IPsec)', { address: `${config.listen}:${config.l2tp.port}/udp` })
+    }
     if (config.links.length > 0) {
       checkLinkRoutes(config)
       // The networks behind the peers go into the TUN for as long as the links are configured, up or
@@ -245,10 +263,11 @@ export class Gateway {
       listen: [
         ...(this.config.protocols.includes('sstp') ? [`sstp ${this.config.listen}:${this.config.sstp.port}`] : []),
         ...(this.config.protocols.includes('pptp') ? [`pptp ${this.config.listen}:${this.config.pptp.port} + GRE`] : []),
+        ...(this.config.protocols.includes('l2tp') ? [`l2tp ${this.config.listen}:${this.config.l2tp.port}/udp (without IPsec)`] : []),
       ],
       sessions: this.registry.size,
       pool: { cidr: this.config.pool, inUse: this.pool.inUse(), size: this.pool.size() },
-      counters: { ...this.counters.snapshot(), ...prefixed('gre', this.greCounters?.()) },
+      counters: { ...this.counters.snapshot(), ...prefixed('gre', this.greCounters?.()), ...this.l2tpCounters?.() },
     }
   }
 

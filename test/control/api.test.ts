@@ -40,6 +40,7 @@ test('connect URL parsing names the problem', () => {
   assert.deepEqual(parseTarget('sstp://vpn.example.com'), { scheme: 'sstp', host: 'vpn.example.com', port: 443 })
   assert.deepEqual(parseTarget('sstp://198.18.0.1:8443'), { scheme: 'sstp', host: '198.18.0.1', port: 8443 })
   assert.deepEqual(parseTarget('pptp://198.18.0.1'), { scheme: 'pptp', host: '198.18.0.1', port: 1723 })
-  assert.throws(() => parseTarget('l2tp://h'), /not supported by this client yet/)
+  assert.deepEqual(parseTarget('l2tp://198.18.0.1'), { scheme: 'l2tp', host: '198.18.0.1', port: 1701 })
+  assert.throws(() => parseTarget('ikev2://h'), /not supported by this client yet/)
   assert.throws(() => parseTarget('vpn.example.com'), /not a URL/)
 })

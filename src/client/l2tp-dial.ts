@@ -1,0 +1,265 @@
+// Dials one plain L2TP call (RFC 2661, LAC role; no IPsec yet): SCCRQ/SCCRP/SCCCN, ICRQ/ICRP/ICCN over
+// UDP 1701, then PPP with MPPE in the data messages. Also L2tpPppCall, the timer-owning runner of one
+// PPP session on an L2TP call, shared with the gateway's listener (gateway/l2tp-listener.ts).
+import { lookup } from 'node:dns/promises'
+import { L2tpLacEndpoint, L2tpLacTunnel } from '../l2tp/index.js'
+import type { L2tpTunnelEvent } from '../l2tp/index.js'
+import { PppSession } from '../ppp/session.js'
+import type { PppEvent, PppLink } from '../ppp/types.js'
+import type { MppePolicy } from '../ppp/ccp/policy.js'
+import { UdpSocket } from '../transport/udp.js'
+import { DatagramDriver } from '../transport/datagram-driver.js'
+import { systemRng } from '../crypto/rng.js'
+import { VpnError } from '../lib/errors.js'
+import type { Millis } from '../lib/time.js'
+import { CLIENT_MPPE_POLICY } from './pptp-dial.js'
+
+/**
+ * One PPP session carried on an L2TP call: the call's own timer (PPP restart and echo), its frames
+ * out through `send` (the carrier encodes them as L2TP data messages), its events to `onEvent`.
+ * Every entry point catches: an exception (our bug) stops this call only and goes to `onFault`.
+ */
+export class L2tpPppCall {
+  readonly ppp: PppLink
+  private readonly send: (frame: Uint8Array) => void
+  private readonly onEvent: (ev: PppEvent) => void
+  private readonly onFault: (e: unknown) => void
+  private timer: NodeJS.Timeout | undefined
+  private timerAt: Millis | undefined
+  private stopped = false
+
+  constructor(ppp: PppLink, send: (frame: Uint8Array) => void, onEvent: (ev: PppEvent) => void, onFault: (e: unknown) => void) {
+    this.ppp = ppp
+    this.send = send
+    this.onEvent = onEvent
+    this.onFault = onFault
+  }
+
+  get isStopped(): boolean { return this.stopped }
+
+  /** Runs `fn` (a direct call into the PPP session), then sends its frames, delivers its events and re-arms the timer. */
+  run(fn?: () => void): void {
+    if (this.stopped) return
+    try {
+      fn?.()
+      this.drain()
+      this.arm()
+    } catch (e) {
+      this.stop()
+      this.onFault(e)
+    }
+  }
+
+  /** A PPP frame from the peer (a view into the datagram; PPP consumes it before returning). */
+  handleFrame(frame: Uint8Array): void { this.run(() => this.ppp.handleFrame(Date.now(), frame)) }
+
+  /** Hot path: one IPv4 packet to the peer; dropped while IPCP/MPPE are not up. */
+  sendIp(packet: Uint8Array): void {
+    if (this.stopped) return
+    try {
+      const f = this.ppp.encodeIp(packet)
+      if (f) this.send(f)
+    } catch (e) { this.stop(); this.onFault(e) }
+  }
+
+  /** Stops the timer and further input (after 'down'; MPPE keys are dropped by PPP going down). */
+  stop(): void {
+    this.stopped = true
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private drain(): void {
+    for (let f = this.ppp.pollFrame(); f !== undefined; f = this.ppp.pollFrame()) this.send(f)
+    for (let e = this.ppp.pollEvent(); e !== undefined; e = this.ppp.pollEvent()) {
+      this.onEvent(e)
+      // 'down' may stop us from inside onEvent; frames queued by an event handler still go out.
+      for (let f = this.ppp.pollFrame(); f !== undefined; f = this.ppp.pollFrame()) this.send(f)
+    }
+  }
+
+  /** Re-arms only when the deadline moves earlier (or none is set): an early wake-up is harmless, a per-packet re-arm is not. */
+  private arm(): void {
+    if (this.stopped) return
+    const at = this.ppp.nextTimeout()
+    if (at === undefined) return
+    if (this.timer && this.timerAt !== undefined && this.timerAt <= at) return
+    if (this.timer) clearTimeout(this.timer)
+    this.timerAt = at
+    this.timer = setTimeout(() => { this.timer = undefined; this.timerAt = undefined; this.run(() => this.ppp.handleTimeout(Date.now())) }, Math.max(0, at - Date.now()))
+  }
+}
+
+/** How long after our StopCCN the socket stays open (its retransmission or the peer's ack). */
+export const L2TP_STOP_GRACE_MS = 1000
+
+export interface L2tpDialOptions {
+  readonly host: string
+  readonly port: number
+  readonly user: string
+  readonly password: string
+  readonly mru: number
+  readonly mppe?: MppePolicy
+  readonly echoIntervalMs?: number
+  readonly echoFailures?: number
+  readonly progress: (line: string) => void
+  /** IPCP is up (MPPE too): addresses and pushed DNS. */
+  readonly onUp: (ev: Extract<PppEvent, { type: 'up' }>) => void
+  /** One IPv4 packet from the peer (a view: consume it before returning). */
+  readonly onIp: (packet: Uint8Array) => void
+  /** Exactly once, when the call is over (either side, any cause). */
+  readonly onClosed: (reason: string, message: string) => void
+  /** Local address to bind (default all IPv4 interfaces, an ephemeral port). */
+  readonly localAddress?: string
+}
+
+export interface L2tpDial {
+  /** The gateway's outer IPv4 address (UDP goes there). */
+  readonly peerIp: string
+  sendIp(packet: Uint8Array): void
+  sendMany(packets: readonly Uint8Array[]): void
+  /** Orderly close: LCP Terminate, then CDN and StopCCN. */
+  close(reason: string, message: string): void
+  counters(): Record<string, number>
+}
+
+/** Opens the UDP socket and sends SCCRQ; the tunnel, the call and PPP continue in the background. */
+export async function dialL2tp(o: L2tpDialOptions): Promise<L2tpDial> {
+  let peerIp = o.host
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(o.host)) {
+    try { peerIp = (await lookup(o.host, { family: 4 })).address } catch {
+      throw new VpnError('ERR_CONNECT', `cannot resolve the gateway name "${o.host}": check the spelling and your DNS`)
+    }
+  }
+  o.progress(`connecting to ${peerIp}:${o.port} (L2TP over UDP, without IPsec)`)
+  const sock = await UdpSocket.bind({ address: o.localAddress ?? '0.0.0.0', port: 0, what: 'L2TP client' })
+  const now0 = Date.now()
+  const b = systemRng.bytes(2)
+  // §5.3: Tunnel ID 0 is never an Assigned Tunnel ID.
+  const tunnelId = ((b[0]! << 8) | b[1]!) || 1
+  const tunnel = new L2tpLacTunnel(now0, { rng: systemRng, tunnelId, hostName: 'gatehouse', vendorName: 'Gatehouse' })
+  let call: L2tpPppCall | undefined
+  let sessionId: number | undefined
+  let finished = false
+  let downReason: { reason: string; message: string } | undefined
+  let upSeen: { local: string; peer: string } | undefined
+  let closeTimer: NodeJS.Timeout | undefined
+
+  const finish = (reason: string, message: string): void => {
+    if (finished) return
+    finished = true
+    call?.stop()
+    // Keep the socket briefly: our StopCCN/CDN may need a retransmission (RFC 2661 §5.7 linger, shortened).
+    closeTimer = setTimeout(() => { driver.stop(); void sock.close() }, L2TP_STOP_GRACE_MS)
+    closeTimer.unref()
+    o.onClosed(reason, message)
+  }
+
+  const sendFrame = (frame: Uint8Array): void => {
+    if (sessionId === undefined) return
+    const t = endpoint.encodeFrame(sessionId, frame)
+    if (t) sock.send(t.to, t.data)
+  }
+
+  const onPpp = (ev: PppEvent): void => {
+    switch (ev.type) {
+      case 'authenticated': o.progress(`authenticated as ${o.user} (${ev.method})`); break
+      case 'up':
+        if (upSeen) {
+          if (upSeen.local !== ev.localAddress || upSeen.peer !== ev.peerAddress) {
+            const m = `the gateway renegotiated different addresses (${ev.localAddress}/${ev.peerAddress}, was ${upSeen.local}/${upSeen.peer})`
+            call?.run(() => call?.ppp.close(Date.now(), 'address-changed', m))
+          } else o.progress('PPP renegotiated; addresses unchanged')
+          break
+        }
+        upSeen = { local: ev.localAddress, peer: ev.peerAddress }
+        o.progress(`PPP up with MPPE: address ${ev.localAddress}, gateway ${ev.peerAddress}`)
+        o.onUp(ev)
+        break
+      case 'ip': o.onIp(ev.packet); break
+      case 'down': {
+        downReason ??= { reason: ev.reason, message: ev.message }
+        call?.stop()
+        // PPP is over: clear the call (CDN) and the tunnel (StopCCN), one call per tunnel as Windows does.
+        const sid = sessionId
+        driver.run(() => { if (sid !== undefined) tunnel.closeSession(Date.now(), sid, ev.reason); tunnel.close(Date.now(), ev.reason) })
+        finish(downReason.reason, downReason.message)
+        break
+      }
+    }
+  }
+
+  const onEvent = (ev: L2tpTunnelEvent): void => {
+    switch (ev.type) {
+      case 'tunnelUp':
+        o.progress(`L2TP tunnel up (${ev.peerVendorName ?? 'unknown vendor'}, ${ev.peerHostName}); placing the call`)
+        break
+      case 'sessionUp': {
+        if (call) break // one call per dial
+        sessionId = ev.sessionId
+        const ppp = new PppSession({ role: 'client', rng: systemRng, user: o.user, password: o.password, mru: o.mru, mppe: o.mppe ?? CLIENT_MPPE_POLICY,
+          ...(o.echoIntervalMs !== undefined ? { echoIntervalMs: o.echoIntervalMs } : {}), ...(o.echoFailures !== undefined ? { echoFailures: o.echoFailures } : {}) }, Date.now())
+        call = new L2tpPppCall(ppp, sendFrame, onPpp, (fault) => {
+          downReason ??= { reason: 'internal-error', message: String((fault as Error)?.message ?? fault) }
+          driver.run(() => tunnel.close(Date.now(), 'internal-error'))
+          finish(downReason.reason, downReason.message)
+        })
+        o.progress(`call established (session ${ev.sessionId}/${ev.peerSessionId}); negotiating PPP`)
+        call.run(() => ppp.open(Date.now()))
+        break
+      }
+      case 'sessionDown':
+        if (ev.sessionId !== sessionId && call) break
+        if (!call) {
+          downReason ??= { reason: 'call-refused', message: ev.result ? `CDN result ${ev.result.result}${ev.result.message ? `: ${ev.result.message}` : ''}` : ev.reason }
+          driver.run(() => tunnel.close(Date.now(), 'call-refused'))
+          finish(downReason.reason, downReason.message)
+          break
+        }
+        downReason ??= { reason: 'peer-cleared', message: `the gateway cleared the call (${ev.reason})` }
+        call.run(() => call!.ppp.lowerDown(Date.now(), 'peer-cleared', ev.reason))
+        break
+      case 'closed': {
+        const r = ev.reason === 'peer-silent' ? { reason: 'peer-silent', message: ev.message } : { reason: 'tunnel-closed', message: `${ev.reason}${ev.message && ev.message !== ev.reason ? `: ${ev.message}` : ''}` }
+        downReason ??= r
+        if (call && !call.isStopped) call.run(() => call!.ppp.lowerDown(Date.now(), downReason!.reason, downReason!.message))
+        finish(downReason.reason, downReason.message)
+        break
+      }
+    }
+  }
+
+  const endpoint = new L2tpLacEndpoint(tunnel, { address: peerIp, port: o.port }, (_sid, frame) => call?.handleFrame(frame))
+  const driver: DatagramDriver<L2tpTunnelEvent> = new DatagramDriver(endpoint, sock, onEvent, (fault) => {
+    call?.stop()
+    finish('internal-error', String((fault as Error)?.message ?? fault))
+  })
+  driver.run(() => {
+    if (tunnel.call(Date.now()) === undefined) throw new VpnError('ERR_INTERNAL', 'no L2TP Session ID free on a new tunnel')
+  })
+
+  return {
+    peerIp,
+    sendIp: (packet) => { if (!finished) call?.sendIp(packet) },
+    sendMany: (packets) => { if (!finished && call) for (const p of packets) call.sendIp(p) },
+    close: (reason, message) => {
+      if (finished) return
+      downReason ??= { reason, message }
+      if (call && !call.isStopped && call.ppp.phase !== 'dead') {
+        call.run(() => call!.ppp.close(Date.now(), reason, message))
+        // A gateway that never answers the LCP Terminate must not hold the process.
+        setTimeout(() => { if (!finished) { driver.run(() => tunnel.close(Date.now(), reason)); finish(reason, message) } }, 3000).unref()
+      } else {
+        driver.run(() => tunnel.close(Date.now(), reason))
+        finish(reason, message)
+      }
+    },
+    counters: () => ({ ...prefix('l2tp', tunnel.counters.snapshot()), ...prefix('l2tp.channel', tunnel.channelCounters()), ...prefix('udp', sock.counters.snapshot()), ...(call ? call.ppp.counters() : {}) }),
+  }
+}
+
+function prefix(p: string, c: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [k, v] of Object.entries(c)) out[`${p}.${k}`] = v
+  return out
+}
