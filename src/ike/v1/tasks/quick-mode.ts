@@ -238,7 +238,8 @@ export class QuickModeTask implements V1Task {
     const integrity = t.authAlgorithm === undefined ? undefined : espIntegrityForIkev1(t.authAlgorithm)
     const len = espKeyMaterialLength(encryption, integrity)
     const k = this.sa.keys!
-    const ni = this.sa.role === 'initiator' ? this.ni! : this.ni!, nr = this.nr!
+    // Ni_b and Nr_b are the quick mode's initiator and responder nonces whichever side we are.
+    const ni = this.ni!, nr = this.nr!
     const km = (spi: Uint8Array): Uint8Array => quickModeKeymat(k.hash, k.d, { protocol: ProtocolId.IpsecEsp, spi, niB: ni, nrB: nr, ...(gqmxy ? { gqmxy } : {}) }, len)
     this.result = {
       mode: this.o.mode, encapsulation: t.encapsulation!, natT: isUdpEncapsulated(t.encapsulation!),
