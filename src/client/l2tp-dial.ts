@@ -209,6 +209,8 @@ export async function dialL2tp(o: L2tpDialOptions): Promise<L2tpDial> {
         break
       }
       case 'sessionDown':
+        // §6.4: the tunnel went down with the call; the 'closed' event that follows names why.
+        if (ev.reason === 'tunnel-down') break
         if (ev.sessionId !== sessionId && call) break
         if (!call) {
           downReason ??= { reason: 'call-refused', message: ev.result ? `CDN result ${ev.result.result}${ev.result.message ? `: ${ev.result.message}` : ''}` : ev.reason }

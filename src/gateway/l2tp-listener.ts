@@ -164,6 +164,8 @@ export async function listenL2tp(o: L2tpListenerOptions): Promise<L2tpListenerHa
       }
       case 'sessionUp': startCall(e.tunnelId, e.peer, ev); break
       case 'sessionDown': {
+        // §6.4: a tunnel going down takes its calls with it; the 'closed' event that follows names why.
+        if (ev.reason === 'tunnel-down') break
         const c = calls.get(key(e.tunnelId, ev.sessionId))
         if (c) peerEnded(c, 'peer-cleared', `call cleared: ${ev.reason}${ev.result ? ` (result ${ev.result.result}${ev.result.message ? `: ${ev.result.message}` : ''})` : ''}`)
         break
