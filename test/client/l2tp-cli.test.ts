@@ -32,3 +32,12 @@ test('the client warning says what plain L2TP exposes', () => {
   assert.match(PLAIN_L2TP_CLIENT_WARNING, /MS-CHAPv2/)
   assert.match(PLAIN_L2TP_CLIENT_WARNING, /sstp:\/\//)
 })
+
+test('`gatehouse firewall` with l2tp names UDP 1701 and marks IKE/ESP as the coming IPsec', async () => {
+  const { renderFirewall } = await import('../../src/gateway/firewall.js')
+  const t = renderFirewall({ protocols: ['sstp', 'l2tp'], listen: '203.0.113.1', sstpPort: 443, pool: '198.19.0.0/24', tunName: 'gh0' })
+  assert.match(t, /udp dport 1701 ip daddr 203\.0\.113\.1 accept {3}# L2TP: UDP 1701/)
+  assert.match(t, /-A INPUT -p udp --dport 1701 -d 203\.0\.113\.1 -j ACCEPT/)
+  assert.match(t, /udp dport \{ 500, 4500 \}.*L2TP\/IPsec, coming/)
+  assert.match(t, /ip protocol esp.*L2TP\/IPsec, coming/)
+})
