@@ -170,3 +170,15 @@ test('main mode 1 from a draft-02 NAT-T client: the responder answers with the s
   assert.ok(sa?.payload === 'sa' && sa.proposals.length === 1 && sa.proposals[0]!.transforms.length === 1)
   assert.deepEqual(sa.proposals[0]!.transforms[0], t, 'the chosen transform is echoed unchanged (RFC 2408 §4.2)')
 })
+
+test('an inbound SPI the ESP side already uses is never chosen again', () => {
+  const ref = pair({ seed: 180 })
+  ref.connect(); ref.pump()
+  const taken = childOf(ref.events.r)[0]!.inbound.spi
+  const p = pair({ seed: 180, rExtra: { inboundSpiInUse: (spi) => spi === taken } })
+  p.connect(); p.pump()
+  const [ci, cr] = [childOf(p.events.i)[0]!, childOf(p.events.r)[0]!]
+  assert.notEqual(cr.inbound.spi, taken)
+  assert.equal(ci.outbound.spi, cr.inbound.spi)
+  espRoundTrip(ci, cr)
+})

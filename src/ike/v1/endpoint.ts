@@ -40,6 +40,8 @@ export interface IkeV1EndpointOptions {
   readonly halfOpenTimeoutMs?: number
   /** Bad main mode 5 messages (wrong key) a responder takes before giving up on that SA. */
   readonly maxAuthFailures?: number
+  /** Inbound ESP SPIs taken outside this endpoint (e.g. by the ESP demux); ours are checked already. */
+  readonly inboundSpiInUse?: (spi: number) => boolean
 }
 
 export interface ChildSaRequest {
@@ -77,6 +79,7 @@ export class IkeV1Endpoint {
       halfOpenTotal: o.halfOpenTotal ?? 1000,
       halfOpenTimeoutMs: o.halfOpenTimeoutMs ?? 30_000,
       maxAuthFailures: o.maxAuthFailures ?? 3,
+      inboundSpiInUse: o.inboundSpiInUse ?? (() => false),
     })
   }
 

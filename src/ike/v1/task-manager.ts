@@ -45,6 +45,7 @@ export interface ManagerOptions {
   readonly halfOpenTotal: number
   readonly halfOpenTimeoutMs: number
   readonly maxAuthFailures: number
+  readonly inboundSpiInUse: (spi: number) => boolean
 }
 
 export class IkeV1Manager {
@@ -106,6 +107,7 @@ export class IkeV1Manager {
       rng: this.o.rng, proposals: child?.proposals ?? DEFAULT_ESP_PROPOSALS, mode: child?.mode ?? this.o.mode,
       ...(child?.pfsGroup !== undefined ? { pfsGroup: child.pfsGroup } : {}), ...(child?.selectors ? { selectors: child.selectors } : {}),
       accept: this.o.acceptEsp, acceptSelectors: this.o.acceptSelectors,
+      spiInUse: (spi: number) => this.o.inboundSpiInUse(spi) || [...this.entries.values()].some((x) => x.children.has(spi) || [...x.qm.values()].some((q) => Buffer.from(q.spiIn).readUInt32BE(0) === spi)),
     }
   }
 

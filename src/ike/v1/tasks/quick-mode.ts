@@ -66,6 +66,8 @@ export interface QuickModeOptions {
   readonly accept: (t: EspTransform) => boolean
   /** Responder: may these selectors (ours, the peer's) be used? */
   readonly acceptSelectors: (local: TrafficSelector, remote: TrafficSelector) => boolean
+  /** True for an inbound SPI already taken (by any IKE SA of the endpoint or the ESP demux): draw again. */
+  readonly spiInUse?: (spi: number) => boolean
 }
 
 const NONCE_LENGTH = 32
@@ -108,7 +110,7 @@ export class QuickModeTask implements V1Task {
     this.messageId = messageId
     // RFC 4303 §2.1: SPIs 1..255 are reserved by IANA; 0 is local use. Draw until outside them.
     let spi = 0
-    while (spi < 256) spi = randomU32(o.rng)
+    while (spi < 256 || o.spiInUse?.(spi)) spi = randomU32(o.rng)
     this.spiIn = be32(spi)
   }
 
