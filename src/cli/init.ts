@@ -15,7 +15,7 @@ export async function runInit(args: string[]): Promise<number> {
   const { values } = parse(args, {
     dir: { type: 'string' }, listen: { type: 'string' }, pool: { type: 'string' }, dns: { type: 'string' },
     wins: { type: 'string' }, protocols: { type: 'string' }, name: { type: 'string', multiple: true }, port: { type: 'string' },
-    force: { type: 'boolean' },
+    force: { type: 'boolean' }, 'l2tp-without-ipsec': { type: 'boolean' },
   })
   const dir = requireDir(values.dir)
   if (existsSync(dir) && readdirSync(dir).length > 0 && !values.force) {
@@ -27,6 +27,8 @@ export async function runInit(args: string[]): Promise<number> {
     sstpPort: values.port !== undefined ? Number(values.port) : undefined,
   })
   text = text.replace(/^protocols: .*$/m, `protocols: ${JSON.stringify(protocols)}`)
+  // Plain L2TP (no IPsec: weak, like PPTP) only when asked for by name; the config then says so too.
+  if (values['l2tp-without-ipsec']) text = text.replace(/^(\s+allowWithoutIpsec:) false$/m, '$1 true')
   // Validate before writing anything: a bad --pool or an unknown protocol is refused with the field named.
   const config = parseConfig(text, dir)
   mkdirSync(dir, { recursive: true, mode: 0o700 })

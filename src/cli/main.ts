@@ -5,7 +5,7 @@ import { VpnError } from '../lib/errors.js'
 interface Command { readonly summary: string; readonly run: (args: string[]) => Promise<number> }
 
 const COMMANDS: Record<string, Command> = {
-  init: { summary: 'init --dir DIR [--listen ADDR] [--pool CIDR] [--dns A,B] [--protocols sstp,pptp] [--name HOST]   create a gateway directory', run: async (a) => (await import('./init.js')).runInit(a) },
+  init: { summary: 'init --dir DIR [--listen ADDR] [--pool CIDR] [--dns A,B] [--protocols sstp,pptp,l2tp [--l2tp-without-ipsec]] [--name HOST]   create a gateway directory', run: async (a) => (await import('./init.js')).runInit(a) },
   user: { summary: 'user add|del|list|passwd|set --dir DIR [NAME] [--routes CIDR,...]   manage local users and router accounts (password from stdin when not a terminal)', run: async (a) => (await import('./user.js')).runUser(a) },
   ca: { summary: 'ca issue|list|revoke|crl --dir DIR [NAME|SERIAL] [--client|--server] [--p12 FILE] [--legacy-p12]   machine certificates as PKCS#12 bundles (ca --help)', run: async (a) => (await import('./ca.js')).runCa(a) },
   serve: { summary: 'serve --dir DIR   run the gateway in the foreground', run: async (a) => (await import('./serve.js')).runServe(a) },
