@@ -15,6 +15,9 @@ import { DEFAULT_PHASE1_PROPOSALS } from './informational.js'
 import { ipv4Identity } from './tasks/main-mode.js'
 import type { Rng } from '../../crypto/rng.js'
 import { IkeV1Manager } from './task-manager.js'
+import { OakleyAuth } from './oakley.js'
+import { loadSigner } from './tasks/cert-auth.js'
+import type { IkeCredentials, IkeTrust } from './tasks/cert-auth.js'
 
 export interface IkeV1EndpointOptions {
   /** Our address and IKE port as the peer should see them (NAT-D input, default ID). */
@@ -42,6 +45,15 @@ export interface IkeV1EndpointOptions {
   readonly maxAuthFailures?: number
   /** Inbound ESP SPIs taken outside this endpoint (e.g. by the ESP demux); ours are checked already. */
   readonly inboundSpiInUse?: (spi: number) => boolean
+  /** Our certificate (DER) and private key (PEM) for signature authentication (RFC 2409 §5.1). */
+  readonly credentials?: IkeCredentials
+  /** CAs (+ revocation, + wall clock) the peer's certificate must chain to. */
+  readonly trust?: IkeTrust
+  /**
+   * Phase 1 authentication methods a responder accepts (OakleyAuth values). Default: the signature
+   * method of `credentials` when credentials and trust are given, else pre-shared key only.
+   */
+  readonly authMethods?: readonly number[]
 }
 
 export interface ChildSaRequest {
@@ -52,7 +64,7 @@ export interface ChildSaRequest {
 }
 
 export type IkeV1Event =
-  | { readonly type: 'ikeUp'; readonly sa: string; readonly peer: Endpoint; readonly peerId: IkeIdentity; readonly natT: NatTState | undefined }
+  | { readonly type: 'ikeUp'; readonly sa: string; readonly peer: Endpoint; readonly peerId: IkeIdentity; readonly natT: NatTState | undefined; readonly peerCertificate?: { readonly serial: string; readonly subject: string } }
   /** NAT detected: from now on this SA's IKE (and its ESP) uses `peer` (port 4500) with the non-ESP marker (RFC 3947 §4). */
   | { readonly type: 'natFloat'; readonly sa: string; readonly peer: Endpoint }
   | ({ readonly type: 'childSaUp'; readonly sa: string; readonly peer: Endpoint } & ChildSaParams)
@@ -65,10 +77,16 @@ export class IkeV1Endpoint {
   private readonly m: IkeV1Manager
 
   constructor(o: IkeV1EndpointOptions) {
+    // Configuration time: a bad key or certificate throws here, never while a peer is talking.
+    const signer = o.credentials ? loadSigner(o.credentials) : undefined
+    const certAuth = signer !== undefined && o.trust !== undefined
     this.m = new IkeV1Manager({
       local: o.local, rng: o.rng, psk: o.psk,
       localId: o.localId ?? ipv4Identity(addressBytes(o.local.address)),
-      phase1Proposals: o.phase1Proposals ?? DEFAULT_PHASE1_PROPOSALS,
+      ...(signer ? { signer, certLocalId: o.localId ?? signer.id } : {}), ...(o.trust ? { trust: o.trust } : {}),
+      authMethods: o.authMethods ?? (certAuth ? [signer.method] : [OakleyAuth.PreSharedKey]),
+      // With certificates the default suites are offered with our key's signature method instead of PSK.
+      phase1Proposals: o.phase1Proposals ?? (certAuth ? DEFAULT_PHASE1_PROPOSALS.map((t) => ({ ...t, authMethod: signer.method })) : DEFAULT_PHASE1_PROPOSALS),
       acceptPhase1: o.acceptPhase1 ?? implementedPhase1,
       acceptEsp: o.acceptEsp ?? implementedEsp,
       mode: o.mode ?? 'transport',

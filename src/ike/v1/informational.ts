@@ -59,7 +59,7 @@ export interface InformationalOutcome {
   readonly deleteIsakmp: boolean
   readonly notifies: readonly number[]
   /** Error notifies (RFC 2408 §3.14.1: types below 16384) with their SPI. */
-  readonly errors: readonly { readonly notifyType: number; readonly spi: Uint8Array }[]
+  readonly errors: readonly { readonly notifyType: number; readonly protocolId: number; readonly spi: Uint8Array }[]
 }
 
 /** Verifies HASH(1) of a decrypted informational message; undefined when it does not verify. */
@@ -72,11 +72,11 @@ export function handleInformational(sa: IkeSaV1, msg: InboundV1): InformationalO
   const deleted: number[] = []
   let isakmp = false
   const notifies: number[] = []
-  const errors: { notifyType: number; spi: Uint8Array }[] = []
+  const errors: { notifyType: number; protocolId: number; spi: Uint8Array }[] = []
   for (const p of msg.payloads) {
     if (p.payload === 'delete' && p.protocolId === ProtocolId.IpsecEsp) for (const s of p.spis) deleted.push(((s[0]! << 24) >>> 0) + ((s[1]! << 16) | (s[2]! << 8) | s[3]!))
     if (p.payload === 'delete' && p.protocolId === ProtocolId.Isakmp && p.spis.some((s) => constantTimeEqual(s.subarray(0, 8), sa.ckyI) && constantTimeEqual(s.subarray(8), sa.ckyR))) isakmp = true
-    if (p.payload === 'notify') { notifies.push(p.notifyType); if (isErrorNotify(p.notifyType)) errors.push({ notifyType: p.notifyType, spi: p.spi }) }
+    if (p.payload === 'notify') { notifies.push(p.notifyType); if (isErrorNotify(p.notifyType)) errors.push({ notifyType: p.notifyType, protocolId: p.protocolId, spi: p.spi }) }
   }
   return { deletedOutboundSpis: deleted, deleteIsakmp: isakmp, notifies, errors }
 }
@@ -94,7 +94,9 @@ export function readInformational(sa: IkeSaV1, header: IsakmpHeader, data: Uint8
     const n = d.payloads.find((p) => p.payload === 'notify')
     return n && n.payload === 'notify' && isErrorNotify(n.notifyType) ? { plainError: n.notifyType } : { drop: 'informational-plain' }
   }
-  if (header.messageId === 0 || sa.state !== 'established') return { drop: 'informational-state' }
+  // Before main mode ends it is accepted too once keys exist: a peer refusing our certificate in main mode 5/6
+  // answers with a protected notify (HASH(1) under SKEYID_a, IV from the last phase 1 block).
+  if (header.messageId === 0 || !sa.keys || !sa.iv) return { drop: 'informational-state' }
   const k = sa.keys!
   const opened = openMessage(data, k.cipher, k.encKey, phase2Iv(k.hash, k.cipher, sa.iv!, header.messageId))
   const msg: InboundV1 = { header, payloads: opened.payloads, spans: opened.spans, bytes: opened.plaintext, end: opened.end }

@@ -23,6 +23,7 @@ import type { IkeV1Entry } from './ike-entry.js'
 import type { IkeIdentity } from './ike-sa.js'
 import { DEFAULT_ESP_PROPOSALS, newMessageId, readInformational, sealInformational, sendDelete } from './informational.js'
 import { MainModeTask } from './tasks/main-mode.js'
+import type { IkeTrust, Signer } from './tasks/cert-auth.js'
 import { QuickModeTask } from './tasks/quick-mode.js'
 import type { EspMode, TrafficSelector } from './tasks/quick-mode.js'
 import type { InboundV1, TaskStep, V1Task } from './tasks/types.js'
@@ -46,6 +47,10 @@ export interface ManagerOptions {
   readonly halfOpenTimeoutMs: number
   readonly maxAuthFailures: number
   readonly inboundSpiInUse: (spi: number) => boolean
+  readonly authMethods: readonly number[]
+  readonly signer?: Signer
+  readonly trust?: IkeTrust
+  readonly certLocalId?: IkeIdentity
 }
 
 export class IkeV1Manager {
@@ -59,7 +64,8 @@ export class IkeV1Manager {
 
   private newEntry(now: Millis, role: 'initiator' | 'responder', ckyI: Uint8Array, ckyR: Uint8Array, peer: Endpoint, initialContact: boolean): IkeV1Entry {
     const sa = new IkeSaV1(role, ckyI, ckyR, peer, this.o.local, now)
-    const mm = new MainModeTask(sa, { rng: this.o.rng, proposals: this.o.phase1Proposals, accept: this.o.acceptPhase1, psk: this.o.psk, localId: this.o.localId, initialContact, natT: this.o.natT })
+    const mm = new MainModeTask(sa, { rng: this.o.rng, proposals: this.o.phase1Proposals, accept: this.o.acceptPhase1, psk: this.o.psk, localId: this.o.localId, initialContact, natT: this.o.natT,
+      authMethods: this.o.authMethods, ...(this.o.signer ? { signer: this.o.signer } : {}), ...(this.o.trust ? { trust: this.o.trust } : {}), ...(this.o.certLocalId ? { certLocalId: this.o.certLocalId } : {}) })
     const e: IkeV1Entry = { sa, mm, qm: new Map(), doneMids: new Set(), child: undefined, outstanding: undefined, cache: [], authFailures: 0, children: new Map() }
     this.entries.set(hex(ckyI), e)
     return e
@@ -229,6 +235,15 @@ export class IkeV1Manager {
         // Before keys exist an error travels in the clear (RFC 2408 §5: the notify tells the initiator why);
         // authentication failures never get here (they are 'ignore': no hint for a key prober).
         if (!e.sa.keys && step.notify !== undefined) this.transmits.push({ to: from, data: encodeMessage(this.header(e.sa, ExchangeType.Informational, 0), [plainNotify(step.notify)]) })
+        else if (e.sa.keys && mid === 0 && nextIv && step.notify !== undefined) {
+          // A certificate or signature refused in main mode 5/6: the message decrypted, so both ends now
+          // hold its last block as the phase 1 IV; the refusal goes back HASH(1)-protected under a fresh
+          // message ID (RFC 2409 §5.7), naming the ISAKMP SA by its cookies (RFC 2408 §3.14).
+          e.sa.iv = nextIv
+          const spi = new Uint8Array(16); spi.set(e.sa.ckyI); spi.set(e.sa.ckyR, 8)
+          const n: IsakmpPayload = { payload: 'notify', doi: Doi.Ipsec, protocolId: ProtocolId.Isakmp, spi, notifyType: step.notify, data: new Uint8Array(0) }
+          this.transmits.push({ to: from, data: sealInformational(e.sa, newMessageId(this.o.rng, () => false), [n]) })
+        }
         this.close(e, step.reason)
       }
       return 'failed'
@@ -275,7 +290,7 @@ export class IkeV1Manager {
     const name = hex(e.sa.ckyI)
     if (task === e.mm) {
       e.sa.state = 'established'
-      this.events.push({ type: 'ikeUp', sa: name, peer: e.sa.peer, peerId: e.sa.peerId!, natT: e.sa.natT })
+      this.events.push({ type: 'ikeUp', sa: name, peer: e.sa.peer, peerId: e.sa.peerId!, natT: e.sa.natT, ...(e.mm.peerCert ? { peerCertificate: e.mm.peerCert } : {}) })
       if (e.mm.initialContactReceived) this.initialContact(e)
       if (e.sa.role === 'initiator') { const c = e.child; e.child = undefined; this.createChildSa(now, name, c ?? { mode: this.o.mode }) }
       return
@@ -310,6 +325,9 @@ export class IkeV1Manager {
         this.events.push({ type: 'childSaDown', sa: hex(e.sa.ckyI), inboundSpi: inSpi, outboundSpi: outSpi, reason: 'deleted by the peer' })
       }
     }
+    // An authenticated error about the ISAKMP SA itself (a certificate refused in main mode 5/6) ends it.
+    const fatal = out.errors.find((n) => n.protocolId === ProtocolId.Isakmp)
+    if (fatal) { this.close(e, `the peer refused: ${notifyName(fatal.notifyType)}`); return }
     for (const n of out.errors) {
       // An error notify naming the SPI of a quick mode we started: that negotiation is over.
       for (const [mid, qm] of e.qm) {

@@ -1,13 +1,17 @@
-// IKEv1 Main Mode with pre-shared keys (RFC 2409 §5, §5.4), both roles: SA (1/2), KE + nonce + NAT-D
-// (3/4, RFC 3947 §3.2), encrypted ID + HASH_I/HASH_R (5/6), with INITIAL-CONTACT (RFC 2407 §4.6.3.3).
+// IKEv1 Main Mode, both roles, with pre-shared keys (RFC 2409 §5.4) or signatures (§5.1): SA (1/2), KE +
+// nonce + NAT-D (3/4, RFC 3947 §3.2) [+ CR], encrypted ID + HASH_I/HASH_R or CERT + SIG_I/SIG_R (5/6),
+// with INITIAL-CONTACT (RFC 2407 §4.6.3.3).
 import type { Endpoint } from '../../../lib/endpoint.js'
 import { constantTimeEqual } from '../../../lib/bytes.js'
 import type { Rng } from '../../../crypto/rng.js'
-import { Doi, ExchangeType, IdType, NotifyType, ProtocolId, Situation } from '../constants.js'
+import { CertEncoding, Doi, ExchangeType, IdType, NotifyType, ProtocolId, Situation } from '../constants.js'
 import { IKE_HASHES, ikeCipher } from '../crypto/algorithms.js'
 import { phase1Iv } from '../crypto/cbc.js'
 import { DhExchange } from '../crypto/dh.js'
-import { deriveSkeyids, encryptionKey, hashI, hashR, skeyidPsk } from '../crypto/keys.js'
+import { deriveSkeyids, encryptionKey, hashI, hashR, skeyidPsk, skeyidSig } from '../crypto/keys.js'
+import { isSignatureMethod, signAuthHash, verifyAuthHash } from '../crypto/signature.js'
+import { certRequests, checkPeerCertificate } from './cert-auth.js'
+import type { IkeTrust, Signer } from './cert-auth.js'
 import type { Phase1HashInputs } from '../crypto/keys.js'
 import { payloadBody } from '../message/message.js'
 import type { IsakmpPayload } from '../message/payloads.js'
@@ -37,6 +41,14 @@ export interface MainModeOptions {
   readonly initialContact: boolean
   /** Offer/accept NAT-T (RFC 3947). */
   readonly natT: boolean
+  /** Responder: the authentication methods local policy takes (a signature method also needs signer + trust). */
+  readonly authMethods: readonly number[]
+  /** Our certificate and key, for signature methods (RFC 2409 §5.1). */
+  readonly signer?: Signer
+  /** The CAs, revocation and wall clock the peer's certificate is checked with. */
+  readonly trust?: IkeTrust
+  /** Our ID when authenticating with the certificate (default: its subject as ID_DER_ASN1_DN). */
+  readonly certLocalId?: IkeIdentity
 }
 
 /** Nonce length we send: RFC 2409 §5 allows 8..256 bytes; 32 matches strongSwan. */
@@ -65,6 +77,8 @@ export class MainModeTask implements V1Task {
   initialContactReceived = false
   /** Why a main mode 5/6 was refused last (a wrong pre-shared key shows up here). */
   lastAuthFailure: string | undefined
+  /** The peer's certificate once it verified (signature methods). */
+  peerCert: { readonly serial: string; readonly subject: string } | undefined
 
   constructor(sa: IkeSaV1, o: MainModeOptions) {
     this.sa = sa
@@ -129,7 +143,8 @@ export class MainModeTask implements V1Task {
         const r = this.takeKeNonce(msg, false)
         if (r) return r
         this.step = 2
-        const payloads: IsakmpPayload[] = [idPayload(this.o.localId), { payload: 'hash', data: hashI(this.keys().hash, this.keys().skeyid, this.hashInputs(), this.idB(this.o.localId)) }]
+        const id = this.ourId()
+        const payloads: IsakmpPayload[] = [idPayload(id), ...this.authPayloads(hashI(this.keys().hash, this.keys().skeyid, this.hashInputs(), this.idB(id)))]
         if (this.o.initialContact) {
           // RFC 2407 §4.6.3.3: the SPI of INITIAL-CONTACT is the ISAKMP cookie pair.
           const spi = new Uint8Array(16); spi.set(this.sa.ckyI); spi.set(this.sa.ckyR, 8)
@@ -139,10 +154,16 @@ export class MainModeTask implements V1Task {
       }
       case 2: { // main mode 6
         const { p: id, body: idB } = this.first(msg, 'id')
-        const hashP = msg.payloads.find((p) => p.payload === 'hash')
-        if (!hashP || hashP.payload !== 'hash') return fail('main mode 6: signature authentication is not implemented', NotifyType.AuthenticationFailed)
         const want = hashR(this.keys().hash, this.keys().skeyid, this.hashInputs(), idB)
-        if (!constantTimeEqual(want, hashP.data)) { this.lastAuthFailure = 'HASH_R does not verify (wrong pre-shared key?)'; return { kind: 'ignore', reason: 'hash_r' } }
+        if (this.isSig()) {
+          // RFC 2409 §5.1: the responder is a server to us ('server' EKU: a client certificate cannot pose as the gateway).
+          const bad = this.verifySig(msg, id, want, 'server', 'main mode 6')
+          if (bad) return bad
+        } else {
+          const hashP = msg.payloads.find((p) => p.payload === 'hash')
+          if (!hashP || hashP.payload !== 'hash') return fail('main mode 6: no HASH_R under a pre-shared key', NotifyType.AuthenticationFailed)
+          if (!constantTimeEqual(want, hashP.data)) { this.lastAuthFailure = 'HASH_R does not verify (wrong pre-shared key?)'; return { kind: 'ignore', reason: 'hash_r' } }
+        }
         this.sa.peerId = { idType: id.idType, data: id.data }
         this.step = 3
         return { kind: 'wait', done: true }
@@ -155,7 +176,7 @@ export class MainModeTask implements V1Task {
     switch (this.step) {
       case 0: { // main mode 1
         const { p: sa, body } = this.first(msg, 'sa')
-        const choice = selectPhase1(sa, (t) => t.authMethod === OakleyAuth.PreSharedKey && this.o.accept(t))
+        const choice = selectPhase1(sa, (t) => this.acceptsMethod(t.authMethod) && this.o.accept(t))
         if (!('parsed' in choice)) return fail(`main mode 1: no proposal chosen (${choice.reasons.join('; ')})`, choice.notify)
         this.chosen = choice.parsed
         this.saiB = new Uint8Array(body)
@@ -175,15 +196,21 @@ export class MainModeTask implements V1Task {
       }
       case 2: { // main mode 5
         const { p: id, body: idB } = this.first(msg, 'id')
-        const hashP = msg.payloads.find((p) => p.payload === 'hash')
-        if (!hashP || hashP.payload !== 'hash') return fail('main mode 5: signature authentication is not implemented', NotifyType.AuthenticationFailed)
         const want = hashI(this.keys().hash, this.keys().skeyid, this.hashInputs(), idB)
-        // A wrong pre-shared key lands here (or fails to decrypt): no answer gives the prober a hint.
-        if (!constantTimeEqual(want, hashP.data)) { this.lastAuthFailure = 'HASH_I does not verify (wrong pre-shared key?)'; return { kind: 'ignore', reason: 'hash_i' } }
+        if (this.isSig()) {
+          const bad = this.verifySig(msg, id, want, 'client', 'main mode 5')
+          if (bad) return bad
+        } else {
+          const hashP = msg.payloads.find((p) => p.payload === 'hash')
+          if (!hashP || hashP.payload !== 'hash') return fail('main mode 5: no HASH_I under a pre-shared key', NotifyType.AuthenticationFailed)
+          // A wrong pre-shared key lands here (or fails to decrypt): no answer gives the prober a hint.
+          if (!constantTimeEqual(want, hashP.data)) { this.lastAuthFailure = 'HASH_I does not verify (wrong pre-shared key?)'; return { kind: 'ignore', reason: 'hash_i' } }
+        }
         this.sa.peerId = { idType: id.idType, data: id.data }
         this.initialContactReceived = msg.payloads.some((p) => p.payload === 'notify' && p.notifyType === NotifyType.InitialContact)
         this.step = 3
-        const payloads: IsakmpPayload[] = [idPayload(this.o.localId), { payload: 'hash', data: hashR(this.keys().hash, this.keys().skeyid, this.hashInputs(), this.idB(this.o.localId)) }]
+        const ourId = this.ourId()
+        const payloads: IsakmpPayload[] = [idPayload(ourId), ...this.authPayloads(hashR(this.keys().hash, this.keys().skeyid, this.hashInputs(), this.idB(ourId)))]
         return { kind: 'reply', payloads, encrypted: true, done: true }
       }
       default: return fail('main mode: no message expected')
@@ -200,6 +227,8 @@ export class MainModeTask implements V1Task {
       const draft = this.dialect !== 'rfc3947'
       for (const d of natDPayloads(IKE_HASHES[this.chosen!.hash]!, this.sa.ckyI, this.sa.ckyR, this.sa.peer, [this.sa.local])) out.push({ payload: 'natD', draft, data: d })
     }
+    // RFC 2409 §5.1 / RFC 4945 §3.2.4: ask for a certificate from the CAs we trust (CR in 3/4).
+    if (this.isSig() && this.o.trust) out.push(...certRequests(this.o.trust))
     return out
   }
 
@@ -210,12 +239,17 @@ export class MainModeTask implements V1Task {
     this.dh!.destroy()
     if (!gxy) return fail('KE: the peer\'s Diffie-Hellman value is unacceptable', NotifyType.InvalidKeyInformation)
     if (responder) { this.gxi = new Uint8Array(ke); this.ni = new Uint8Array(nonce) } else { this.gxr = new Uint8Array(ke); this.nr = new Uint8Array(nonce) }
-    const psk = this.o.psk(this.sa.peer)
-    // No notify: telling a stranger whether a key exists for its address is a hint we do not give.
-    if (!psk) { gxy.fill(0); return fail(`no pre-shared key for ${this.sa.peer.address}`) }
     const t = this.chosen!
     const h = IKE_HASHES[t.hash]!, c = ikeCipher(t.encryption, t.keyLength)!
-    const skeyid = skeyidPsk(h, psk, this.ni!, this.nr!)
+    let skeyid: Uint8Array
+    // RFC 2409 §5: for signatures SKEYID = prf(Ni_b | Nr_b, g^xy); for pre-shared keys prf(key, Ni_b | Nr_b).
+    if (this.isSig()) skeyid = skeyidSig(h, this.ni!, this.nr!, gxy)
+    else {
+      const psk = this.o.psk(this.sa.peer)
+      // No notify: telling a stranger whether a key exists for its address is a hint we do not give.
+      if (!psk) { gxy.fill(0); return fail(`no pre-shared key for ${this.sa.peer.address}`) }
+      skeyid = skeyidPsk(h, psk, this.ni!, this.nr!)
+    }
     const ids = deriveSkeyids(h, skeyid, gxy, this.sa.ckyI, this.sa.ckyR)
     gxy.fill(0)
     this.sa.keys = { hash: h, cipher: c, skeyid, d: ids.d, a: ids.a, e: ids.e, encKey: encryptionKey(h, ids.e, c.keyLength) }
@@ -229,6 +263,36 @@ export class MainModeTask implements V1Task {
   }
 
   private keys() { return this.sa.keys! }
+  private isSig(): boolean { return this.chosen !== undefined && isSignatureMethod(this.chosen.authMethod) }
+  /** A signature method only with our own key of that kind and someone to trust; PSK when listed. */
+  private acceptsMethod(m: number): boolean {
+    if (!this.o.authMethods.includes(m)) return false
+    if (m === OakleyAuth.PreSharedKey) return true
+    return isSignatureMethod(m) && this.o.signer?.method === m && this.o.trust !== undefined
+  }
+  private ourId(): IkeIdentity { return this.isSig() ? (this.o.certLocalId ?? this.o.signer!.id) : this.o.localId }
+  /** HASH_x, or CERT + SIG_x for signature methods (RFC 2409 §5.1: "HDR*, IDii, [ CERT, ] SIG_I"). */
+  private authPayloads(authHash: Uint8Array): IsakmpPayload[] {
+    if (!this.isSig()) return [{ payload: 'hash', data: authHash }]
+    const s = this.o.signer!
+    return [{ payload: 'cert', encoding: CertEncoding.X509Signature, data: s.certDer }, { payload: 'sig', data: signAuthHash(this.chosen!.authMethod, s.key, authHash) }]
+  }
+  /**
+   * The peer's CERT verified for `role`, its ID bound to it, then SIG over the HASH we computed. Any
+   * failure ends the negotiation with a notify (the manager sends it encrypted and closes).
+   */
+  private verifySig(msg: InboundV1, id: { idType: number; data: Uint8Array }, want: Uint8Array, role: 'client' | 'server', what: string): TaskStep | undefined {
+    const sigP = msg.payloads.find((p) => p.payload === 'sig')
+    if (!sigP || sigP.payload !== 'sig') return fail(`${what}: no SIG payload`, NotifyType.AuthenticationFailed)
+    const c = checkPeerCertificate(msg.payloads.filter((p) => p.payload === 'cert'), id, this.o.trust!, role)
+    if (!c.ok) { this.lastAuthFailure = c.reason; return fail(`${what}: ${c.reason}`, c.notify) }
+    if (!verifyAuthHash(this.chosen!.authMethod, c.key, want, sigP.data)) {
+      this.lastAuthFailure = `the signature of ${c.subject} does not verify`
+      return fail(`${what}: ${this.lastAuthFailure}`, NotifyType.AuthenticationFailed)
+    }
+    this.peerCert = { serial: c.serial, subject: c.subject }
+    return undefined
+  }
   private hashInputs(): Phase1HashInputs { return { gxi: this.gxi!, gxr: this.gxr!, ckyI: this.sa.ckyI, ckyR: this.sa.ckyR, saiB: this.saiB! } }
   /** IDii_b / IDir_b: the ID body (type, protocol, port, data) as we send it. */
   private idB(id: IkeIdentity): Uint8Array {

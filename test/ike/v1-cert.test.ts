@@ -1,0 +1,143 @@
+// Pair tests for IKEv1 main mode with signatures (RFC 2409 §5.1) on certificates from src/pki: RSA and
+// ECDSA to childSaUp, then each refusal the gateway and client owe (revoked, foreign CA, ID not bound to
+// the certificate, a client certificate posing as the gateway, a PSK-only responder).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { X509Certificate } from 'node:crypto'
+import { createCa, loadCa } from '../../src/pki/ca.js'
+import { issueCert } from '../../src/pki/issue.js'
+import type { IssuedCert } from '../../src/pki/issue.js'
+import type { Revocation } from '../../src/pki/issued.js'
+import type { IkeV1EndpointOptions, IkeV1Event } from '../../src/ike/v1/endpoint.js'
+import { decodeMessage } from '../../src/ike/v1/message/message.js'
+import { subjectDerOf } from '../../src/ike/v1/tasks/cert-auth.js'
+import { fqdnIdentity } from '../../src/ike/v1/tasks/main-mode.js'
+import { IdType } from '../../src/ike/v1/constants.js'
+import { OakleyAuth } from '../../src/ike/v1/oakley.js'
+import { R_ADDR, childOf, pair } from './v1-harness.js'
+
+// Generated once per file: RSA 2048 generation is slow.
+const caPem = createCa({ commonName: 'Gatehouse Test CA' })
+const ca = loadCa(caPem)
+const otherCa = loadCa(createCa({ commonName: 'Some Other CA' }))
+const server = issueCert(ca, { kind: 'server', commonName: 'vpn.example', dnsNames: ['vpn.example'], ipAddresses: [R_ADDR] })
+const client = issueCert(ca, { kind: 'client', commonName: 'alice.example' })
+const revoked = issueCert(ca, { kind: 'client', commonName: 'mallory.example' })
+const foreign = issueCert(otherCa, { kind: 'client', commonName: 'eve.example' })
+const anchors = [new X509Certificate(caPem.certPem)]
+const revocation: Revocation = { isRevoked: (s) => s === revoked.serial, revokedSerials: new Set([revoked.serial]) }
+const trust = { anchors, revocation, wallClock: () => Date.now() }
+const der = (c: IssuedCert): Uint8Array => new Uint8Array(new X509Certificate(c.certPem).raw)
+const creds = (c: IssuedCert) => ({ credentials: { certDer: der(c), keyPem: c.keyPem }, trust })
+
+function certPair(iCert: IssuedCert, rCert: IssuedCert, iMore: Partial<IkeV1EndpointOptions> = {}, rMore: Partial<IkeV1EndpointOptions> = {}) {
+  return pair({ iExtra: { ...creds(iCert), ...iMore }, rExtra: { ...creds(rCert), ...rMore } })
+}
+const closed = (evs: readonly IkeV1Event[]) => evs.find((e) => e.type === 'closed')?.type === 'closed' ? (evs.find((e) => e.type === 'closed') as Extract<IkeV1Event, { type: 'closed' }>).reason : undefined
+const ikeUp = (evs: readonly IkeV1Event[]) => evs.find((e): e is Extract<IkeV1Event, { type: 'ikeUp' }> => e.type === 'ikeUp')
+
+test('RSA signatures: MM1..MM6 + QM1..QM3, CR in 3/4, DN IDs bound to the certificates, keys mirror', () => {
+  const p = certPair(client, server)
+  p.connect()
+  p.pump()
+  assert.equal(p.log.length, 9)
+  const [ci] = childOf(p.events.i), [cr] = childOf(p.events.r)
+  assert.ok(ci && cr, 'both child SAs up')
+  assert.deepEqual(ci.outbound.keymat, cr.inbound.keymat)
+  assert.deepEqual(ci.inbound.keymat, cr.outbound.keymat)
+  const upR = ikeUp(p.events.r)!, upI = ikeUp(p.events.i)!
+  assert.equal(upR.peerId.idType, IdType.DerAsn1Dn)
+  assert.deepEqual(upR.peerId.data, subjectDerOf(der(client)))
+  assert.deepEqual(upI.peerId.data, subjectDerOf(der(server)))
+  assert.equal(upR.peerCertificate?.serial, client.serial)
+  assert.equal(upI.peerCertificate?.serial, server.serial)
+  // MM1 offers RSA signatures (auth method 3); MM3 and MM4 (plaintext) carry a CR naming our CA by DN.
+  for (const n of [2, 3]) {
+    const m = decodeMessage(p.log[n]!.data)
+    const cr = m.payloads.find((x) => x.payload === 'cr')
+    assert.ok(cr && cr.payload === 'cr', `message ${n + 1} has a CR`)
+    assert.equal(cr.encoding, 4)
+    assert.deepEqual(cr.authority, subjectDerOf(new Uint8Array(anchors[0]!.raw)))
+  }
+  const m1 = decodeMessage(p.log[0]!.data).payloads[0]!
+  assert.ok(m1.payload === 'sa')
+  assert.ok(m1.proposals[0]!.transforms.every((t) => t.attributes.some((a) => a.type === 3 && a.value === OakleyAuth.RsaSignatures)))
+})
+
+test('an FQDN ID from the certificate SAN is accepted in place of the DN', () => {
+  const p = certPair(client, server, { localId: fqdnIdentity('alice.example') })
+  p.connect(); p.pump()
+  assert.equal(childOf(p.events.r).length, 1)
+  assert.equal(ikeUp(p.events.r)!.peerId.idType, IdType.Fqdn)
+})
+
+test('ECDSA P-256 certificates (RFC 4754 method 9) reach childSaUp', () => {
+  const s = issueCert(ca, { kind: 'server', commonName: 'vpn.example', dnsNames: ['vpn.example'], keyType: 'ecdsa' })
+  const c = issueCert(ca, { kind: 'client', commonName: 'bob.example', keyType: 'ecdsa' })
+  const p = certPair(c, s)
+  p.connect(); p.pump()
+  assert.equal(childOf(p.events.i).length, 1)
+  assert.equal(childOf(p.events.r).length, 1)
+})
+
+function assertRefused(p: ReturnType<typeof certPair>, responderReason: RegExp, notify: string) {
+  p.connect(); p.settle()
+  assert.equal(childOf(p.events.i).length, 0)
+  assert.equal(childOf(p.events.r).length, 0)
+  assert.equal(ikeUp(p.events.i), undefined, 'the initiator never comes up')
+  assert.match(closed(p.events.r) ?? '', responderReason)
+  // The refusal arrives HASH(1)-protected and ends the initiator's attempt at once (no retransmission timeout).
+  assert.equal(closed(p.events.i), `the peer refused: ${notify}`)
+  assert.equal(p.i.saCount, 0); assert.equal(p.r.saCount, 0)
+}
+
+test('a revoked client certificate is refused with AUTHENTICATION-FAILED', () => {
+  assertRefused(certPair(revoked, server), /revoked/, 'AuthenticationFailed')
+})
+
+test('a certificate from another CA is refused', () => {
+  assertRefused(certPair(foreign, server), /untrusted/, 'AuthenticationFailed')
+})
+
+test('an ID that the certificate does not name is refused with INVALID-ID-INFORMATION', () => {
+  assertRefused(certPair(client, server, { localId: fqdnIdentity('ceo.example') }), /does not match its certificate/, 'InvalidIdInformation')
+})
+
+test('a client certificate presented by the "gateway" is refused by the initiator (role check)', () => {
+  const other = issueCert(ca, { kind: 'client', commonName: 'carol.example' })
+  const p = certPair(client, other)
+  p.connect(); p.settle()
+  assert.equal(childOf(p.events.i).length, 0)
+  assert.match(closed(p.events.i) ?? '', /wrong-usage/)
+  // The responder believed main mode done (it sent MM6); the protected notify takes its SA down.
+  assert.equal(closed(p.events.r), 'the peer refused: AuthenticationFailed')
+  assert.equal(p.i.saCount, 0); assert.equal(p.r.saCount, 0)
+})
+
+test('a PSK-only responder answers a signature proposal with NO-PROPOSAL-CHOSEN', () => {
+  const p = pair({ iExtra: creds(client) })
+  p.connect(); p.settle()
+  assert.equal(childOf(p.events.i).length, 0)
+  assert.equal(closed(p.events.i), 'the peer refused: NoProposalChosen')
+})
+
+test('a responder listing both methods takes PSK peers and certificate peers', () => {
+  const both = { authMethods: [OakleyAuth.PreSharedKey, OakleyAuth.RsaSignatures] }
+  const viaCert = certPair(client, server, {}, both)
+  viaCert.connect(); viaCert.pump()
+  assert.equal(childOf(viaCert.events.r).length, 1)
+  const viaPsk = pair({ rExtra: { ...creds(server), ...both } })
+  viaPsk.connect(); viaPsk.pump()
+  assert.equal(childOf(viaPsk.events.r).length, 1)
+})
+
+test('a certificate with someone else\'s private key: SIG_I does not verify, AUTHENTICATION-FAILED', () => {
+  const p = pair({ iExtra: { credentials: { certDer: der(client), keyPem: revoked.keyPem }, trust }, rExtra: creds(server) })
+  assertRefused(p, /signature of .*alice\.example.* does not verify/, 'AuthenticationFailed')
+})
+
+test('an expired view of time (wall clock past notAfter) refuses the peer certificate', () => {
+  const late = { anchors, wallClock: () => Date.now() + 3 * 365 * 86_400_000 }
+  const p = pair({ iExtra: creds(client), rExtra: { credentials: { certDer: der(server), keyPem: server.keyPem }, trust: late } })
+  assertRefused(p, /expired/, 'AuthenticationFailed')
+})
