@@ -60,7 +60,6 @@ interface Entry {
   readonly outbound: EspOutboundSa
   peer: EspPeer
   removed: boolean
-  lastSentAt: number
   keepalive: NodeJS.Timeout | undefined
   readonly handle: EspSaHandle
 }
@@ -84,6 +83,8 @@ export class EspDriver {
   /** Counters of SAs already removed, so totals do not go backwards. */
   private readonly retired = new Counters()
   private readonly keepaliveMs: number
+  /** When anything last left on UDP to each 'address:port' (ESP, IKE, keepalive): one NAT binding each. */
+  private readonly udpLastSent = new Map<string, number>()
 
   constructor(o: EspDriverOptions) {
     this.o = o
@@ -123,7 +124,7 @@ export class EspDriver {
       inboundSpi: inbound.spi, outboundSpi: outbound.spi,
       get peer() { return e.peer }, get removed() { return e.removed },
     }
-    e = { inbound, outbound, peer, removed: false, lastSentAt: 0, keepalive: undefined, handle }
+    e = { inbound, outbound, peer, removed: false, keepalive: undefined, handle }
     this.byIn.set(inbound.spi, e)
     this.byOut.set(outbound.spi, e)
     this.armKeepalive(e)
@@ -147,7 +148,6 @@ export class EspDriver {
     this.drainSaEvents(e)
     if (!out) return false
     this.queue(e.peer, out)
-    e.lastSentAt = Date.now()
     return true
   }
 
@@ -275,10 +275,11 @@ export class EspDriver {
     // RFC 3948 §4: a keepalive only when nothing else went to the peer within the interval.
     e.keepalive = setInterval(() => {
       if (e.removed || e.peer.port === undefined) return
-      if (Date.now() - e.lastSentAt < this.keepaliveMs) return
+      // One keepalive per NAT binding, however many SAs share it.
+      const last = this.udpLastSent.get(`${e.peer.address}:${e.peer.port}`) ?? 0
+      if (Date.now() - last < this.keepaliveMs - 1) return
       this.udpOut.push({ to: { address: e.peer.address, port: e.peer.port }, payload: natKeepalive() })
       this.stats.inc('tx:keepalive')
-      e.lastSentAt = Date.now()
       this.scheduleFlush()
     }, this.keepaliveMs)
     e.keepalive.unref()
@@ -297,11 +298,23 @@ export class EspDriver {
     e.outbound.close()
   }
 
+  private pruneLastSent(): void {
+    const live = new Set<string>()
+    for (const e of this.byOut.values()) if (e.peer.port !== undefined) live.add(`${e.peer.address}:${e.peer.port}`)
+    for (const k of this.udpLastSent.keys()) if (!live.has(k)) this.udpLastSent.delete(k)
+  }
+
   private flush(): void {
     this.flushQueued = false
     if (this.udpOut.length > 0) {
       const items = this.udpOut.splice(0)
-      for (const it of items) this.udp?.send(it.to, it.payload) // UdpSocket counts its own errors
+      const now = Date.now()
+      for (const it of items) {
+        this.udp?.send(it.to, it.payload) // UdpSocket counts its own errors
+        this.udpLastSent.set(`${it.to.address}:${it.to.port}`, now)
+      }
+      // Forget bindings no SA uses any more (the map stays bounded by the live peers).
+      if (this.udpLastSent.size > 2 * this.byOut.size + 16) this.pruneLastSent()
     }
     if (this.rawOut.length === 0 || !this.raw) { this.rawOut.length = 0; return }
     const items = this.rawOut.splice(0)

@@ -158,9 +158,13 @@ test('peer-moved: an authenticated packet from a new port moves the SA, and the 
 
 test('NAT-keepalives (RFC 3948 §4): only for SAs behind NAT, only when nothing else was sent in the interval', async () => {
   const s = setup({ udp: true, behindNat: true, keepaliveIntervalMs: 40 })
+  // A second SA to the same peer endpoint shares its NAT binding: still one keepalive per interval.
+  const p2 = pair(0x2001, 0x1001, GCM, undefined, 5, 6)
+  s.a.addSa(p2.inbound, p2.outbound, { address: '198.18.0.2', port: 4500, behindNat: true })
   await new Promise((r) => setTimeout(r, 150))
   const ka = s.ha.udpSent.filter((d) => d.payload.length === 1 && d.payload[0] === 0xff)
-  assert.ok(ka.length >= 2, `keepalives sent: ${ka.length}`)
+  assert.ok(ka.length >= 2 && ka.length <= 4, `keepalives sent: ${ka.length}`)
+  assert.equal(s.a.counters()['tx:keepalive'], ka.length)
   assert.ok(ka.every((d) => d.to.address === '198.18.0.2' && d.to.port === 4500))
   assert.equal(s.hb.udpSent.length, 0, 'B is not behind NAT: no keepalives')
   // Traffic in every interval suppresses them.
@@ -168,6 +172,7 @@ test('NAT-keepalives (RFC 3948 §4): only for SAs behind NAT, only when nothing 
   for (let i = 0; i < 6; i++) { s.a.send(s.sa, Uint8Array.of(i), 17); await new Promise((r) => setTimeout(r, 15)) }
   assert.ok(s.ha.udpSent.slice(before).filter((d) => d.payload.length === 1).length <= 1)
   s.a.removeSa(s.sa)
+  s.a.removeSa(0x2001)
   const n = s.ha.udpSent.length
   await new Promise((r) => setTimeout(r, 100))
   assert.equal(s.ha.udpSent.length, n, 'no keepalives after removeSa')
