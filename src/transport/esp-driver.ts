@@ -216,7 +216,9 @@ export class EspDriver {
         return
       case 'esp': {
         const e = this.byIn.get(r.sa.spi)
-        if (e) this.deliver(e, r.received.nextHeader, r.received.payload)
+        // Symmetric to raw-on-udp: an SA negotiated without NAT-T takes no UDP-encapsulated ESP.
+        if (e && e.peer.port === undefined) this.stats.inc('rx:drop:udp-on-raw-sa')
+        else if (e) this.deliver(e, r.received.nextHeader, r.received.payload)
         break
       }
       default:

@@ -2,6 +2,7 @@
 // SAs (RFC 4303, RFC 3948 §2), IKE with the Non-ESP Marker, replay/unknown SPI counted, peer-moved,
 // NAT-keepalives (§4) only behind NAT, batching per turn, fault isolation, keys closed on removal.
 import { test } from 'node:test'
+import fc from 'fast-check'
 import assert from 'node:assert/strict'
 import { EspDriver, type EspRawSocket, type EspUdpSocket, type EspSaHandle, type EspDriverEvent } from '../../src/transport/esp-driver.js'
 import { EspInboundSa } from '../../src/esp/sa-inbound.js'
@@ -123,6 +124,31 @@ test('UDP-encapsulated ESP (AES-CBC + HMAC-SHA1-96) goes to the peer port; raw E
   s.hb.deliverRaw(s.ha.address, s.ha.udpSent[1]!.payload)
   assert.equal(s.got.b.length, 1)
   assert.equal(s.b.counters()['rx:drop:raw-on-udp-sa'], 1)
+  // And the other way: UDP-encapsulated ESP for a raw SA is dropped too.
+  const r = setup()
+  r.a.send(r.sa, Uint8Array.of(1), 17)
+  await turn()
+  r.hb.deliverUdp({ address: r.ha.address, port: 4500 }, r.ha.rawSent[0]!.payload)
+  assert.equal(r.got.b.length, 0)
+  assert.equal(r.b.counters()['rx:drop:udp-on-raw-sa'], 1)
+})
+
+test('property: hostile raw and UDP datagrams never throw out of the driver and never reach onPayload or onIke unless marked IKE', () => {
+  const s = setup({ udp: true })
+  const ikeSeen: Uint8Array[] = []
+  const d = new EspDriver({ raw: s.hb.raw, udp: s.hb.udp, onPayload: () => assert.fail('forged payload delivered'), onIke: (m) => ikeSeen.push(m), onError: () => {} })
+  const p = pair(0x1000, 0x2000, GCM, undefined, 2, 1)
+  d.addSa(p.inbound, p.outbound, { address: '198.18.0.1', port: 4500 })
+  // Known SPI prefix half of the time, so the SA's own checks are exercised too.
+  const datagram = fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ minLength: 0, maxLength: 200 }).map((b) => Uint8Array.of(0, 0, 0x20, 0, ...b)))
+  fc.assert(fc.property(datagram, fc.boolean(), (bytes, viaUdp) => {
+    const before = ikeSeen.length
+    if (viaUdp) s.hb.deliverUdp({ address: '198.18.0.1', port: 4500 }, bytes)
+    else s.hb.deliverRaw('198.18.0.1', bytes)
+    const marked = viaUdp && bytes.length > 4 && (bytes[0]! | bytes[1]! | bytes[2]! | bytes[3]!) === 0
+    assert.equal(ikeSeen.length - before, marked ? 1 : 0)
+  }), { numRuns: 2000 })
+  assert.equal(d.saCount, 1)
 })
 
 test('IKE on 4500: sendIke adds the Non-ESP Marker, onIke gets it stripped; keepalives are ignored', async () => {
