@@ -4,17 +4,18 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { X509Certificate } from 'node:crypto'
+import fc from 'fast-check'
 import { createCa, loadCa } from '../../src/pki/ca.js'
 import { issueCert } from '../../src/pki/issue.js'
 import type { IssuedCert } from '../../src/pki/issue.js'
 import type { Revocation } from '../../src/pki/issued.js'
 import type { IkeV1EndpointOptions, IkeV1Event } from '../../src/ike/v1/endpoint.js'
 import { decodeMessage } from '../../src/ike/v1/message/message.js'
-import { subjectDerOf } from '../../src/ike/v1/tasks/cert-auth.js'
+import { checkPeerCertificate, idMatchesCertificate, subjectDerOf } from '../../src/ike/v1/tasks/cert-auth.js'
 import { fqdnIdentity } from '../../src/ike/v1/tasks/main-mode.js'
 import { IdType } from '../../src/ike/v1/constants.js'
 import { OakleyAuth } from '../../src/ike/v1/oakley.js'
-import { R_ADDR, childOf, pair } from './v1-harness.js'
+import { I_ADDR, R_ADDR, childOf, pair } from './v1-harness.js'
 
 // Generated once per file: RSA 2048 generation is slow.
 const caPem = createCa({ commonName: 'Gatehouse Test CA' })
@@ -140,4 +141,58 @@ test('an expired view of time (wall clock past notAfter) refuses the peer certif
   const late = { anchors, wallClock: () => Date.now() + 3 * 365 * 86_400_000 }
   const p = pair({ iExtra: creds(client), rExtra: { credentials: { certDer: der(server), keyPem: server.keyPem }, trust: late } })
   assertRefused(p, /expired/, 'AuthenticationFailed')
+})
+
+test('hostile CERT payloads (random or truncated certificates) are refused, never thrown', () => {
+  const good = der(client)
+  fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 0, max: good.length - 1 }).map((n) => good.subarray(0, n))), fc.integer({ min: 0, max: 10 }), (data, idType) => {
+    const r = checkPeerCertificate([{ payload: 'cert', encoding: 4, data }], { idType, data }, trust, 'client')
+    assert.equal(r.ok, false)
+  }), { seed: 17, numRuns: 200 })
+})
+
+test('ID binding: DN byte-equal, SAN DNS case-insensitive, SAN IPv4, nothing else', () => {
+  const s = new X509Certificate(server.certPem)
+  const v = { subjectDer: subjectDerOf(der(server)), dnsNames: ['vpn.example'], ipAddresses: [R_ADDR], emails: [] }
+  assert.ok(s.subjectAltName?.includes('vpn.example'))
+  assert.ok(idMatchesCertificate({ idType: IdType.DerAsn1Dn, data: v.subjectDer }, v))
+  assert.ok(!idMatchesCertificate({ idType: IdType.DerAsn1Dn, data: subjectDerOf(der(client)) }, v))
+  assert.ok(idMatchesCertificate({ idType: IdType.Fqdn, data: new TextEncoder().encode('VPN.example') }, v))
+  assert.ok(!idMatchesCertificate({ idType: IdType.Fqdn, data: new TextEncoder().encode('vpn.example.evil') }, v))
+  assert.ok(idMatchesCertificate({ idType: IdType.Ipv4Addr, data: Uint8Array.of(198, 18, 0, 2) }, v))
+  assert.ok(!idMatchesCertificate({ idType: IdType.Ipv4Addr, data: Uint8Array.of(198, 18, 0, 1) }, v))
+  assert.ok(!idMatchesCertificate({ idType: IdType.KeyId, data: v.subjectDer }, v), 'ID_KEY_ID is not bound to a certificate')
+})
+
+test('hostile datagrams at every stage of a certificate handshake: no internal error, SAs end with a reason', () => {
+  fc.assert(fc.property(fc.integer({ min: 0, max: 9 }), fc.array(fc.uint8Array({ minLength: 28, maxLength: 200 }), { maxLength: 12 }), fc.boolean(), (stage, noise, keepCookies) => {
+    const p = certPair(client, server)
+    p.connect()
+    let delivered = 0
+    p.pump(() => (delivered++ < stage ? 'ok' : 'drop'))
+    const last = p.log[p.log.length - 1]?.data
+    for (const n of noise) {
+      const d = new Uint8Array(n)
+      if (keepCookies && last) { d.set(last.subarray(0, 16)); d[17] = 0x10; d[18] = 2; new DataView(d.buffer).setUint32(24, d.length) }
+      p.i.handleDatagram(p.clock.now, d, { address: R_ADDR, port: 500 })
+      p.r.handleDatagram(p.clock.now, d, { address: I_ADDR, port: 500 })
+    }
+    p.settle()
+    for (const ep of [p.i, p.r]) assert.equal(ep.counters()['error:internal'] ?? 0, 0)
+    for (const evs of [p.events.i, p.events.r]) assert.ok(evs.every((e) => e.type !== 'closed' || e.reason.length > 0))
+  }), { seed: 99, numRuns: 60 })
+})
+
+test('an initiator offering RSA signatures without credentials ends with a configuration reason, no crash', () => {
+  const rsaOnly = [{ encryption: 7, keyLength: 256, hash: 4, authMethod: OakleyAuth.RsaSignatures, group: 14, seconds: 28800 }]
+  const p = pair({ iExtra: { phase1Proposals: rsaOnly }, rExtra: creds(server) })
+  p.connect(); p.settle()
+  assert.match(closed(p.events.i) ?? '', /needs credentials/)
+  assert.equal(p.i.counters()['error:internal'] ?? 0, 0)
+})
+
+test('certificate main mode datagrams: sizes stay under an Ethernet MTU with RSA-2048 (no IKE fragmentation needed here)', () => {
+  const p = certPair(client, server)
+  p.connect(); p.pump()
+  for (const n of [4, 5]) assert.ok(p.log[n]!.data.length < 1472, `MM${n + 1} is ${p.log[n]!.data.length} bytes`)
 })

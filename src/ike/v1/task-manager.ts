@@ -23,6 +23,7 @@ import type { IkeV1Entry } from './ike-entry.js'
 import type { IkeIdentity } from './ike-sa.js'
 import { DEFAULT_ESP_PROPOSALS, newMessageId, readInformational, sealInformational, sendDelete } from './informational.js'
 import { MainModeTask } from './tasks/main-mode.js'
+import { OakleyAuth } from './oakley.js'
 import type { IkeTrust, Signer } from './tasks/cert-auth.js'
 import { QuickModeTask } from './tasks/quick-mode.js'
 import type { EspMode, TrafficSelector } from './tasks/quick-mode.js'
@@ -368,7 +369,7 @@ export class IkeV1Manager {
       const out = e.outstanding
       if (!out || now < out.at) continue
       if (out.tries >= this.o.retransmit.tries) {
-        const hint = e.mm.lastAuthFailure ? ` (${e.mm.lastAuthFailure})` : out.what === 'main mode 5' ? ' (wrong pre-shared key at either end?)' : ''
+        const hint = e.mm.lastAuthFailure ? ` (${e.mm.lastAuthFailure})` : out.what === 'main mode 5' ? (e.mm.transform && e.mm.transform.authMethod !== OakleyAuth.PreSharedKey ? ' (our certificate refused by the peer?)' : ' (wrong pre-shared key at either end?)') : ''
         this.close(e, `timeout: no answer to ${out.what} after ${out.tries} retransmissions${hint}`)
         continue
       }

@@ -134,6 +134,8 @@ export class MainModeTask implements V1Task {
         if (!parsed.ok) return fail(`main mode 2: ${parsed.reason}`, parsed.notify)
         const t = parsed.value
         if (!this.o.proposals.some((q) => sameSuite(q, t))) return fail('main mode 2: the responder chose a transform we did not offer', NotifyType.NoProposalChosen)
+        // A signature suite offered without our own key of that kind (or without CAs) is a configuration slip.
+        if (isSignatureMethod(t.authMethod) && (this.o.signer?.method !== t.authMethod || !this.o.trust)) return fail(`main mode 2: authentication method ${t.authMethod} needs credentials with a matching key and trust anchors`)
         this.chosen = t
         this.dialect = this.o.natT ? natTDialect(this.vids(msg)) : undefined
         this.step = 1
