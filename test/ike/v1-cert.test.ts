@@ -196,3 +196,12 @@ test('certificate main mode datagrams: sizes stay under an Ethernet MTU with RSA
   p.connect(); p.pump()
   for (const n of [4, 5]) assert.ok(p.log[n]!.data.length < 1472, `MM${n + 1} is ${p.log[n]!.data.length} bytes`)
 })
+
+test('certificates through a NAT: MM5 floats to 4500 and both sides reach childSaUp (UDP-encapsulated)', () => {
+  const p = pair({ nat: true, iExtra: creds(client), rExtra: creds(server) })
+  p.connect(); p.pump()
+  const [ci] = childOf(p.events.i)
+  assert.ok(ci && childOf(p.events.r).length === 1)
+  assert.equal(ci.natT, true)
+  assert.equal(p.log[4]!.to.port, 4500)
+})
