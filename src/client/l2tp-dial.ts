@@ -6,13 +6,13 @@ import { L2tpLacEndpoint, L2tpLacTunnel } from '../l2tp/index.js'
 import type { L2tpTunnelEvent } from '../l2tp/index.js'
 import { PppSession } from '../ppp/session.js'
 import type { PppEvent, PppLink } from '../ppp/types.js'
-import type { MppePolicy } from '../ppp/ccp/policy.js'
 import { UdpSocket } from '../transport/udp.js'
 import { DatagramDriver } from '../transport/datagram-driver.js'
 import { systemRng } from '../crypto/rng.js'
 import { VpnError } from '../lib/errors.js'
 import type { Millis } from '../lib/time.js'
 import { CLIENT_MPPE_POLICY } from './pptp-dial.js'
+import type { CarrierDial, CarrierDialOptions } from './dialed-client.js'
 
 /**
  * One PPP session carried on an L2TP call: the call's own timer (PPP restart and echo), its frames
@@ -93,35 +93,13 @@ export class L2tpPppCall {
 /** How long after our StopCCN the socket stays open (its retransmission or the peer's ack). */
 export const L2TP_STOP_GRACE_MS = 1000
 
-export interface L2tpDialOptions {
-  readonly host: string
-  readonly port: number
-  readonly user: string
-  readonly password: string
-  readonly mru: number
-  readonly mppe?: MppePolicy
-  readonly echoIntervalMs?: number
-  readonly echoFailures?: number
-  readonly progress: (line: string) => void
-  /** IPCP is up (MPPE too): addresses and pushed DNS. */
-  readonly onUp: (ev: Extract<PppEvent, { type: 'up' }>) => void
-  /** One IPv4 packet from the peer (a view: consume it before returning). */
-  readonly onIp: (packet: Uint8Array) => void
-  /** Exactly once, when the call is over (either side, any cause). */
-  readonly onClosed: (reason: string, message: string) => void
+export interface L2tpDialOptions extends CarrierDialOptions {
   /** Local address to bind (default all IPv4 interfaces, an ephemeral port). */
   readonly localAddress?: string
 }
 
-export interface L2tpDial {
-  /** The gateway's outer IPv4 address (UDP goes there). */
-  readonly peerIp: string
-  sendIp(packet: Uint8Array): void
-  sendMany(packets: readonly Uint8Array[]): void
-  /** Orderly close: LCP Terminate, then CDN and StopCCN. */
-  close(reason: string, message: string): void
-  counters(): Record<string, number>
-}
+/** The dialled L2TP call (close = LCP Terminate, then CDN and StopCCN). */
+export type L2tpDial = CarrierDial
 
 /** Opens the UDP socket and sends SCCRQ; the tunnel, the call and PPP continue in the background. */
 export async function dialL2tp(o: L2tpDialOptions): Promise<L2tpDial> {

@@ -15,6 +15,7 @@ import { GreDriver, type GreBinding } from '../transport/gre-driver.js'
 import { systemRng } from '../crypto/rng.js'
 import { VpnError } from '../lib/errors.js'
 import { describeConnectError } from './errors.js'
+import type { CarrierDial, CarrierDialOptions } from './dialed-client.js'
 
 /** The client's MPPE policy: 128-bit required; either mode (Windows servers ask for stateless). */
 export const CLIENT_MPPE_POLICY: MppePolicy = { required: true, keyBits: [128], stateless: 'allowed' }
@@ -22,22 +23,7 @@ export const CLIENT_MPPE_POLICY: MppePolicy = { required: true, keyBits: [128], 
 /** How long an orderly close may take (LCP Terminate, Stop-Control-Connection) before the socket is cut. */
 export const STOP_GRACE_MS = 3000
 
-export interface PptpDialOptions {
-  readonly host: string
-  readonly port: number
-  readonly user: string
-  readonly password: string
-  readonly mru: number
-  readonly mppe?: MppePolicy
-  readonly echoIntervalMs?: number
-  readonly echoFailures?: number
-  readonly progress: (line: string) => void
-  /** IPCP is up (MPPE too): addresses and pushed DNS. */
-  readonly onUp: (ev: Extract<PppEvent, { type: 'up' }>) => void
-  /** One IPv4 packet from the peer (a view: consume it before returning). */
-  readonly onIp: (packet: Uint8Array) => void
-  /** Exactly once, when the call is over (either side, any cause). */
-  readonly onClosed: (reason: string, message: string) => void
+export interface PptpDialOptions extends CarrierDialOptions {
   /**
    * A GRE driver to share (the gateway's, for router links): one raw socket and one demux and Call ID
    * space for everything from this host, so a gateway that both answers and dials a peer never keys two
@@ -50,17 +36,8 @@ export interface PptpDialOptions {
   readonly localAddress?: string
 }
 
-export interface PptpDial {
-  /** The gateway's outer IPv4 address (GRE goes there). */
-  readonly peerIp: string
-  sendIp(packet: Uint8Array): void
-  /** Several packets (one TUN batch): their GRE packets leave in one send. */
-  sendMany(packets: readonly Uint8Array[]): void
-  /** Orderly close: LCP Terminate, Call-Clear, Stop-Control-Connection. */
-  close(reason: string, message: string): void
-  /** Counters of the control connection and the GRE socket (diagnostics). */
-  counters(): Record<string, number>
-}
+/** The dialled PPTP call (close = LCP Terminate, Call-Clear, Stop-Control-Connection). */
+export type PptpDial = CarrierDial
 
 /** Connects the control connection; the call and PPP continue in the background (see the callbacks). */
 export async function dialPptp(o: PptpDialOptions): Promise<PptpDial> {
