@@ -8,8 +8,9 @@ import { execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { NetnsLab, ip, removeLeftoverNamespaces, stopChild, waitForLine } from '../../src/transport/netns.js'
-import { BIN, TRANSFER, bridgedClientNs, gatewayStatus, initGateway, liveSessions, pingOk, sessionHistory, until } from '../helpers/e2e-gateway.js'
+import { NetnsLab, removeLeftoverNamespaces, stopChild } from '../../src/transport/netns.js'
+import { BIN, bridgedClientNs, gatewayStatus, initGateway, liveSessions, pingOk, sessionHistory, until } from '../helpers/e2e-gateway.js'
+import { addressOf, assertSigtermEndsSession, assertWrongPasswordRefused, gatewayNs, natBehind, startGateway, transfer, watchExit, type RunningGateway } from '../helpers/e2e-lab.js'
 
 const PASSWORD = 'Correct-Horse-42-battery'
 const GW = '198.18.70.1'
@@ -22,8 +23,7 @@ const lab = new NetnsLab(`ghl${process.pid % 10000}_`)
 let srv = ''
 let dir = ''
 let gwDir = ''
-let server: ChildProcess
-let serverLog = ''
+let gw: RunningGateway | undefined
 let nextClient = 0
 /** A session still up when the gateway is stopped: its record must be written by the SIGTERM path. */
 let lastClient: { c: ChildProcess; address: string } | undefined
@@ -38,28 +38,11 @@ function connect(ns: string, password = PASSWORD, extra: string[] = ['--no-dns']
   return c
 }
 
-async function connected(ns: string, extra?: string[]): Promise<{ c: ChildProcess; address: string }> {
-  const c = connect(ns, PASSWORD, extra)
-  let err = ''
-  c.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000) })
-  const [, address] = await waitForLine(c, /^address (\S+)/, 30000).catch((e: Error) => { throw new Error(`${e.message}; client stderr:\n${err}\ngateway log:\n${serverLog.slice(-3000)}`) })
-  return { c, address: address! }
-}
-
-async function transfer(fromNs: string, toNs: string, to: string, bytes: number): Promise<{ sent: string; got: string; gotBytes: number }> {
-  const recv = lab.spawn(toNs, process.execPath, [TRANSFER, 'recv', to, '5001'])
-  await waitForLine(recv, /listening/, 10000)
-  const out = await lab.execAsync(fromNs, process.execPath, [TRANSFER, 'send', to, '5001', String(bytes)], { timeoutMs: 120000 })
-  const r = JSON.parse(out.stdout) as { sha256: string; receiver: { bytes: number; sha256: string } }
-  return { sent: r.sha256, got: r.receiver.sha256, gotBytes: r.receiver.bytes }
-}
+const connected = (ns: string, extra?: string[]): Promise<{ c: ChildProcess; address: string }> => addressOf(connect(ns, PASSWORD, extra), () => gw?.log() ?? '')
 
 before(async () => {
   removeLeftoverNamespaces()
-  srv = lab.ns('srv')
-  ip('-n', srv, 'link', 'add', 'br0', 'type', 'bridge')
-  ip('-n', srv, 'addr', 'add', `${GW}/24`, 'dev', 'br0')
-  ip('-n', srv, 'link', 'set', 'br0', 'up')
+  srv = gatewayNs(lab, GW)
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-l2tp-'))
   gwDir = join(dir, 'gw')
   initGateway(gwDir, { listen: GW, pool: POOL, dns: '198.19.70.1', protocols: 'sstp', keepaliveSeconds: KEEPALIVE_S, keepaliveFailures: KEEPALIVE_FAILURES }, [['alice', PASSWORD]])
@@ -68,15 +51,14 @@ before(async () => {
   const text = readFileSync(cfg, 'utf8').replace(/^protocols: .*$/m, 'protocols: ["sstp", "l2tp"]').replace(/allowWithoutIpsec: false/, 'allowWithoutIpsec: true')
   assert.match(text, /allowWithoutIpsec: true/)
   writeFileSync(cfg, text)
-  server = lab.spawn(srv, process.execPath, [BIN, 'serve', '--dir', gwDir])
-  server.stderr!.on('data', (d: Buffer) => { serverLog = (serverLog + d.toString()).slice(-20000) })
-  await waitForLine(server, /gateway ready/, 20000, 'stderr')
+  gw = await startGateway(lab, srv, gwDir)
+  const serverLog = gw.log()
   assert.match(serverLog, /Plain L2TP \(without IPsec\) is enabled/, 'the gateway says once, at start, why plain L2TP is weak')
   assert.equal(serverLog.match(/Plain L2TP \(without IPsec\) is enabled/g)?.length, 1)
 })
 
 after(async () => {
-  if (server && server.exitCode === null) await stopChild(server, 8000)
+  if (gw && gw.server.exitCode === null) await stopChild(gw.server, 8000)
   await lab.cleanup()
   rmSync(dir, { recursive: true, force: true })
 })
@@ -99,10 +81,10 @@ test('an L2TP client gets an address and DNS, pings both ways, and moves 20 MB e
   assert.match(lab.exec(ns, 'cat', ['/etc/resolv.conf']), /nameserver 198\.19\.70\.1/, 'pushed DNS (RFC 1877) applied')
 
   const size = 20 * 1024 * 1024
-  const up = await transfer(ns, srv, GW_TUN, size)
+  const up = await transfer(lab, ns, srv, GW_TUN, size)
   assert.equal(up.gotBytes, size)
   assert.equal(up.got, up.sent, 'client -> gateway: 20 MB arrive with the same SHA-256')
-  const down = await transfer(srv, ns, address, size)
+  const down = await transfer(lab, srv, ns, address, size)
   assert.equal(down.gotBytes, size)
   assert.equal(down.got, down.sent, 'gateway -> client: 20 MB arrive with the same SHA-256')
 
@@ -124,43 +106,13 @@ test('an L2TP client gets an address and DNS, pings both ways, and moves 20 MB e
 
 test('a wrong password is refused with a clear message and leaves a failed-auth record', async () => {
   const { ns, outer } = clientNs()
-  const c = connect(ns, 'Wrong-Password-123')
-  let stderr = ''
-  c.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
-  const code = await new Promise<number | null>((r) => c.on('exit', r))
-  assert.notEqual(code, 0)
-  assert.match(stderr, /authentication failed for user "alice": wrong user name or password/)
-  const rec = sessionHistory(gwDir).find((r) => r.peer.startsWith(`${outer}:`))
-  assert.ok(rec, 'a record for the refused login')
-  assert.equal(rec.protocol, 'l2tp')
-  assert.match(rec.reason ?? '', /bad-credentials|auth/)
-  assert.equal((await liveSessions(gwDir)).length, 0)
+  await assertWrongPasswordRefused(connect(ns, 'Wrong-Password-123'), gwDir, outer, 'l2tp')
 })
 
 test('5 clients at once, 2 of them behind one MASQUERADE NAT (no helper), get distinct addresses and all ping', async () => {
   // L2TP over UDP needs no NAT helper: the router rewrites the source port, and the listener keys its
   // tunnels on (address, port, Assigned Tunnel ID), so two clients behind one address stay apart.
-  const nat = lab.ns('nat')
-  ip('link', 'add', 'nat0', 'netns', nat, 'type', 'veth', 'peer', 'name', 'bnat', 'netns', srv)
-  ip('-n', nat, 'addr', 'add', '198.18.70.250/24', 'dev', 'nat0')
-  ip('-n', nat, 'link', 'set', 'nat0', 'up')
-  ip('-n', srv, 'link', 'set', 'bnat', 'master', 'br0')
-  ip('-n', srv, 'link', 'set', 'bnat', 'up')
-  ip('-n', nat, 'link', 'add', 'brn', 'type', 'bridge')
-  ip('-n', nat, 'addr', 'add', '198.18.72.1/24', 'dev', 'brn')
-  ip('-n', nat, 'link', 'set', 'brn', 'up')
-  lab.exec(nat, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1'])
-  lab.exec(nat, 'iptables', ['-t', 'nat', '-A', 'POSTROUTING', '-o', 'nat0', '-j', 'MASQUERADE'])
-  const behindNat = [0, 1].map((i) => {
-    const ns = lab.ns(`n${i}`)
-    ip('link', 'add', `w${i}`, 'netns', ns, 'type', 'veth', 'peer', 'name', `p${i}`, 'netns', nat)
-    ip('-n', ns, 'addr', 'add', `198.18.72.${10 + i}/24`, 'dev', `w${i}`)
-    ip('-n', ns, 'link', 'set', `w${i}`, 'up')
-    ip('-n', ns, 'route', 'add', '198.18.70.0/24', 'via', '198.18.72.1')
-    ip('-n', nat, 'link', 'set', `p${i}`, 'master', 'brn')
-    ip('-n', nat, 'link', 'set', `p${i}`, 'up')
-    return ns
-  })
+  const behindNat = natBehind(lab, srv, { outer: '198.18.70.250', inner: '198.18.72', outerNet: '198.18.70.0/24', clients: 2 })
   const all = [...[0, 1, 2].map(() => clientNs().ns), ...behindNat]
   const clients = await Promise.all(all.map(async (ns) => ({ ns, ...(await connected(ns)) })))
   assert.equal(new Set(clients.map((c) => c.address)).size, 5, 'addresses are distinct')
@@ -193,17 +145,6 @@ test('a killed client is cleaned up by the keepalive, with its record', async ()
 
 test('gateway SIGTERM exits 0 at once, ends the live session and writes its record', async () => {
   assert.ok(lastClient, 'a session is up')
-  let clientErr = ''
-  lastClient.c.stderr!.on('data', (d: Buffer) => { clientErr += d.toString() })
-  const clientExit = new Promise<number | null>((r) => lastClient!.c.on('exit', r))
-  const t0 = Date.now()
-  const code = await stopChild(server, 8000)
-  const ms = Date.now() - t0
-  assert.equal(code, 0, `gateway exits 0 on SIGTERM (exit ${code} after ${ms} ms); its log ends:\n${serverLog.slice(-2000)}`)
-  assert.ok(ms < 5000, `and promptly (${ms} ms)`)
-  const rec = sessionHistory(gwDir).find((r) => r.assignedAddress === lastClient!.address)
-  assert.ok(rec?.end, 'the live session has an end record')
-  assert.equal(rec.reason, 'admin', `reason ${rec.reason}`)
-  const clientCode = await Promise.race([clientExit, new Promise<string>((r) => setTimeout(() => r('still running'), 8000))])
-  assert.equal(clientCode, 1, `the client notices the gateway went away and exits 1 (${clientErr.trim().split('\n').pop()})`)
+  assert.ok(gw, 'the gateway is up')
+  await assertSigtermEndsSession(gw, gwDir, lastClient, watchExit(lastClient.c))
 })

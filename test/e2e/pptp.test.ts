@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NetnsLab, ip, removeLeftoverNamespaces, stopChild, waitForLine } from '../../src/transport/netns.js'
-import { BIN, TRANSFER, bridgedClientNs, captureGre, gatewayStatus, iptablesCounts, initGateway, liveSessions, pingOk, sendRawGre, sessionHistory, tcpProbe, until } from '../helpers/e2e-gateway.js'
+import { addressOf, assertSigtermEndsSession, assertWrongPasswordRefused, gatewayNs, natBehind, silence, startGateway, transfer, watchExit, type RunningGateway } from '../helpers/e2e-lab.js'
+import { BIN, bridgedClientNs, captureGre, gatewayStatus, iptablesCounts, initGateway, liveSessions, pingOk, sendRawGre, sessionHistory, tcpProbe, until } from '../helpers/e2e-gateway.js'
 
 const PASSWORD = 'Correct-Horse-42-battery'
 const GW = '198.18.60.1'
@@ -24,8 +25,7 @@ let srv = ''
 let lanNs = ''
 let dir = ''
 let gwDir = ''
-let server: ChildProcess
-let serverLog = ''
+let gw: RunningGateway | undefined
 let nextClient = 0
 /** A session still up when the gateway is stopped: its record must be written by the SIGTERM path. */
 let lastClient: { c: ChildProcess; address: string } | undefined
@@ -41,27 +41,11 @@ function connect(ns: string, password = PASSWORD, extra: string[] = ['--no-dns']
   return c
 }
 
-async function connected(ns: string, extra?: string[]): Promise<{ c: ChildProcess; address: string }> {
-  const c = connect(ns, PASSWORD, extra)
-  const [, address] = await waitForLine(c, /^address (\S+)/, 30000)
-  return { c, address: address! }
-}
-
-/** Sends `bytes` from namespace `fromNs` to `to`:5001 (a receiver started in `toNs`); returns both ends' byte counts and hashes. */
-async function transfer(fromNs: string, toNs: string, to: string, bytes: number): Promise<{ sent: string; got: string; gotBytes: number }> {
-  const recv = lab.spawn(toNs, process.execPath, [TRANSFER, 'recv', to, '5001'])
-  await waitForLine(recv, /listening/, 10000)
-  const out = await lab.execAsync(fromNs, process.execPath, [TRANSFER, 'send', to, '5001', String(bytes)], { timeoutMs: 120000 })
-  const r = JSON.parse(out.stdout) as { sha256: string; receiver: { bytes: number; sha256: string } }
-  return { sent: r.sha256, got: r.receiver.sha256, gotBytes: r.receiver.bytes }
-}
+const connected = (ns: string, extra?: string[]): Promise<{ c: ChildProcess; address: string }> => addressOf(connect(ns, PASSWORD, extra), () => gw?.log() ?? '')
 
 before(async () => {
   removeLeftoverNamespaces()
-  srv = lab.ns('srv')
-  ip('-n', srv, 'link', 'add', 'br0', 'type', 'bridge')
-  ip('-n', srv, 'addr', 'add', `${GW}/24`, 'dev', 'br0')
-  ip('-n', srv, 'link', 'set', 'br0', 'up')
+  srv = gatewayNs(lab, GW)
   // A network behind the gateway with a host that routes the pool back (forwarding, not NAT).
   lanNs = lab.ns('lan')
   lab.link(srv, 'lan0', '198.18.61.1/24', lanNs, 'eth0', `${LAN_HOST}/24`)
@@ -69,14 +53,12 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-pptp-'))
   gwDir = join(dir, 'gw')
   initGateway(gwDir, { listen: GW, pool: POOL, dns: '198.19.60.1,198.19.60.2', protocols: 'sstp,pptp', keepaliveSeconds: KEEPALIVE_S, keepaliveFailures: KEEPALIVE_FAILURES }, [['alice', PASSWORD]])
-  server = lab.spawn(srv, process.execPath, [BIN, 'serve', '--dir', gwDir])
-  server.stderr!.on('data', (d: Buffer) => { serverLog = (serverLog + d.toString()).slice(-20000) })
-  await waitForLine(server, /gateway ready/, 20000, 'stderr')
-  assert.match(serverLog, /PPTP is enabled\. It is weak/, 'the gateway says once, at start, why PPTP is weak')
+  gw = await startGateway(lab, srv, gwDir)
+  assert.match(gw.log(), /PPTP is enabled\. It is weak/, 'the gateway says once, at start, why PPTP is weak')
 })
 
 after(async () => {
-  if (server && server.exitCode === null) await stopChild(server, 8000)
+  if (gw && gw.server.exitCode === null) await stopChild(gw.server, 8000)
   await lab.cleanup()
   rmSync(dir, { recursive: true, force: true })
 })
@@ -92,10 +74,10 @@ test('a PPTP client gets an address and DNS, pings both ways and across the gate
   assert.match(lab.exec(ns, 'cat', ['/etc/resolv.conf']), /nameserver 198\.19\.60\.1\nnameserver 198\.19\.60\.2/, 'pushed DNS (RFC 1877) applied')
 
   const size = 50 * 1024 * 1024
-  const up = await transfer(ns, srv, GW_TUN, size)
+  const up = await transfer(lab, ns, srv, GW_TUN, size)
   assert.equal(up.gotBytes, size)
   assert.equal(up.got, up.sent, 'client -> gateway: 50 MB arrive with the same SHA-256')
-  const down = await transfer(srv, ns, address, size)
+  const down = await transfer(lab, srv, ns, address, size)
   assert.equal(down.gotBytes, size)
   assert.equal(down.got, down.sent, 'gateway -> client: 50 MB arrive with the same SHA-256')
 
@@ -115,17 +97,7 @@ test('a PPTP client gets an address and DNS, pings both ways and across the gate
 
 test('a wrong password is refused with a clear message and leaves a failed-auth record', async () => {
   const { ns, outer } = clientNs()
-  const c = connect(ns, 'Wrong-Password-123')
-  let stderr = ''
-  c.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
-  const code = await new Promise<number | null>((r) => c.on('exit', r))
-  assert.notEqual(code, 0)
-  assert.match(stderr, /authentication failed for user "alice": wrong user name or password/)
-  const rec = sessionHistory(gwDir).find((r) => r.peer.startsWith(`${outer}:`))
-  assert.ok(rec, 'a record for the refused login')
-  assert.equal(rec.protocol, 'pptp')
-  assert.match(rec.reason ?? '', /bad-credentials|auth/)
-  assert.equal((await liveSessions(gwDir)).length, 0)
+  await assertWrongPasswordRefused(connect(ns, 'Wrong-Password-123'), gwDir, outer, 'pptp')
 })
 
 test('20 clients at once get distinct addresses and all ping; 3 more behind one NAT all work too', async () => {
@@ -133,27 +105,9 @@ test('20 clients at once get distinct addresses and all ping; 3 more behind one 
   // conntrack/NAT helper (nf_conntrack_pptp + nf_nat_pptp, assigned explicitly as modern kernels
   // require): it rewrites the PNS Call IDs so replies find their client. Our side keys GRE on
   // (peer address, Call ID) with gateway-unique Call IDs, so one outer address for three calls is fine.
-  const nat = lab.ns('nat')
-  ip('link', 'add', 'nat0', 'netns', nat, 'type', 'veth', 'peer', 'name', 'bnat', 'netns', srv)
-  ip('-n', nat, 'addr', 'add', '198.18.60.250/24', 'dev', 'nat0')
-  ip('-n', nat, 'link', 'set', 'nat0', 'up')
-  ip('-n', srv, 'link', 'set', 'bnat', 'master', 'br0')
-  ip('-n', srv, 'link', 'set', 'bnat', 'up')
-  ip('-n', nat, 'link', 'add', 'brn', 'type', 'bridge')
-  ip('-n', nat, 'addr', 'add', '198.18.62.1/24', 'dev', 'brn')
-  ip('-n', nat, 'link', 'set', 'brn', 'up')
-  lab.exec(nat, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1'])
-  lab.exec(nat, 'iptables', ['-t', 'raw', '-A', 'PREROUTING', '-p', 'tcp', '--dport', '1723', '-j', 'CT', '--helper', 'pptp'])
-  lab.exec(nat, 'iptables', ['-t', 'nat', '-A', 'POSTROUTING', '-o', 'nat0', '-j', 'MASQUERADE'])
-  const behindNat = [0, 1, 2].map((i) => {
-    const ns = lab.ns(`n${i}`)
-    ip('link', 'add', `w${i}`, 'netns', ns, 'type', 'veth', 'peer', 'name', `p${i}`, 'netns', nat)
-    ip('-n', ns, 'addr', 'add', `198.18.62.${10 + i}/24`, 'dev', `w${i}`)
-    ip('-n', ns, 'link', 'set', `w${i}`, 'up')
-    ip('-n', ns, 'route', 'add', '198.18.60.0/24', 'via', '198.18.62.1')
-    ip('-n', nat, 'link', 'set', `p${i}`, 'master', 'brn')
-    ip('-n', nat, 'link', 'set', `p${i}`, 'up')
-    return ns
+  const behindNat = natBehind(lab, srv, {
+    outer: '198.18.60.250', inner: '198.18.62', outerNet: '198.18.60.0/24', clients: 3,
+    before: [['-t', 'raw', '-A', 'PREROUTING', '-p', 'tcp', '--dport', '1723', '-j', 'CT', '--helper', 'pptp']],
   })
 
   const spaces = Array.from({ length: 20 }, () => clientNs().ns)
@@ -191,8 +145,7 @@ test('a killed client is cleaned up at once (its TCP ends); a silent one is drop
   // Silent: every packet dropped in the client namespace, TCP and GRE alike. This kernel has no
   // sch_netem, so a packet filter stands in for a dead link. Only the echo can notice.
   const t0 = Date.now()
-  lab.exec(b.ns, 'iptables', ['-A', 'INPUT', '-j', 'DROP'])
-  lab.exec(b.ns, 'iptables', ['-A', 'OUTPUT', '-j', 'DROP'])
+  silence(lab, b.ns)
   await until('the silent client to be dropped', async () => !(await liveSessions(gwDir)).some((s) => s.address === cb.address), (KEEPALIVE_S * (KEEPALIVE_FAILURES + 1) + 6) * 1000)
   const elapsed = Date.now() - t0
   const recB = await until('its record', () => sessionHistory(gwDir).find((r) => r.assignedAddress === cb.address && r.end), 5000)
@@ -208,10 +161,10 @@ test('3% GRE loss each way still carries a 16 MB transfer intact', async () => {
   // at random in both directions; TCP inside the tunnel must retransmit what is lost.
   for (const chain of ['INPUT', 'OUTPUT']) lab.exec(ns, 'iptables', ['-A', chain, '-p', '47', '-m', 'statistic', '--mode', 'random', '--probability', '0.03', '-j', 'DROP'])
   const size = 16 * 1024 * 1024
-  const up = await transfer(ns, srv, GW_TUN, size)
+  const up = await transfer(lab, ns, srv, GW_TUN, size)
   assert.equal(up.gotBytes, size)
   assert.equal(up.got, up.sent, 'client -> gateway intact over a lossy path')
-  const down = await transfer(srv, ns, address, size / 2)
+  const down = await transfer(lab, srv, ns, address, size / 2)
   assert.equal(down.got, down.sent, 'gateway -> client intact over a lossy path')
   const [dropIn] = iptablesCounts(lab, ns, 'INPUT')
   const [dropOut] = iptablesCounts(lab, ns, 'OUTPUT')
@@ -267,9 +220,8 @@ test('hostile GRE and control bytes against the live gateway are dropped, counte
 
 test('gateway SIGTERM exits 0 at once, ends the live session and writes its record', async () => {
   assert.ok(lastClient, 'a session is up')
-  let clientErr = ''
-  lastClient.c.stderr!.on('data', (d: Buffer) => { clientErr += d.toString() })
-  const clientExit = new Promise<number | null>((r) => lastClient!.c.on('exit', r))
+  assert.ok(gw, 'the gateway is up')
+  const client = watchExit(lastClient.c)
   // A control connection that never places a call (and sends nothing) must not hold the shutdown:
   // net.Server.close() would wait for it until the RFC 2637 §2.5 keep-alive gives up, minutes later.
   const { ns } = clientNs()
@@ -278,15 +230,6 @@ const s = net.connect(1723, '${GW}', () => process.stdout.write('connected\\n'))
   await waitForLine(idle, /connected/, 5000)
   const established = lab.exec(srv, 'ss', ['-Htn', 'state', 'established', 'sport', '= :1723']).trim().split('\n').filter(Boolean)
   assert.ok(established.length >= 2, `control connections open at SIGTERM: ${established.length}`)
-  const t0 = Date.now()
-  const code = await stopChild(server, 8000)
-  const ms = Date.now() - t0
-  assert.equal(code, 0, `gateway exits 0 on SIGTERM (exit ${code} after ${ms} ms); its log ends:\n${serverLog.slice(-2000)}`)
-  assert.ok(ms < 5000, `and promptly (${ms} ms)`)
-  const rec = sessionHistory(gwDir).find((r) => r.assignedAddress === lastClient!.address)
-  assert.ok(rec?.end, 'the live session has an end record')
-  assert.equal(rec.reason, 'admin', `reason ${rec.reason}`)
-  const clientCode = await Promise.race([clientExit, new Promise<string>((r) => setTimeout(() => r('still running'), 8000))])
-  assert.equal(clientCode, 1, `the client notices the gateway went away and exits 1 (${clientErr.trim().split('\n').pop()})`)
+  await assertSigtermEndsSession(gw, gwDir, lastClient, client)
   await stopChild(idle, 2000)
 })

@@ -3,16 +3,13 @@
 // the client pool. Needs root, iproute2 and ping (CI installs them).
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { NetnsLab, ip, removeLeftoverNamespaces, stopChild, waitForLine } from '../../src/transport/netns.js'
-import { bridgedClientNs } from '../helpers/e2e-gateway.js'
-
-const ROOT = resolve(import.meta.dirname, '../../..')
-const BIN = join(ROOT, 'bin/gatehouse.js')
-const TRANSFER = join(ROOT, 'dist/src/tools/transfer.js')
+import { BIN, bridgedClientNs, initGateway, liveSessions as liveAt, pingOk as pingIn, sessionHistory, until } from '../helpers/e2e-gateway.js'
+import { assertWrongPasswordRefused, exitAndStderr, gatewayNs, silence, startGateway, transfer, type RunningGateway } from '../helpers/e2e-lab.js'
 const PASSWORD = 'Correct-Horse-42-battery'
 const KEEPALIVE_S = 2
 const KEEPALIVE_FAILURES = 3
@@ -21,7 +18,7 @@ const lab = new NetnsLab(`ghe${process.pid % 10000}_`)
 let srv = ''
 let dir = ''
 let gwDir = ''
-let server: ChildProcess
+let gw: RunningGateway | undefined
 let nextClient = 0
 let lanNs = ''
 
@@ -40,40 +37,17 @@ function connect(ns: string, password = PASSWORD, user = 'alice'): ChildProcess 
 async function connectOnce(ns: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
   const c = lab.spawn(ns, process.execPath, [BIN, 'connect', ...args, '--user', 'alice'])
   c.stdin!.end(`${PASSWORD}\n`)
-  let stderr = ''
-  c.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
-  const code = await new Promise<number | null>((r) => c.on('exit', r))
-  return { code, stderr }
+  return await exitAndStderr(c)
 }
 
-function gh(...args: string[]): string {
-  return execFileSync('ip', ['netns', 'exec', srv, process.execPath, BIN, ...args], { encoding: 'utf8' })
-}
-interface Live { id: string; user: string; address: string; peer: string; state: string }
-interface Rec { user: string; peer: string; assignedAddress?: string; reason?: string; end?: number; bytesIn?: number; bytesOut?: number; result?: string }
-const liveSessions = (): Live[] => JSON.parse(gh('sessions', '--dir', gwDir, '--json')) as Live[]
-const history = (): Rec[] => JSON.parse(gh('sessions', '--dir', gwDir, '--history', '--json', '--limit', '500')) as Rec[]
-
-function pingOk(ns: string, to: string): boolean {
-  try { lab.exec(ns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', to]); return true } catch { return false }
-}
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs: number): Promise<T> {
-  const t0 = Date.now()
-  for (;;) {
-    const v = fn()
-    if (v) return v
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
+const liveSessions = () => liveAt(gwDir)
+const history = () => sessionHistory(gwDir)
+const pingOk = (ns: string, to: string): boolean => pingIn(lab, ns, to)
+const waitFor = until
 
 before(async () => {
   removeLeftoverNamespaces()
-  srv = lab.ns('srv')
-  ip('-n', srv, 'link', 'add', 'br0', 'type', 'bridge')
-  ip('-n', srv, 'addr', 'add', '198.18.0.1/24', 'dev', 'br0')
-  ip('-n', srv, 'link', 'set', 'br0', 'up')
+  srv = gatewayNs(lab, '198.18.0.1')
   // A private network behind the gateway (198.18.200.0/24) with a host that routes the pool back.
   const lan = lab.ns('lan')
   lab.link(srv, 'lan0', '198.18.200.1/24', lan, 'eth0', '198.18.200.2/24')
@@ -81,17 +55,13 @@ before(async () => {
   lanNs = lan
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'))
   gwDir = join(dir, 'gw')
-  execFileSync(process.execPath, [BIN, 'init', '--dir', gwDir, '--listen', '198.18.0.1', '--pool', '198.19.0.0/24', '--dns', '198.19.0.1,198.19.0.2'], { stdio: 'ignore' })
-  const cfg = join(gwDir, 'gatehouse.yaml')
-  writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/intervalSeconds: \d+/, `intervalSeconds: ${KEEPALIVE_S}`).replace(/^(\s+)failures: \d+/m, `$1failures: ${KEEPALIVE_FAILURES}`))
-  execFileSync(process.execPath, [BIN, 'user', 'add', '--dir', gwDir, 'alice'], { input: `${PASSWORD}\n` })
-  server = lab.spawn(srv, process.execPath, [BIN, 'serve', '--dir', gwDir])
-  await waitForLine(server, /gateway ready/, 20000, 'stderr')
+  initGateway(gwDir, { listen: '198.18.0.1', pool: '198.19.0.0/24', dns: '198.19.0.1,198.19.0.2', keepaliveSeconds: KEEPALIVE_S, keepaliveFailures: KEEPALIVE_FAILURES }, [['alice', PASSWORD]])
+  gw = await startGateway(lab, srv, gwDir)
 })
 
 after(async () => {
-  if (server) {
-    const code = await stopChild(server, 8000)
+  if (gw) {
+    const code = await stopChild(gw.server, 8000)
     assert.equal(code, 0, 'gateway exits 0 on SIGTERM')
   }
   await lab.cleanup()
@@ -110,14 +80,12 @@ test('a client connects, gets an address and DNS, pings both ways and moves 50 M
   const resolv = lab.exec(ns, 'cat', ['/etc/resolv.conf'])
   assert.match(resolv, /nameserver 198\.19\.0\.1\nnameserver 198\.19\.0\.2/, 'pushed DNS applied in the client namespace')
 
-  const recv = lab.spawn(srv, process.execPath, [TRANSFER, 'recv', '198.19.0.1', '5001'])
-  await waitForLine(recv, /listening/, 10000)
   const size = 50 * 1024 * 1024
-  const out = JSON.parse(lab.exec(ns, process.execPath, [TRANSFER, 'send', '198.19.0.1', '5001', String(size)], { timeoutMs: 180000 })) as { bytes: number; sha256: string; receiver: { bytes: number; sha256: string } }
-  assert.equal(out.receiver.bytes, size)
-  assert.equal(out.receiver.sha256, out.sha256, '50 MB arrive with the same SHA-256')
+  const up = await transfer(lab, ns, srv, '198.19.0.1', size, 180000)
+  assert.equal(up.gotBytes, size)
+  assert.equal(up.got, up.sent, '50 MB arrive with the same SHA-256')
 
-  const live = liveSessions()
+  const live = await liveSessions()
   assert.equal(live.length, 1)
   assert.equal(live[0]!.user, 'alice')
   assert.equal(live[0]!.address, address)
@@ -126,21 +94,12 @@ test('a client connects, gets an address and DNS, pings both ways and moves 50 M
   const rec = await waitFor('the session record', () => history().find((r) => r.assignedAddress === address && r.end), 5000)
   assert.equal(rec.user, 'alice')
   assert.ok((rec.bytesIn ?? 0) > size, 'record counts the bytes received from the client')
-  assert.equal(liveSessions().length, 0)
+  assert.equal((await liveSessions()).length, 0)
 })
 
 test('a wrong password fails with a clear message and leaves a failed-auth record', async () => {
   const { ns, outer } = clientNs()
-  const c = connect(ns, 'Wrong-Password-123')
-  let stderr = ''
-  c.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
-  const code = await new Promise<number | null>((r) => c.on('exit', r))
-  assert.notEqual(code, 0)
-  assert.match(stderr, /authentication failed for user "alice": wrong user name or password/)
-  const rec = history().find((r) => r.peer.startsWith(outer))
-  assert.ok(rec, 'a record for the refused login')
-  assert.match(rec.reason ?? '', /bad-credentials|auth/)
-  assert.equal(liveSessions().length, 0)
+  await assertWrongPasswordRefused(connect(ns, 'Wrong-Password-123'), gwDir, outer)
 })
 
 test('connection problems are named: untrusted certificate, name mismatch, refused port, no route', async () => {
@@ -170,12 +129,12 @@ test('20 clients at once each get a distinct address and can all ping', async ()
     clients.push({ ...p, address: address! })
   }
   assert.equal(new Set(clients.map((c) => c.address)).size, 20, 'addresses are distinct')
-  assert.equal(liveSessions().length, 20)
+  assert.equal((await liveSessions()).length, 20)
   for (const c of clients) assert.ok(pingOk(c.ns, '198.19.0.1'), `client ${c.address} pings the gateway`)
   // Client to client through the gateway.
   assert.ok(pingOk(clients[0]!.ns, clients[19]!.address), 'client 0 pings client 19 through the gateway')
   await Promise.all(clients.map((c) => stopChild(c.c, 5000, 'SIGINT')))
-  await waitFor('all sessions gone', () => liveSessions().length === 0, 10000)
+  await waitFor('all sessions gone', async () => (await liveSessions()).length === 0, 10000)
 })
 
 test('a killed client leaves no stale session; a silent one is dropped by keepalive', async () => {
@@ -184,7 +143,7 @@ test('a killed client leaves no stale session; a silent one is dropped by keepal
   const ca = connect(a.ns)
   const [, addrA] = await waitForLine(ca, /^address (\S+)/, 30000)
   ca.kill('SIGKILL')
-  await waitFor('the killed client to disappear', () => !liveSessions().some((s) => s.address === addrA), KEEPALIVE_S * KEEPALIVE_FAILURES * 1000 + 5000)
+  await waitFor('the killed client to disappear', async () => !(await liveSessions()).some((s) => s.address === addrA), KEEPALIVE_S * KEEPALIVE_FAILURES * 1000 + 5000)
   const recA = await waitFor('its record', () => history().find((r) => r.assignedAddress === addrA && r.end), 5000)
   assert.ok(recA.reason && recA.reason.length > 0, `record names the reason (${recA.reason})`)
 
@@ -194,9 +153,8 @@ test('a killed client leaves no stale session; a silent one is dropped by keepal
   const [, addrB] = await waitForLine(cb, /^address (\S+)/, 30000)
   const t0 = Date.now()
   // This kernel has no sch_netem; a packet filter dropping everything in the client namespace does the same.
-  lab.exec(b.ns, 'iptables', ['-A', 'INPUT', '-j', 'DROP'])
-  lab.exec(b.ns, 'iptables', ['-A', 'OUTPUT', '-j', 'DROP'])
-  await waitFor('the silent client to be dropped', () => !liveSessions().some((s) => s.address === addrB), (KEEPALIVE_S * (KEEPALIVE_FAILURES + 1) + 10) * 1000)
+  silence(lab, b.ns)
+  await waitFor('the silent client to be dropped', async () => !(await liveSessions()).some((s) => s.address === addrB), (KEEPALIVE_S * (KEEPALIVE_FAILURES + 1) + 10) * 1000)
   const elapsed = Date.now() - t0
   const recB = await waitFor('its record', () => history().find((r) => r.assignedAddress === addrB && r.end), 5000)
   assert.match(recB.reason ?? '', /echo-timeout|timeout/, `reason names the keepalive (${recB.reason}, after ${elapsed} ms)`)
