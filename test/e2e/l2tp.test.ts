@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NetnsLab, removeLeftoverNamespaces, stopChild } from '../../src/transport/netns.js'
 import { BIN, bridgedClientNs, gatewayStatus, initGateway, liveSessions, pingOk, sessionHistory, until } from '../helpers/e2e-gateway.js'
-import { addressOf, assertSigtermEndsSession, assertWrongPasswordRefused, gatewayNs, natBehind, startGateway, transfer, watchExit, type RunningGateway } from '../helpers/e2e-lab.js'
+import { addressOf, assertAllPing, assertClientEndsWithRecord, assertOnlySession, assertTransferBothWays, droppedRecord, assertSigtermEndsSession, assertWrongPasswordRefused, gatewayNs, natBehind, startGateway, transfer, watchExit, type RunningGateway } from '../helpers/e2e-lab.js'
 
 const PASSWORD = 'Correct-Horse-42-battery'
 const GW = '198.18.70.1'
@@ -81,27 +81,13 @@ test('an L2TP client gets an address and DNS, pings both ways, and moves 20 MB e
   assert.match(lab.exec(ns, 'cat', ['/etc/resolv.conf']), /nameserver 198\.19\.70\.1/, 'pushed DNS (RFC 1877) applied')
 
   const size = 20 * 1024 * 1024
-  const up = await transfer(lab, ns, srv, GW_TUN, size)
-  assert.equal(up.gotBytes, size)
-  assert.equal(up.got, up.sent, 'client -> gateway: 20 MB arrive with the same SHA-256')
-  const down = await transfer(lab, srv, ns, address, size)
-  assert.equal(down.gotBytes, size)
-  assert.equal(down.got, down.sent, 'gateway -> client: 20 MB arrive with the same SHA-256')
+  await assertTransferBothWays(lab, ns, srv, GW_TUN, address, size)
 
-  const live = await liveSessions(gwDir)
-  assert.equal(live.length, 1)
-  assert.equal(live[0]!.user, 'alice')
-  assert.equal(live[0]!.protocol, 'l2tp')
-  assert.equal(live[0]!.address, address)
+  await assertOnlySession(gwDir, address, 'l2tp')
   const status = await gatewayStatus(gwDir)
   assert.ok(status.listen.some((l) => l.startsWith(`l2tp ${GW}:1701`)), `status lists the L2TP listener (${status.listen.join('; ')})`)
 
-  assert.equal(await stopChild(c, 5000, 'SIGINT'), 0, 'client exits 0 on SIGINT')
-  const rec = await until('the session record', () => sessionHistory(gwDir).find((r) => r.assignedAddress === address && r.end), 5000)
-  assert.equal(rec.user, 'alice')
-  assert.equal(rec.protocol, 'l2tp')
-  assert.ok((rec.bytesIn ?? 0) > size && (rec.bytesOut ?? 0) > size, `record counts both directions (${rec.bytesIn} in, ${rec.bytesOut} out)`)
-  assert.equal((await liveSessions(gwDir)).length, 0)
+  await assertClientEndsWithRecord(c, gwDir, address, 'l2tp', size)
 })
 
 test('a wrong password is refused with a clear message and leaves a failed-auth record', async () => {
@@ -121,8 +107,7 @@ test('5 clients at once, 2 of them behind one MASQUERADE NAT (no helper), get di
   const natted = live.filter((s) => s.peer.startsWith('198.18.70.250:'))
   assert.equal(natted.length, 2, 'two sessions share the NAT\'s outer address')
   assert.notEqual(natted[0]!.peer, natted[1]!.peer, 'on different source ports')
-  const pings = await Promise.all(clients.map(async (c) => ({ c, ok: (await lab.execAsync(c.ns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', GW_TUN], { check: false })).code === 0 })))
-  for (const { c, ok } of pings) assert.ok(ok, `client ${c.address} (${c.ns}) pings the gateway`)
+  await assertAllPing(lab, clients, GW_TUN)
   assert.ok(pingOk(lab, clients[3]!.ns, clients[4]!.address), 'the two clients behind the NAT reach each other through the gateway')
   assert.ok(pingOk(lab, clients[0]!.ns, clients[3]!.address), 'a direct client reaches one behind the NAT')
   await Promise.all(clients.map((c) => stopChild(c.c, 5000, 'SIGINT')))
@@ -135,9 +120,8 @@ test('a killed client is cleaned up by the keepalive, with its record', async ()
   // kill -9 over UDP: nothing tells the gateway; the PPP echo (2 s x 3) or the L2TP HELLO must notice.
   const t0 = Date.now()
   c.kill('SIGKILL')
-  await until('the killed client to be dropped', async () => !(await liveSessions(gwDir)).some((s) => s.address === address), (KEEPALIVE_S * (KEEPALIVE_FAILURES + 1) + 6) * 1000)
-  const elapsed = Date.now() - t0
-  const rec = await until('its record', () => sessionHistory(gwDir).find((r) => r.assignedAddress === address && r.end), 5000)
+  const { rec, goneAt } = await droppedRecord(gwDir, address, 'the killed client to be dropped', (KEEPALIVE_S * (KEEPALIVE_FAILURES + 1) + 6) * 1000)
+  const elapsed = goneAt - t0
   assert.match(rec.reason ?? '', /echo-timeout|control-closed/, `reason names the keepalive (${rec.reason}, after ${elapsed} ms)`)
   assert.ok(elapsed >= KEEPALIVE_S * (KEEPALIVE_FAILURES - 1) * 1000, `not before the echoes could fail (${elapsed} ms)`)
   lastClient = await connected(clientNs().ns)

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NetnsLab, ip, removeLeftoverNamespaces, stopChild, waitForLine } from '../../src/transport/netns.js'
-import { addressOf, assertSigtermEndsSession, assertWrongPasswordRefused, gatewayNs, natBehind, silence, startGateway, transfer, watchExit, type RunningGateway } from '../helpers/e2e-lab.js'
+import { addressOf, assertAllPing, assertClientEndsWithRecord, assertOnlySession, assertTransferBothWays, droppedRecord, assertSigtermEndsSession, assertWrongPasswordRefused, gatewayNs, natBehind, silence, startGateway, transfer, watchExit, type RunningGateway } from '../helpers/e2e-lab.js'
 import { BIN, bridgedClientNs, captureGre, gatewayStatus, iptablesCounts, initGateway, liveSessions, pingOk, sendRawGre, sessionHistory, tcpProbe, until } from '../helpers/e2e-gateway.js'
 
 const PASSWORD = 'Correct-Horse-42-battery'
@@ -74,25 +74,11 @@ test('a PPTP client gets an address and DNS, pings both ways and across the gate
   assert.match(lab.exec(ns, 'cat', ['/etc/resolv.conf']), /nameserver 198\.19\.60\.1\nnameserver 198\.19\.60\.2/, 'pushed DNS (RFC 1877) applied')
 
   const size = 50 * 1024 * 1024
-  const up = await transfer(lab, ns, srv, GW_TUN, size)
-  assert.equal(up.gotBytes, size)
-  assert.equal(up.got, up.sent, 'client -> gateway: 50 MB arrive with the same SHA-256')
-  const down = await transfer(lab, srv, ns, address, size)
-  assert.equal(down.gotBytes, size)
-  assert.equal(down.got, down.sent, 'gateway -> client: 50 MB arrive with the same SHA-256')
+  await assertTransferBothWays(lab, ns, srv, GW_TUN, address, size)
 
-  const live = await liveSessions(gwDir)
-  assert.equal(live.length, 1)
-  assert.equal(live[0]!.user, 'alice')
-  assert.equal(live[0]!.protocol, 'pptp')
-  assert.equal(live[0]!.address, address)
+  await assertOnlySession(gwDir, address, 'pptp')
 
-  assert.equal(await stopChild(c, 5000, 'SIGINT'), 0, 'client exits 0 on SIGINT')
-  const rec = await until('the session record', () => sessionHistory(gwDir).find((r) => r.assignedAddress === address && r.end), 5000)
-  assert.equal(rec.user, 'alice')
-  assert.equal(rec.protocol, 'pptp')
-  assert.ok((rec.bytesIn ?? 0) > size && (rec.bytesOut ?? 0) > size, `record counts both directions (${rec.bytesIn} in, ${rec.bytesOut} out)`)
-  assert.equal((await liveSessions(gwDir)).length, 0)
+  await assertClientEndsWithRecord(c, gwDir, address, 'pptp', size)
 })
 
 test('a wrong password is refused with a clear message and leaves a failed-auth record', async () => {
@@ -122,8 +108,7 @@ test('20 clients at once get distinct addresses and all ping; 3 more behind one 
   const live = await liveSessions(gwDir)
   assert.equal(live.length, 23)
   assert.equal(live.filter((s) => s.peer.startsWith('198.18.60.250:')).length, 3, 'three sessions share the NAT\'s outer address')
-  const pings = await Promise.all(clients.map(async (c) => ({ c, ok: (await lab.execAsync(c.ns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', GW_TUN], { check: false })).code === 0 })))
-  for (const { c, ok } of pings) assert.ok(ok, `client ${c.address} (${c.ns}) pings the gateway`)
+  await assertAllPing(lab, clients, GW_TUN)
   assert.ok(pingOk(lab, clients[0]!.ns, clients[19]!.address), 'client 0 pings client 19 through the gateway')
   assert.ok(pingOk(lab, clients[20]!.ns, clients[22]!.address), 'two clients behind the NAT reach each other through the gateway')
   await Promise.all(clients.map((c) => stopChild(c.c, 5000, 'SIGINT')))
@@ -137,18 +122,16 @@ test('a killed client is cleaned up at once (its TCP ends); a silent one is drop
   // kill -9: the client's kernel closes its control connection, so the gateway need not wait for a keepalive.
   const tKill = Date.now()
   ca.c.kill('SIGKILL')
-  await until('the killed client to disappear', async () => !(await liveSessions(gwDir)).some((s) => s.address === ca.address), KEEPALIVE_S * 1000)
-  const killMs = Date.now() - tKill
-  const recA = await until('its record', () => sessionHistory(gwDir).find((r) => r.assignedAddress === ca.address && r.end), 5000)
+  const { rec: recA, goneAt: aGone } = await droppedRecord(gwDir, ca.address, 'the killed client to disappear', KEEPALIVE_S * 1000)
+  const killMs = aGone - tKill
   assert.match(recA.reason ?? '', /control-closed/, `record names the closed control connection (${recA.reason}, after ${killMs} ms)`)
 
   // Silent: every packet dropped in the client namespace, TCP and GRE alike. This kernel has no
   // sch_netem, so a packet filter stands in for a dead link. Only the echo can notice.
   const t0 = Date.now()
   silence(lab, b.ns)
-  await until('the silent client to be dropped', async () => !(await liveSessions(gwDir)).some((s) => s.address === cb.address), (KEEPALIVE_S * (KEEPALIVE_FAILURES + 1) + 6) * 1000)
-  const elapsed = Date.now() - t0
-  const recB = await until('its record', () => sessionHistory(gwDir).find((r) => r.assignedAddress === cb.address && r.end), 5000)
+  const { rec: recB, goneAt: bGone } = await droppedRecord(gwDir, cb.address, 'the silent client to be dropped', (KEEPALIVE_S * (KEEPALIVE_FAILURES + 1) + 6) * 1000)
+  const elapsed = bGone - t0
   assert.equal(recB.reason, 'echo-timeout', `reason names the keepalive (${recB.reason}, after ${elapsed} ms)`)
   assert.ok(elapsed >= KEEPALIVE_S * (KEEPALIVE_FAILURES - 1) * 1000, `not before the echoes could fail (${elapsed} ms)`)
   cb.c.kill('SIGKILL')

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { ip, stopChild, waitForLine, type NetnsLab } from '../../src/transport/netns.js'
-import { BIN, TRANSFER, liveSessions, sessionHistory } from './e2e-gateway.js'
+import { BIN, TRANSFER, liveSessions, sessionHistory, until, type SessionRecord } from './e2e-gateway.js'
 
 /** The gateway namespace `srv` with bridge br0 carrying the gateway's outer address `gw`/24. */
 export function gatewayNs(lab: NetnsLab, gw: string): string {
@@ -136,4 +136,50 @@ export async function addressOf(c: ChildProcess, gatewayLog: () => string = () =
   c.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000) })
   const [, address] = await waitForLine(c, /^address (\S+)/, 30000).catch((e: Error) => { throw new Error(`${e.message}; client stderr:\n${err}\ngateway log:\n${gatewayLog().slice(-3000)}`) })
   return { c, address: address! }
+}
+
+/** Moves `bytes` client -> gateway (to `gwTun`) and gateway -> client (to `address`); both must arrive whole with the same SHA-256. */
+export async function assertTransferBothWays(lab: NetnsLab, ns: string, srv: string, gwTun: string, address: string, bytes: number): Promise<void> {
+  const mb = `${bytes / (1024 * 1024)} MB`
+  const up = await transfer(lab, ns, srv, gwTun, bytes)
+  assert.equal(up.gotBytes, bytes)
+  assert.equal(up.got, up.sent, `client -> gateway: ${mb} arrive with the same SHA-256`)
+  const down = await transfer(lab, srv, ns, address, bytes)
+  assert.equal(down.gotBytes, bytes)
+  assert.equal(down.got, down.sent, `gateway -> client: ${mb} arrive with the same SHA-256`)
+}
+
+/** Exactly one live session: alice's, of `protocol`, at `address`. */
+export async function assertOnlySession(gwDir: string, address: string, protocol: string): Promise<void> {
+  const live = await liveSessions(gwDir)
+  assert.equal(live.length, 1)
+  assert.equal(live[0]!.user, 'alice')
+  assert.equal(live[0]!.protocol, protocol)
+  assert.equal(live[0]!.address, address)
+}
+
+/** SIGINT ends client `c` with exit 0; its record (alice, `protocol`) counts more than `bytes` each way; no session is left. */
+export async function assertClientEndsWithRecord(c: ChildProcess, gwDir: string, address: string, protocol: string, bytes: number): Promise<void> {
+  assert.equal(await stopChild(c, 5000, 'SIGINT'), 0, 'client exits 0 on SIGINT')
+  const rec = await until('the session record', () => sessionHistory(gwDir).find((r) => r.assignedAddress === address && r.end), 5000)
+  assert.equal(rec.user, 'alice')
+  assert.equal(rec.protocol, protocol)
+  assert.ok((rec.bytesIn ?? 0) > bytes && (rec.bytesOut ?? 0) > bytes, `record counts both directions (${rec.bytesIn} in, ${rec.bytesOut} out)`)
+  assert.equal((await liveSessions(gwDir)).length, 0)
+}
+
+/**
+ * Waits (up to `timeoutMs`, naming `what`) for the session at `address` to leave the live list, then up
+ * to 5 s for its end record; `goneAt` is when it left (Date.now()), so timings exclude the record wait.
+ */
+export async function droppedRecord(gwDir: string, address: string, what: string, timeoutMs: number): Promise<{ rec: SessionRecord; goneAt: number }> {
+  await until(what, async () => !(await liveSessions(gwDir)).some((s) => s.address === address), timeoutMs)
+  const goneAt = Date.now()
+  return { rec: await until('its record', () => sessionHistory(gwDir).find((r) => r.assignedAddress === address && r.end), 5000), goneAt }
+}
+
+/** Every client pings `to` at once (two pings, 2 s wait each); each failure names the client. */
+export async function assertAllPing(lab: NetnsLab, clients: readonly { ns: string; address: string }[], to: string): Promise<void> {
+  const pings = await Promise.all(clients.map(async (c) => ({ c, ok: (await lab.execAsync(c.ns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', to], { check: false })).code === 0 })))
+  for (const { c, ok } of pings) assert.ok(ok, `client ${c.address} (${c.ns}) pings the gateway`)
 }
