@@ -89,6 +89,8 @@ export class SessionRegistry {
   private readonly kernel: KernelRoutes | undefined
   /** Per prefix, the last kernel operation: add/remove of one prefix run in order (see kernelOp). */
   private readonly kernelOps = new Map<string, Promise<void>>()
+  /** Which session added each kernel route (only its owner removes it). */
+  private readonly kernelOwner = new Map<string, string>()
   private readonly log: Logger
 
   /** `kernelRoutes`: absent in tests without a TUN; router sessions then route in the data plane only. */
@@ -257,7 +259,15 @@ export class SessionRegistry {
     const kernel = this.kernel
     if (!kernel) return
     const prev = this.kernelOps.get(prefix) ?? Promise.resolve()
-    const next = prev.then(() => (op === 'add' ? kernel.add(prefix) : kernel.remove(prefix))).then(
+    // A route this session did not add (the add failed: the host, or a configured link, routes the
+    // prefix already) is not this session's to remove.
+    const run = (): Promise<void> => {
+      if (op === 'add') return kernel.add(prefix).then(() => { this.kernelOwner.set(prefix, session) })
+      if (this.kernelOwner.get(prefix) !== session) { this.log.debug('kernel route not ours; left in place', { session, prefix }); return Promise.resolve() }
+      this.kernelOwner.delete(prefix)
+      return kernel.remove(prefix)
+    }
+    const next = prev.then(run).then(
       () => { this.log.debug(op === 'add' ? 'kernel route added' : 'kernel route removed', { session, prefix }) },
       (err: unknown) => { this.log.error(`cannot ${op} the kernel route`, { session, prefix, error: (err as Error)?.message ?? String(err) }) },
     )

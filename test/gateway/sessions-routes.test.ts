@@ -164,7 +164,29 @@ test('kernel route failures are logged with the prefix and never end the session
   assert.equal(c.sent.length, 1, 'the data plane still routes it')
   reg.closed('r1', 'admin', '', 2)
   await reg.kernelRoutesSettled()
-  assert.equal(log.lines.filter((l) => l.level === 'error').length, 2, 'the failed removal is logged too')
+  // The route whose add failed belongs to someone else (the host, or a configured link): never removed.
+  assert.ok(k.calls.includes('remove 10.2.0.0/24'))
+  assert.ok(!k.calls.includes('remove 10.3.0.0/16'), 'a route this session did not add is left in place')
+  assert.equal(log.lines.filter((l) => l.level === 'error').length, 1)
+})
+
+test("a router session whose route a configured link already holds does not delete the link's route at close", async () => {
+  const k = fakeKernel()
+  const { reg } = setup(k.kernel)
+  // The gateway installed the link's route at start (outside the registry): the session's add fails with EEXIST.
+  k.table.add('10.2.0.0/24')
+  const failing: KernelRoutes = {
+    add: (p) => (k.table.has(p) ? Promise.reject(new Error('RTNETLINK answers: File exists')) : k.kernel.add(p)),
+    remove: (p) => k.kernel.remove(p),
+  }
+  const { reg: reg2 } = setup(failing)
+  void reg
+  await bringUp(reg2, carrier('r1'), 'branch1')
+  await reg2.kernelRoutesSettled()
+  reg2.closed('r1', 'peer-terminated', '', 2)
+  await reg2.kernelRoutesSettled()
+  assert.ok(k.table.has('10.2.0.0/24'), "the link's route survives the router session")
+  assert.ok(!k.table.has('10.3.0.0/16'), 'the route the session added itself is removed')
 })
 
 test('a kernel sink that throws synchronously is contained like a rejection', async () => {
