@@ -39,6 +39,26 @@ export interface CarrierDial {
   counters(): Record<string, number>
 }
 
+/**
+ * The PPP 'up' handler of a dial: the first 'up' goes to `onUp`; a renegotiation (LCP or IPCP restarted)
+ * announces 'up' again, and then the tunnel stays as it was if the addresses are unchanged, else
+ * `close('address-changed', ...)` ends the call (the tunnel set up for the old ones would be wrong).
+ */
+export function firstUpOnly(o: Pick<CarrierDialOptions, 'progress' | 'onUp'>, close: (reason: string, message: string) => void): (ev: Extract<PppEvent, { type: 'up' }>) => void {
+  let seen: { local: string; peer: string } | undefined
+  return (ev) => {
+    if (seen) {
+      if (seen.local !== ev.localAddress || seen.peer !== ev.peerAddress) {
+        close('address-changed', `the gateway renegotiated different addresses (${ev.localAddress}/${ev.peerAddress}, was ${seen.local}/${seen.peer})`)
+      } else o.progress('PPP renegotiated; addresses unchanged')
+      return
+    }
+    seen = { local: ev.localAddress, peer: ev.peerAddress }
+    o.progress(`PPP up with MPPE: address ${ev.localAddress}, gateway ${ev.peerAddress}`)
+    o.onUp(ev)
+  }
+}
+
 export interface DialedClientOptions {
   readonly host: string
   readonly port: number

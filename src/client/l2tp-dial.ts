@@ -12,7 +12,7 @@ import { systemRng } from '../crypto/rng.js'
 import { VpnError } from '../lib/errors.js'
 import type { Millis } from '../lib/time.js'
 import { CLIENT_MPPE_POLICY } from './pptp-dial.js'
-import type { CarrierDial, CarrierDialOptions } from './dialed-client.js'
+import { firstUpOnly, type CarrierDial, type CarrierDialOptions } from './dialed-client.js'
 
 /**
  * One PPP session carried on an L2TP call: the call's own timer (PPP restart and echo), its frames
@@ -120,7 +120,7 @@ export async function dialL2tp(o: L2tpDialOptions): Promise<L2tpDial> {
   let sessionId: number | undefined
   let finished = false
   let downReason: { reason: string; message: string } | undefined
-  let upSeen: { local: string; peer: string } | undefined
+  const onUp = firstUpOnly(o, (reason, message) => call?.run(() => call?.ppp.close(Date.now(), reason, message)))
   let closeTimer: NodeJS.Timeout | undefined
 
   const finish = (reason: string, message: string): void => {
@@ -142,18 +142,7 @@ export async function dialL2tp(o: L2tpDialOptions): Promise<L2tpDial> {
   const onPpp = (ev: PppEvent): void => {
     switch (ev.type) {
       case 'authenticated': o.progress(`authenticated as ${o.user} (${ev.method})`); break
-      case 'up':
-        if (upSeen) {
-          if (upSeen.local !== ev.localAddress || upSeen.peer !== ev.peerAddress) {
-            const m = `the gateway renegotiated different addresses (${ev.localAddress}/${ev.peerAddress}, was ${upSeen.local}/${upSeen.peer})`
-            call?.run(() => call?.ppp.close(Date.now(), 'address-changed', m))
-          } else o.progress('PPP renegotiated; addresses unchanged')
-          break
-        }
-        upSeen = { local: ev.localAddress, peer: ev.peerAddress }
-        o.progress(`PPP up with MPPE: address ${ev.localAddress}, gateway ${ev.peerAddress}`)
-        o.onUp(ev)
-        break
+      case 'up': onUp(ev); break
       case 'ip': o.onIp(ev.packet); break
       case 'down': {
         downReason ??= { reason: ev.reason, message: ev.message }

@@ -15,7 +15,7 @@ import { GreDriver, type GreBinding } from '../transport/gre-driver.js'
 import { systemRng } from '../crypto/rng.js'
 import { VpnError } from '../lib/errors.js'
 import { describeConnectError } from './errors.js'
-import type { CarrierDial, CarrierDialOptions } from './dialed-client.js'
+import { firstUpOnly, type CarrierDial, type CarrierDialOptions } from './dialed-client.js'
 
 /** The client's MPPE policy: 128-bit required; either mode (Windows servers ask for stateless). */
 export const CLIENT_MPPE_POLICY: MppePolicy = { required: true, keyBits: [128], stateless: 'allowed' }
@@ -60,7 +60,7 @@ export async function dialPptp(o: PptpDialOptions): Promise<PptpDial> {
     throw e
   }
   const core = new PptpPnsConnection({ rng: systemRng, hostName: 'gatehouse', autoCall: true, callIds: gre.callIds }, Date.now())
-  let upSeen: { local: string; peer: string } | undefined
+  const onUp = firstUpOnly(o, (reason, message) => binding?.run(() => data?.close(Date.now(), reason, message)))
   let data: PptpDataCall | undefined
   let binding: GreBinding | undefined
   let callId: number | undefined
@@ -85,20 +85,7 @@ export async function dialPptp(o: PptpDialOptions): Promise<PptpDial> {
   const onPpp = (ev: PppEvent): void => {
     switch (ev.type) {
       case 'authenticated': o.progress(`authenticated as ${o.user} (${ev.method})`); break
-      case 'up':
-        // A renegotiation (LCP or IPCP restarted) announces 'up' again: the tunnel is set up once; a
-        // changed address would invalidate it, so that ends the call.
-        if (upSeen) {
-          if (upSeen.local !== ev.localAddress || upSeen.peer !== ev.peerAddress) {
-            const m = `the gateway renegotiated different addresses (${ev.localAddress}/${ev.peerAddress}, was ${upSeen.local}/${upSeen.peer})`
-            binding?.run(() => data?.close(Date.now(), 'address-changed', m))
-          } else o.progress('PPP renegotiated; addresses unchanged')
-          break
-        }
-        upSeen = { local: ev.localAddress, peer: ev.peerAddress }
-        o.progress(`PPP up with MPPE: address ${ev.localAddress}, gateway ${ev.peerAddress}`)
-        o.onUp(ev)
-        break
+      case 'up': onUp(ev); break
       case 'ip': o.onIp(ev.packet); break
       case 'down':
         downReason = { reason: ev.reason, message: ev.message }
