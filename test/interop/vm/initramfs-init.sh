@@ -1,8 +1,8 @@
 #!/bin/busybox sh
-# PID 1 of the interop guest (packed into the initramfs by build.sh): loads the virtio, 9p and
-# PPP modules, mounts the host's root read-only over 9p with tmpfs where pppd must write,
-# configures eth0 from the kernel command line, runs the command run-guest.sh left in the
-# "ghvmrun" share, records its exit status there, and powers off.
+# PID 1 of the interop guest (packed into the initramfs by build.sh): loads the virtio, 9p, PPP
+# and xfrm/ESP modules, mounts the host's root read-only over 9p with tmpfs where pppd, xl2tpd
+# and strongSwan must write, configures eth0 from the kernel command line, runs the command
+# run-guest.sh left in the "ghvmrun" share, records its exit status there, and powers off.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -41,11 +41,22 @@ for d in /tmp /run /var/tmp /var/log /var/lib/sstpc /root; do
 done
 chmod 1777 $R/tmp $R/var/tmp
 mkdir -p $R/run/lock $R/run/sstpc $R/run/ghvm $R/run/ppp
-# pppd writes /etc/ppp/resolv.conf (usepeerdns): give it a writable copy of /etc/ppp.
-if [ -d $R/etc/ppp ]; then
-  mkdir -p /etcppp && cp -a $R/etc/ppp/. /etcppp/
-  mount -t tmpfs -o mode=0755 tmpfs $R/etc/ppp && cp -a /etcppp/. $R/etc/ppp/
-fi
+# Writable copies of configuration the guest's programs write or the guest scripts replace:
+# pppd writes /etc/ppp/resolv.conf (usepeerdns); the L2TP/IPsec road warrior (strongSwan's starter
+# and charon, xl2tpd) gets its ipsec.conf, ipsec.secrets, strongswan.conf, certificates and keys
+# written in place, where NetworkManager-l2tp's strongSwan set-up puts them. A directory becomes a
+# tmpfs holding a copy; a file is bind-mounted from a copy in /run/ghvm-etc (a tmpfs).
+for d in /etc/ppp /etc/ipsec.d /etc/strongswan.d /etc/swanctl /etc/xl2tpd; do
+  [ -d $R$d ] || continue
+  t=/etccopy$d
+  mkdir -p $t && cp -a $R$d/. $t/
+  mount -t tmpfs -o mode=0755 tmpfs $R$d && cp -a $t/. $R$d/
+done
+mkdir -p $R/run/ghvm-etc
+for f in /etc/ipsec.conf /etc/ipsec.secrets /etc/strongswan.conf; do
+  [ -f $R$f ] || continue
+  cp -a $R$f $R/run/ghvm-etc/ && mount -o bind $R/run/ghvm-etc/${f##*/} $R$f
+done
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 ghvmrun $R/run/ghvm || fail "mount ghvmrun"
 if [ -n "$SHARE" ]; then
   mkdir -p $R/run/ghvm-share
