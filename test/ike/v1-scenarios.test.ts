@@ -84,7 +84,8 @@ test('a responder set to tunnel mode refuses a transport proposal: the initiator
   assert.ok(p.events.i.some((e) => e.type === 'childSaFailed' && e.reason === 'the peer refused: NoProposalChosen'), JSON.stringify(p.events.i))
   // The IKE SA stays up on both sides, and nothing is left to retransmit.
   assert.equal(p.i.saCount, 1); assert.equal(p.r.saCount, 1)
-  assert.equal(p.i.nextTimeout(), undefined)
+  // Only the DPD and lifetime timers remain (RFC 3706 interval 30 s), no retransmission.
+  assert.ok(p.i.nextTimeout()! - p.clock.now >= 30_000)
 })
 
 test('a silent responder: the initiator retransmits main mode 1 with back-off, then gives up with a reason', () => {

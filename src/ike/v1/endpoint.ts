@@ -18,6 +18,9 @@ import { IkeV1Manager } from './task-manager.js'
 import { OakleyAuth } from './oakley.js'
 import { loadSigner } from './tasks/cert-auth.js'
 import type { IkeCredentials, IkeTrust } from './tasks/cert-auth.js'
+import { DEFAULT_DPD } from './tasks/dpd.js'
+import type { DpdOptions } from './tasks/dpd.js'
+import { VpnError } from '../../lib/errors.js'
 
 export interface IkeV1EndpointOptions {
   /** Our address and IKE port as the peer should see them (NAT-D input, default ID). */
@@ -54,6 +57,14 @@ export interface IkeV1EndpointOptions {
    * method of `credentials` when credentials and trust are given, else pre-shared key only.
    */
   readonly authMethods?: readonly number[]
+  /** Dead peer detection (RFC 3706), used when the peer announced it; false: never probe. Default 30 s / 150 s. */
+  readonly dpd?: DpdOptions | false
+  /** Longest ISAKMP SA lifetime we keep (seconds, default 28800); the proposal's is used when shorter. */
+  readonly ikeLifetimeSeconds?: number
+  /** Longest child SA lifetime a quick mode responder grants (seconds, default 3600; RESPONDER-LIFETIME when shorter than offered). */
+  readonly childLifetimeSeconds?: number
+  /** Rekey margin (default 9 min), its random reduction (default 0.1) and the old child's overlap (default 10 s). */
+  readonly rekey?: { readonly marginMs?: number; readonly fuzz?: number; readonly overlapMs?: number }
 }
 
 export interface ChildSaRequest {
@@ -64,14 +75,21 @@ export interface ChildSaRequest {
 }
 
 export type IkeV1Event =
-  | { readonly type: 'ikeUp'; readonly sa: string; readonly peer: Endpoint; readonly peerId: IkeIdentity; readonly natT: NatTState | undefined; readonly peerCertificate?: { readonly serial: string; readonly subject: string } }
+  /** `rekeyOf`: this ISAKMP SA re-establishes that one (before its lifetime ends) and takes over its children. */
+  | { readonly type: 'ikeUp'; readonly sa: string; readonly peer: Endpoint; readonly peerId: IkeIdentity; readonly natT: NatTState | undefined; readonly peerCertificate?: { readonly serial: string; readonly subject: string }; readonly rekeyOf?: string }
   /** NAT detected: from now on this SA's IKE (and its ESP) uses `peer` (port 4500) with the non-ESP marker (RFC 3947 §4). */
   | { readonly type: 'natFloat'; readonly sa: string; readonly peer: Endpoint }
-  | ({ readonly type: 'childSaUp'; readonly sa: string; readonly peer: Endpoint } & ChildSaParams)
+  /** `rekeyOf`: the inbound SPI of the child this one replaces (the old one goes down with reason 'rekeyed'). */
+  | ({ readonly type: 'childSaUp'; readonly sa: string; readonly peer: Endpoint; readonly rekeyOf?: number } & ChildSaParams)
   /** A quick mode failed (ours refused, or the peer's protected error notify); the IKE SA stays up. */
   | { readonly type: 'childSaFailed'; readonly sa: string; readonly reason: string }
   | { readonly type: 'childSaDown'; readonly sa: string; readonly inboundSpi: number; readonly outboundSpi: number; readonly reason: string }
-  | { readonly type: 'closed'; readonly sa: string; readonly peer: Endpoint; readonly reason: string }
+  /**
+   * `keptChildren`: inbound SPIs of children that stay up (an ISAKMP SA expiring or deleted alone does not end
+   * them, RFC 2408); they are held by another ISAKMP SA of the peer or wait for the next one. `replacedBy`:
+   * the ISAKMP SA that re-established this one.
+   */
+  | { readonly type: 'closed'; readonly sa: string; readonly peer: Endpoint; readonly reason: string; readonly keptChildren?: readonly number[]; readonly replacedBy?: string }
 
 export class IkeV1Endpoint {
   private readonly m: IkeV1Manager
@@ -80,6 +98,8 @@ export class IkeV1Endpoint {
     // Configuration time: a bad key or certificate throws here, never while a peer is talking.
     const signer = o.credentials ? loadSigner(o.credentials) : undefined
     const certAuth = signer !== undefined && o.trust !== undefined
+    const dpd = o.dpd ?? DEFAULT_DPD
+    if (dpd && !(dpd.intervalMs > 0 && dpd.timeoutMs > dpd.intervalMs)) throw new VpnError('ERR_IKE_DPD', `dpd: timeoutMs (${dpd.timeoutMs}) must exceed intervalMs (${dpd.intervalMs}) > 0`)
     this.m = new IkeV1Manager({
       local: o.local, rng: o.rng, psk: o.psk,
       localId: o.localId ?? ipv4Identity(addressBytes(o.local.address)),
@@ -98,6 +118,10 @@ export class IkeV1Endpoint {
       halfOpenTimeoutMs: o.halfOpenTimeoutMs ?? 30_000,
       maxAuthFailures: o.maxAuthFailures ?? 3,
       inboundSpiInUse: o.inboundSpiInUse ?? (() => false),
+      lifecycle: {
+        dpd, ikeLifetimeSeconds: o.ikeLifetimeSeconds ?? 28800, childLifetimeSeconds: o.childLifetimeSeconds ?? 3600,
+        marginMs: o.rekey?.marginMs ?? 540_000, fuzz: o.rekey?.fuzz ?? 0.1, overlapMs: o.rekey?.overlapMs ?? 10_000,
+      },
     })
   }
 
@@ -111,13 +135,25 @@ export class IkeV1Endpoint {
   /** Sends an encrypted DELETE for every child SA and the ISAKMP SA, then forgets it. */
   deleteIkeSa(now: Millis, sa: string, reason = 'deleted locally'): void { this.m.deleteIkeSa(now, sa, reason) }
 
+  /** The ESP layer received a packet on this inbound SPI (DPD counts it as proof of life). Allocation-free. */
+  trafficSeen(now: Millis, inboundSpi: number): void { this.m.life.trafficSeen(now, inboundSpi) }
+  /**
+   * Rekeys the child with this inbound SPI now (the ESP layer's soft byte/sequence limit): a new quick mode
+   * with the same mode, selectors and proposals. False when the SPI is unknown or already replaced.
+   */
+  rekeyChild(now: Millis, inboundSpi: number): boolean {
+    try { return this.m.life.rekeyChild(now, inboundSpi) } catch { this.m.stats.inc('error:internal'); return false }
+  }
+
   handleDatagram(now: Millis, data: Uint8Array, from: Endpoint): void {
     try { this.m.handleDatagram(now, data, from) } catch (e) {
       // Decoders throw only DecodeError; anything else is our bug, still never the peer's crash.
       this.m.stats.inc(e instanceof DecodeError ? `drop:decode:${e.field}` : 'error:internal')
     }
   }
-  handleTimeout(now: Millis): void { this.m.handleTimeout(now) }
+  handleTimeout(now: Millis): void {
+    try { this.m.handleTimeout(now) } catch { this.m.stats.inc('error:internal') }
+  }
   nextTimeout(): Millis | undefined { return this.m.nextTimeout() }
   pollTransmit(): IkeTransmit | undefined { return this.m.transmits.shift() }
   pollEvent(): IkeV1Event | undefined { return this.m.events.shift() }

@@ -1,5 +1,6 @@
 // Per-IKE-SA bookkeeping of the IKEv1 task manager: the SA with its tasks, the message awaiting an
 // answer (retransmission), the reply cache for retransmitted requests (RFC 2408 §5), child SA SPIs.
+import type { Endpoint } from '../../lib/endpoint.js'
 import type { Millis } from '../../lib/time.js'
 import { Doi, NotifyType, ProtocolId } from './constants.js'
 import type { IsakmpPayload } from './message/payloads.js'
@@ -7,6 +8,7 @@ import type { IkeSaV1 } from './ike-sa.js'
 import type { MainModeTask } from './tasks/main-mode.js'
 import type { QuickModeTask } from './tasks/quick-mode.js'
 import type { ChildSaRequest } from './endpoint.js'
+import { DpdState } from './tasks/dpd.js'
 
 /** The last message we sent that waits for an answer, and when to send it again. */
 export interface Outstanding { readonly bytes: Uint8Array; readonly what: string; tries: number; at: Millis }
@@ -24,6 +26,32 @@ export interface IkeV1Entry {
   authFailures: number
   /** Our inbound SPI -> the peer's (outbound) SPI of each child SA. */
   readonly children: Map<number, number>
+  /** DPD, lifetimes and rekeying (lifetimes.ts). */
+  readonly life: EntryLife
+}
+
+/** Per-ISAKMP-SA state of dead peer detection, phase 1 lifetime and re-establishment. */
+export interface EntryLife {
+  /** Where connect() aimed: a re-established ISAKMP SA goes there again (before any NAT-T float). */
+  readonly origin: Endpoint
+  readonly dpd: DpdState
+  /** Phase 1 rekey (initiator: a new main mode) and hard expiry; set when main mode completes. */
+  softAt: Millis | undefined
+  hardAt: Millis | undefined
+  /** This SA re-establishes the named one (no quick mode of its own; it adopts the children). */
+  reauthOf: string | undefined
+  /** The SA re-establishing this one, while its main mode runs. */
+  reauthBy: string | undefined
+  /** The first quick mode of this SA replaces that orphaned child (our inbound SPI). */
+  firstRekeyOf: number | undefined
+  /** Quick modes we started, by message ID: what was asked (kept for rekeying) and the child it replaces. */
+  readonly pending: Map<number, { readonly request: ChildSaRequest; rekeyOf: number | undefined }>
+  /** Fields the `closed` event carries (children handed over to another SA or kept, the replacing SA). */
+  closed: { keptChildren?: readonly number[]; replacedBy?: string }
+}
+
+export function newEntryLife(origin: Endpoint, now: Millis, firstDpdSeq: number): EntryLife {
+  return { origin, dpd: new DpdState(now, firstDpdSeq), softAt: undefined, hardAt: undefined, reauthOf: undefined, reauthBy: undefined, firstRekeyOf: undefined, pending: new Map(), closed: {} }
 }
 
 const CACHE_SIZE = 4

@@ -60,6 +60,8 @@ export interface InformationalOutcome {
   readonly notifies: readonly number[]
   /** Error notifies (RFC 2408 §3.14.1: types below 16384) with their SPI. */
   readonly errors: readonly { readonly notifyType: number; readonly protocolId: number; readonly spi: Uint8Array }[]
+  /** Status notifies (16384 and up) with SPI and data, e.g. DPD R-U-THERE / R-U-THERE-ACK (RFC 3706 §5.3). */
+  readonly status: readonly { readonly notifyType: number; readonly spi: Uint8Array; readonly data: Uint8Array }[]
 }
 
 /** Verifies HASH(1) of a decrypted informational message; undefined when it does not verify. */
@@ -73,12 +75,17 @@ export function handleInformational(sa: IkeSaV1, msg: InboundV1): InformationalO
   let isakmp = false
   const notifies: number[] = []
   const errors: { notifyType: number; protocolId: number; spi: Uint8Array }[] = []
+  const status: { notifyType: number; spi: Uint8Array; data: Uint8Array }[] = []
   for (const p of msg.payloads) {
     if (p.payload === 'delete' && p.protocolId === ProtocolId.IpsecEsp) for (const s of p.spis) deleted.push(((s[0]! << 24) >>> 0) + ((s[1]! << 16) | (s[2]! << 8) | s[3]!))
     if (p.payload === 'delete' && p.protocolId === ProtocolId.Isakmp && p.spis.some((s) => constantTimeEqual(s.subarray(0, 8), sa.ckyI) && constantTimeEqual(s.subarray(8), sa.ckyR))) isakmp = true
-    if (p.payload === 'notify') { notifies.push(p.notifyType); if (isErrorNotify(p.notifyType)) errors.push({ notifyType: p.notifyType, protocolId: p.protocolId, spi: p.spi }) }
+    if (p.payload === 'notify') {
+      notifies.push(p.notifyType)
+      if (isErrorNotify(p.notifyType)) errors.push({ notifyType: p.notifyType, protocolId: p.protocolId, spi: p.spi })
+      else status.push({ notifyType: p.notifyType, spi: p.spi, data: p.data })
+    }
   }
-  return { deletedOutboundSpis: deleted, deleteIsakmp: isakmp, notifies, errors }
+  return { deletedOutboundSpis: deleted, deleteIsakmp: isakmp, notifies, errors, status }
 }
 
 /**

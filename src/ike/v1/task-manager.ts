@@ -18,7 +18,10 @@ import type { IsakmpHeader } from './message/header.js'
 import { decodeMessage, encodeMessage, payloadBody } from './message/message.js'
 import type { IsakmpPayload } from './message/payloads.js'
 import { IkeSaV1 } from './ike-sa.js'
-import { NEXT_MESSAGE, ZERO8, hex, notifyName, plainNotify, remember } from './ike-entry.js'
+import { NEXT_MESSAGE, ZERO8, hex, newEntryLife, notifyName, plainNotify, remember } from './ike-entry.js'
+import { V1Lifecycle } from './lifetimes.js'
+import type { LifecycleOptions } from './lifetimes.js'
+import { randomU32 } from '../../crypto/rng.js'
 import type { IkeV1Entry } from './ike-entry.js'
 import type { IkeIdentity } from './ike-sa.js'
 import { DEFAULT_ESP_PROPOSALS, newMessageId, readInformational, sealInformational, sendDelete } from './informational.js'
@@ -52,6 +55,8 @@ export interface ManagerOptions {
   readonly signer?: Signer
   readonly trust?: IkeTrust
   readonly certLocalId?: IkeIdentity
+  /** DPD, lifetimes and rekeying (lifetimes.ts); `childLifetimeSeconds` is the quick mode responder's policy. */
+  readonly lifecycle: Omit<LifecycleOptions, 'rng' | 'retransmit'> & { readonly childLifetimeSeconds: number }
 }
 
 export class IkeV1Manager {
@@ -60,14 +65,15 @@ export class IkeV1Manager {
   readonly events: IkeV1Event[] = []
   readonly stats = new Counters()
   private readonly o: ManagerOptions
+  readonly life: V1Lifecycle
 
-  constructor(o: ManagerOptions) { this.o = o }
+  constructor(o: ManagerOptions) { this.o = o; this.life = new V1Lifecycle(this, { ...o.lifecycle, rng: o.rng, retransmit: o.retransmit }) }
 
   private newEntry(now: Millis, role: 'initiator' | 'responder', ckyI: Uint8Array, ckyR: Uint8Array, peer: Endpoint, initialContact: boolean): IkeV1Entry {
     const sa = new IkeSaV1(role, ckyI, ckyR, peer, this.o.local, now)
     const mm = new MainModeTask(sa, { rng: this.o.rng, proposals: this.o.phase1Proposals, accept: this.o.acceptPhase1, psk: this.o.psk, localId: this.o.localId, initialContact, natT: this.o.natT,
       authMethods: this.o.authMethods, ...(this.o.signer ? { signer: this.o.signer } : {}), ...(this.o.trust ? { trust: this.o.trust } : {}), ...(this.o.certLocalId ? { certLocalId: this.o.certLocalId } : {}) })
-    const e: IkeV1Entry = { sa, mm, qm: new Map(), doneMids: new Set(), child: undefined, outstanding: undefined, cache: [], authFailures: 0, children: new Map() }
+    const e: IkeV1Entry = { sa, mm, qm: new Map(), doneMids: new Set(), child: undefined, outstanding: undefined, cache: [], authFailures: 0, children: new Map(), life: newEntryLife(peer, now, randomU32(this.o.rng)) }
     this.entries.set(hex(ckyI), e)
     return e
   }
@@ -75,7 +81,7 @@ export class IkeV1Manager {
   connect(now: Millis, peer: Endpoint, child?: ChildSaRequest): string {
     let ckyI = this.o.rng.bytes(8)
     while (ckyI.every((b) => b === 0) || this.entries.has(hex(ckyI))) ckyI = this.o.rng.bytes(8)
-    const firstContact = ![...this.entries.values()].some((e) => e.sa.peer.address === peer.address)
+    const firstContact = ![...this.entries.values()].some((e) => e.sa.peer.address === peer.address) && !this.life.hasChildrenWith(peer.address)
     const e = this.newEntry(now, 'initiator', ckyI, new Uint8Array(8), peer, firstContact)
     e.child = child
     const payloads = e.mm.start()
@@ -92,6 +98,7 @@ export class IkeV1Manager {
     const mid = newMessageId(this.o.rng, (m) => e.qm.has(m) || e.doneMids.has(m))
     const qm = new QuickModeTask(e.sa, this.qmOptions(child), mid)
     e.qm.set(mid, qm)
+    this.life.childRequested(e, mid, child)
     const k = e.sa.keys!
     const sealed = sealMessage(this.header(e.sa, ExchangeType.QuickMode, mid), qm.start(), k.cipher, k.encKey, phase2Iv(k.hash, k.cipher, e.sa.iv!, mid))
     e.sa.exchangeIvs.set(mid, sealed.nextIv)
@@ -113,8 +120,8 @@ export class IkeV1Manager {
     return {
       rng: this.o.rng, proposals: child?.proposals ?? DEFAULT_ESP_PROPOSALS, mode: child?.mode ?? this.o.mode,
       ...(child?.pfsGroup !== undefined ? { pfsGroup: child.pfsGroup } : {}), ...(child?.selectors ? { selectors: child.selectors } : {}),
-      accept: this.o.acceptEsp, acceptSelectors: this.o.acceptSelectors,
-      spiInUse: (spi: number) => this.o.inboundSpiInUse(spi) || [...this.entries.values()].some((x) => x.children.has(spi) || [...x.qm.values()].some((q) => Buffer.from(q.spiIn).readUInt32BE(0) === spi)),
+      accept: this.o.acceptEsp, acceptSelectors: this.o.acceptSelectors, initiator: child !== undefined, lifetimeSeconds: this.o.lifecycle.childLifetimeSeconds,
+      spiInUse: (spi: number) => this.o.inboundSpiInUse(spi) || this.life.children.has(spi) || [...this.entries.values()].some((x) => x.children.has(spi) || [...x.qm.values()].some((q) => Buffer.from(q.spiIn).readUInt32BE(0) === spi)),
     }
   }
 
@@ -164,7 +171,7 @@ export class IkeV1Manager {
       return
     }
     if (header.exchangeType === ExchangeType.IdentityProtection && header.messageId === 0) { this.runTask(now, e, e.mm, header, data, from); return }
-    if (header.exchangeType === ExchangeType.Informational) { this.informational(e, header, data); return }
+    if (header.exchangeType === ExchangeType.Informational) { this.informational(now, e, header, data); return }
     if (e.sa.state !== 'established') { this.stats.inc('drop:not-established'); return }
     if (header.exchangeType === ExchangeType.QuickMode) {
       let qm = e.qm.get(header.messageId)
@@ -225,7 +232,7 @@ export class IkeV1Manager {
         e.qm.delete(mid); e.doneMids.add(mid)
         // The quick mode authenticated, so the refusal goes back protected (RFC 2409 §5.7), naming the
         // initiator's SPI so it can tell which negotiation failed.
-        if (step.notify !== undefined && task instanceof QuickModeTask && e.sa.role === 'responder') {
+        if (step.notify !== undefined && task instanceof QuickModeTask && !task.initiator) {
           const infoMid = newMessageId(this.o.rng, (m) => e.qm.has(m) || e.doneMids.has(m))
           const n: IsakmpPayload = { payload: 'notify', doi: Doi.Ipsec, protocolId: ProtocolId.IpsecEsp, spi: task.peerSpi ?? new Uint8Array(0), notifyType: step.notify, data: new Uint8Array(0) }
           this.transmits.push({ to: from, data: sealInformational(e.sa, infoMid, [n]) })
@@ -253,6 +260,7 @@ export class IkeV1Manager {
     if (nextIv) { if (mid === 0) e.sa.iv = nextIv; else e.sa.exchangeIvs.set(mid, nextIv) }
     if (e.sa.state === 'established' || step.kind === 'reply' || mid !== 0 || header.flags & HeaderFlag.Encryption) e.sa.peer = from
     e.outstanding = undefined
+    this.life.seen(now, e, msg)
     const request = new Uint8Array(data.subarray(0, header.length))
     if (step.kind === 'reply') {
       const reply = this.encodeReply(e, header, step.payloads, step.encrypted)
@@ -291,9 +299,11 @@ export class IkeV1Manager {
     const name = hex(e.sa.ckyI)
     if (task === e.mm) {
       e.sa.state = 'established'
-      this.events.push({ type: 'ikeUp', sa: name, peer: e.sa.peer, peerId: e.sa.peerId!, natT: e.sa.natT, ...(e.mm.peerCert ? { peerCertificate: e.mm.peerCert } : {}) })
+      this.events.push({ type: 'ikeUp', sa: name, peer: e.sa.peer, peerId: e.sa.peerId!, natT: e.sa.natT, ...(e.mm.peerCert ? { peerCertificate: e.mm.peerCert } : {}), ...(e.life.reauthOf ? { rekeyOf: e.life.reauthOf } : {}) })
       if (e.mm.initialContactReceived) this.initialContact(e)
-      if (e.sa.role === 'initiator') { const c = e.child; e.child = undefined; this.createChildSa(now, name, c ?? { mode: this.o.mode }) }
+      this.life.ikeUp(now, e)
+      // A re-established ISAKMP SA adopts the old one's children instead of starting a quick mode.
+      if (e.sa.role === 'initiator' && e.life.reauthOf === undefined) { const c = e.child; e.child = undefined; this.createChildSa(now, name, c ?? { mode: this.o.mode }) }
       return
     }
     const qm = task as QuickModeTask
@@ -303,7 +313,7 @@ export class IkeV1Manager {
     e.sa.exchangeIvs.delete(mid)
     const r = qm.result!
     e.children.set(r.inbound.spi, r.outbound.spi)
-    this.events.push({ type: 'childSaUp', sa: name, peer: e.sa.peer, ...r })
+    this.events.push({ type: 'childSaUp', sa: name, peer: e.sa.peer, ...r, ...this.life.childUp(now, e, mid, r) })
   }
 
   /** RFC 2407 §4.6.3.3: the peer has no other SA with us; drop every older SA of the same identity. */
@@ -315,15 +325,16 @@ export class IkeV1Manager {
     }
   }
 
-  private informational(e: IkeV1Entry, header: IsakmpHeader, data: Uint8Array): void {
+  private informational(now: Millis, e: IkeV1Entry, header: IsakmpHeader, data: Uint8Array): void {
     const out = readInformational(e.sa, header, data)
     if ('drop' in out) { this.stats.inc(`drop:${out.drop}`); return }
     if ('plainError' in out) { this.close(e, `the peer refused: ${notifyName(out.plainError)}`); return }
+    this.life.informational(now, e, out)
     for (const spi of out.deletedOutboundSpis) {
       for (const [inSpi, outSpi] of e.children) {
         if (outSpi !== spi) continue
         e.children.delete(inSpi)
-        this.events.push({ type: 'childSaDown', sa: hex(e.sa.ckyI), inboundSpi: inSpi, outboundSpi: outSpi, reason: 'deleted by the peer' })
+        this.events.push({ type: 'childSaDown', sa: hex(e.sa.ckyI), inboundSpi: inSpi, outboundSpi: outSpi, reason: this.life.childDeleted(inSpi) ?? 'deleted by the peer' })
       }
     }
     // An authenticated error about the ISAKMP SA itself (a certificate refused in main mode 5/6) ends it.
@@ -338,7 +349,8 @@ export class IkeV1Manager {
         this.events.push({ type: 'childSaFailed', sa: hex(e.sa.ckyI), reason: `the peer refused: ${notifyName(n.notifyType)}` })
       }
     }
-    if (out.deleteIsakmp) this.close(e, 'deleted by the peer')
+    // Deleting the ISAKMP SA alone does not delete its children (RFC 2408 §1.5): they are handed over.
+    if (out.deleteIsakmp) { this.life.handOver(e); this.close(e, 'deleted by the peer') }
   }
 
   private authFailed(e: IkeV1Entry, mid: number, reason: string): void {
@@ -346,12 +358,12 @@ export class IkeV1Manager {
     if (++e.authFailures >= this.o.maxAuthFailures) this.close(e, `authentication failed: ${reason}`)
   }
 
-  /** Emits childSaDown for each child and closed, zeroes the keys, forgets the SA. */
-  private close(e: IkeV1Entry, reason: string): void {
+  /** Emits childSaDown for each child (none after life.handOver) and closed, zeroes the keys, forgets the SA. */
+  close(e: IkeV1Entry, reason: string): void {
     const name = hex(e.sa.ckyI)
-    for (const [inSpi, outSpi] of e.children) this.events.push({ type: 'childSaDown', sa: name, inboundSpi: inSpi, outboundSpi: outSpi, reason })
+    for (const [inSpi, outSpi] of e.children) { this.life.children.delete(inSpi); this.events.push({ type: 'childSaDown', sa: name, inboundSpi: inSpi, outboundSpi: outSpi, reason }) }
     e.children.clear()
-    this.events.push({ type: 'closed', sa: name, peer: e.sa.peer, reason })
+    this.events.push({ type: 'closed', sa: name, peer: e.sa.peer, reason, ...e.life.closed })
     this.forget(e)
   }
   private forget(e: IkeV1Entry): void {
@@ -378,10 +390,11 @@ export class IkeV1Manager {
       this.stats.inc('tx:retransmit')
       this.transmits.push({ to: e.sa.peer, data: out.bytes })
     }
+    this.life.timeout(now)
   }
 
   nextTimeout(): Millis | undefined {
-    let t: Millis | undefined
+    let t: Millis | undefined = this.life.deadline()
     for (const e of this.entries.values()) {
       const c = [e.outstanding?.at, e.sa.role === 'responder' && e.sa.state === 'connecting' ? e.sa.createdAt + this.o.halfOpenTimeoutMs : undefined]
       for (const x of c) if (x !== undefined && (t === undefined || x < t)) t = x

@@ -13,8 +13,10 @@ import { bytesAfterFirstPayload } from '../crypto/protect.js'
 import { encodePayloadChain, payloadBody } from '../message/message.js'
 import type { IsakmpPayload } from '../message/payloads.js'
 import type { MessageRuleName } from '../message/exchange-rules.js'
-import { EncapsulationMode, baseEncapsulation, isUdpEncapsulated } from '../oakley.js'
-import { buildEspTransform, parseEspTransform } from '../proposal/transforms.js'
+import { EncapsulationMode, IpsecAttr, LifeType, baseEncapsulation, isUdpEncapsulated } from '../oakley.js'
+import { ByteWriter } from '../../../lib/bytes.js'
+import { attributesLength, encodeAttributes, numericAttribute } from '../message/attributes.js'
+import { buildEspTransform, parseEspTransform, parseResponderLifetime } from '../proposal/transforms.js'
 import type { EspTransform } from '../proposal/transforms.js'
 import { responderSa, selectEsp } from '../proposal/select.js'
 import type { IkeSaV1 } from '../ike-sa.js'
@@ -68,9 +70,21 @@ export interface QuickModeOptions {
   readonly acceptSelectors: (local: TrafficSelector, remote: TrafficSelector) => boolean
   /** True for an inbound SPI already taken (by any IKE SA of the endpoint or the ESP demux): draw again. */
   readonly spiInUse?: (spi: number) => boolean
+  /**
+   * Whether we start this quick mode. Either end of an ISAKMP SA may (RFC 2409 §5.5), e.g. to rekey;
+   * default: the ISAKMP SA's role.
+   */
+  readonly initiator?: boolean
+  /**
+   * Responder: the longest child lifetime local policy allows (seconds). A shorter value than offered
+   * is answered with RESPONDER-LIFETIME (RFC 2407 §4.6.3.1) and used for the child.
+   */
+  readonly lifetimeSeconds?: number
 }
 
 const NONCE_LENGTH = 32
+/** RFC 2407 §4.5: "If unspecified, the default value shall be assumed to be 28800 seconds (8 hours)." */
+export const DEFAULT_CHILD_LIFETIME_SECONDS = 28800
 const fail = (reason: string, notify?: number): TaskStep => ({ kind: 'failed', reason, ...(notify !== undefined ? { notify } : {}) })
 const be32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff)
 const u32 = (b: Uint8Array): number => ((b[0]! << 24) >>> 0) + ((b[1]! << 16) | (b[2]! << 8) | b[3]!)
@@ -89,7 +103,10 @@ export class QuickModeTask implements V1Task {
   readonly messageId: number
   private readonly sa: IkeSaV1
   private readonly o: QuickModeOptions
+  /** True when we sent quick mode 1. */
+  readonly initiator: boolean
   private step = 0
+  private lifetime: number | undefined
   /** Our inbound SPI (the one we propose or answer with). */
   readonly spiIn: Uint8Array
   /** Responder: the initiator's proposed SPI, known as soon as quick mode 1 authenticates (for an error notify). */
@@ -108,6 +125,7 @@ export class QuickModeTask implements V1Task {
     this.sa = sa
     this.o = o
     this.messageId = messageId
+    this.initiator = o.initiator ?? sa.role === 'initiator'
     // RFC 4303 §2.1: SPIs 1..255 are reserved by IANA; 0 is local use. Draw until outside them.
     let spi = 0
     while (spi < 256 || o.spiInUse?.(spi)) spi = randomU32(o.rng)
@@ -115,7 +133,7 @@ export class QuickModeTask implements V1Task {
   }
 
   expects(): MessageRuleName | undefined {
-    const order: readonly (MessageRuleName | undefined)[] = this.sa.role === 'initiator' ? ['quickMode2', undefined] : ['quickMode1', 'quickMode3', undefined]
+    const order: readonly (MessageRuleName | undefined)[] = this.initiator ? ['quickMode2', undefined] : ['quickMode1', 'quickMode3', undefined]
     return order[this.step]
   }
 
@@ -144,12 +162,12 @@ export class QuickModeTask implements V1Task {
     const hashP = msg.payloads[0]
     if (!hashP || hashP.payload !== 'hash') return { kind: 'ignore', reason: 'no-hash' }
     const body = (name: string): Uint8Array => { const i = msg.payloads.findIndex((p) => p.payload === name); return payloadBody(msg.bytes, msg.spans[i]!) }
-    if (this.sa.role === 'responder' && this.step === 0) {
+    if (!this.initiator && this.step === 0) {
       const want = quickHash1(k.hash, k.a, this.messageId, bytesAfterFirstPayload(msg.bytes, msg))
       if (!constantTimeEqual(want, hashP.data)) return { kind: 'ignore', reason: 'hash1' }
       return this.respond(msg, body)
     }
-    if (this.sa.role === 'initiator' && this.step === 0) {
+    if (this.initiator && this.step === 0) {
       const want = quickHash2(k.hash, k.a, this.messageId, this.ni!, bytesAfterFirstPayload(msg.bytes, msg))
       if (!constantTimeEqual(want, hashP.data)) return { kind: 'ignore', reason: 'hash2' }
       const r = this.takeResponse(msg, body)
@@ -157,7 +175,7 @@ export class QuickModeTask implements V1Task {
       this.step = 1
       return { kind: 'reply', payloads: [{ payload: 'hash', data: quickHash3(k.hash, k.a, this.messageId, this.ni!, this.nr!) }], encrypted: true, done: true }
     }
-    if (this.sa.role === 'responder' && this.step === 1) {
+    if (!this.initiator && this.step === 1) {
       const want = quickHash3(k.hash, k.a, this.messageId, this.ni!, this.nr!)
       if (!constantTimeEqual(want, hashP.data)) return { kind: 'ignore', reason: 'hash3' }
       this.step = 2
@@ -193,6 +211,13 @@ export class QuickModeTask implements V1Task {
     this.ni = new Uint8Array(body('nonce'))
     this.nr = this.o.rng.bytes(NONCE_LENGTH)
     const rest: IsakmpPayload[] = [{ payload: 'sa', ...responderSa(sa, choice, this.spiIn) }, { payload: 'nonce', data: this.nr }]
+    this.lifetime = choice.parsed.seconds
+    const policy = this.o.lifetimeSeconds
+    if (policy !== undefined && policy < (choice.parsed.seconds ?? DEFAULT_CHILD_LIFETIME_SECONDS)) {
+      // RFC 2407 §4.6.3.1: the responder tells the initiator the shorter lifetime it will keep.
+      this.lifetime = policy
+      rest.push(responderLifetimeNotify(this.spiIn, policy))
+    }
     let gqmxy: Uint8Array | undefined
     if (ke && ke.payload === 'ke') {
       this.dh = new DhExchange(choice.parsed.group!, this.o.rng)
@@ -221,6 +246,14 @@ export class QuickModeTask implements V1Task {
     this.chosen = t
     this.spiOut = new Uint8Array(prop.spi)
     this.nr = new Uint8Array(body('nonce'))
+    this.lifetime = t.seconds
+    const rl = msg.payloads.find((p) => p.payload === 'notify' && p.notifyType === NotifyType.ResponderLifetime)
+    if (rl && rl.payload === 'notify') {
+      // RFC 2407 §4.6.3.1: adopt the responder's lifetime when it is shorter than ours (never a longer one).
+      let life: ReturnType<typeof parseResponderLifetime>
+      try { life = parseResponderLifetime(rl.data) } catch { life = { ok: false, notify: NotifyType.PayloadMalformed, reason: 'responder lifetime attributes' } }
+      if (life.ok && life.value.seconds !== undefined && life.value.seconds > 0 && life.value.seconds < (t.seconds ?? DEFAULT_CHILD_LIFETIME_SECONDS)) this.lifetime = life.value.seconds
+    }
     let gqmxy: Uint8Array | undefined
     if (this.dh) {
       const ke = msg.payloads.find((p) => p.payload === 'ke')
@@ -246,8 +279,19 @@ export class QuickModeTask implements V1Task {
     this.result = {
       mode: this.o.mode, encapsulation: t.encapsulation!, natT: isUdpEncapsulated(t.encapsulation!),
       inbound: { spi: u32(this.spiIn), keymat: km(this.spiIn) }, outbound: { spi: u32(this.spiOut!), keymat: km(this.spiOut!) },
-      encryption, integrity, selectors: this.selectors, lifetimeSeconds: t.seconds, pfs: gqmxy !== undefined,
+      encryption, integrity, selectors: this.selectors, lifetimeSeconds: this.lifetime, pfs: gqmxy !== undefined,
     }
     gqmxy?.fill(0)
   }
+}
+
+/**
+ * RESPONDER-LIFETIME (RFC 2407 §4.6.3.1): protocol ESP, the responder's SPI, and as data the SA Life
+ * Type / SA Life Duration attributes (seconds) the responder will keep.
+ */
+export function responderLifetimeNotify(spi: Uint8Array, seconds: number): IsakmpPayload {
+  const attrs = [{ type: IpsecAttr.SaLifeType, value: LifeType.Seconds }, numericAttribute(IpsecAttr.SaLifeDuration, seconds)]
+  const w = new ByteWriter(attributesLength(attrs))
+  encodeAttributes(w, attrs)
+  return { payload: 'notify', doi: Doi.Ipsec, protocolId: ProtocolId.IpsecEsp, spi, notifyType: NotifyType.ResponderLifetime, data: w.finish() }
 }
