@@ -1,6 +1,26 @@
 // Reads a password: from stdin when it is not a terminal (scripts, tests), else prompted without echo.
 import { VpnError } from '../lib/errors.js'
 
+/**
+ * Several secrets in a row (the user's password, then a certificate bundle's): from stdin one per line when
+ * it is not a terminal, else each prompted without echo.
+ */
+export async function readPasswords(prompts: readonly string[]): Promise<string[]> {
+  if (process.stdin.isTTY) {
+    const out: string[] = []
+    for (const p of prompts) out.push(await promptHidden(p))
+    return out
+  }
+  const chunks: Buffer[] = []
+  for await (const c of process.stdin) chunks.push(c as Buffer)
+  const lines = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)
+  return prompts.map((p, i) => {
+    const line = lines[i] ?? ''
+    if (!line) throw new VpnError('ERR_NO_PASSWORD', `no answer on line ${i + 1} of standard input for "${p.trim()}" (pipe one line per secret)`)
+    return line
+  })
+}
+
 export async function readPassword(prompt: string, confirm = false): Promise<string> {
   if (!process.stdin.isTTY) {
     const chunks: Buffer[] = []

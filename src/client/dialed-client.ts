@@ -44,7 +44,7 @@ export interface CarrierDial {
  * announces 'up' again, and then the tunnel stays as it was if the addresses are unchanged, else
  * `close('address-changed', ...)` ends the call (the tunnel set up for the old ones would be wrong).
  */
-export function firstUpOnly(o: Pick<CarrierDialOptions, 'progress' | 'onUp'>, close: (reason: string, message: string) => void): (ev: Extract<PppEvent, { type: 'up' }>) => void {
+export function firstUpOnly(o: Pick<CarrierDialOptions, 'progress' | 'onUp' | 'mppe'>, close: (reason: string, message: string) => void): (ev: Extract<PppEvent, { type: 'up' }>) => void {
   let seen: { local: string; peer: string } | undefined
   return (ev) => {
     if (seen) {
@@ -54,7 +54,8 @@ export function firstUpOnly(o: Pick<CarrierDialOptions, 'progress' | 'onUp'>, cl
       return
     }
     seen = { local: ev.localAddress, peer: ev.peerAddress }
-    o.progress(`PPP up with MPPE: address ${ev.localAddress}, gateway ${ev.peerAddress}`)
+    // A policy with no key strengths means the carrier protects PPP itself (L2TP inside IPsec).
+    o.progress(`PPP up${o.mppe?.keyBits.length === 0 ? '' : ' with MPPE'}: address ${ev.localAddress}, gateway ${ev.peerAddress}`)
     o.onUp(ev)
   }
 }
@@ -87,7 +88,7 @@ export type DialHooks = Pick<CarrierDialOptions, 'onUp' | 'onIp' | 'onClosed'> &
  */
 export async function connectDialed(o: DialedClientOptions, carrier: { warning: string; defaultMtu: number },
   dial: (mru: number, hooks: DialHooks) => Promise<CarrierDial>): Promise<ClientHandle> {
-  o.progress(carrier.warning)
+  if (carrier.warning) o.progress(carrier.warning)
   const mtu = o.mtu ?? carrier.defaultMtu
   let tunnel: ClientTunnel | undefined
   let ended = false

@@ -8,6 +8,8 @@ import { PppSession } from '../ppp/session.js'
 import type { PppEvent, PppLink } from '../ppp/types.js'
 import { UdpSocket } from '../transport/udp.js'
 import { DatagramDriver } from '../transport/datagram-driver.js'
+import type { DatagramSocket } from '../transport/datagram-driver.js'
+import type { Endpoint } from '../lib/endpoint.js'
 import { systemRng } from '../crypto/rng.js'
 import { VpnError } from '../lib/errors.js'
 import type { Millis } from '../lib/time.js'
@@ -93,9 +95,25 @@ export class L2tpPppCall {
 /** How long after our StopCCN the socket stays open (its retransmission or the peer's ack). */
 export const L2TP_STOP_GRACE_MS = 1000
 
+/** What carries the L2TP datagrams when it is not a plain UDP socket (L2TP inside IPsec, RFC 3193). */
+export interface L2tpCarrier {
+  readonly socket: DatagramSocket
+  /** The gateway's outer address. */
+  readonly peerIp: string
+  /** The LNS as the socket knows it. */
+  readonly peer: Endpoint
+  /** Said in the first progress line ("inside IPsec (AES-CBC-256/HMAC-SHA1-96)"). */
+  readonly label: string
+  /** Called once the call is over and its last messages had their grace time. */
+  close(): void
+  counters(): Record<string, number>
+}
+
 export interface L2tpDialOptions extends CarrierDialOptions {
   /** Local address to bind (default all IPv4 interfaces, an ephemeral port). */
   readonly localAddress?: string
+  /** Carry L2TP inside this instead of plain UDP. */
+  readonly carrier?: L2tpCarrier
 }
 
 /** The dialled L2TP call (close = LCP Terminate, then CDN and StopCCN). */
@@ -103,14 +121,11 @@ export type L2tpDial = CarrierDial
 
 /** Opens the UDP socket and sends SCCRQ; the tunnel, the call and PPP continue in the background. */
 export async function dialL2tp(o: L2tpDialOptions): Promise<L2tpDial> {
-  let peerIp = o.host
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(o.host)) {
-    try { peerIp = (await lookup(o.host, { family: 4 })).address } catch {
-      throw new VpnError('ERR_CONNECT', `cannot resolve the gateway name "${o.host}": check the spelling and your DNS`)
-    }
-  }
-  o.progress(`connecting to ${peerIp}:${o.port} (L2TP over UDP, without IPsec)`)
-  const sock = await UdpSocket.bind({ address: o.localAddress ?? '0.0.0.0', port: 0, what: 'L2TP client' })
+  const carrier = o.carrier
+  const peerIp = carrier?.peerIp ?? await resolveGateway(o.host)
+  o.progress(`connecting to ${peerIp}:${o.port} (L2TP ${carrier ? carrier.label : 'over UDP, without IPsec'})`)
+  const udp = carrier ? undefined : await UdpSocket.bind({ address: o.localAddress ?? '0.0.0.0', port: 0, what: 'L2TP client' })
+  const sock: DatagramSocket = carrier?.socket ?? udp!
   const now0 = Date.now()
   const b = systemRng.bytes(2)
   // §5.3: Tunnel ID 0 is never an Assigned Tunnel ID.
@@ -128,7 +143,7 @@ export async function dialL2tp(o: L2tpDialOptions): Promise<L2tpDial> {
     finished = true
     call?.stop()
     // Keep the socket briefly: our StopCCN/CDN may need a retransmission (RFC 2661 §5.7 linger, shortened).
-    closeTimer = setTimeout(() => { driver.stop(); void sock.close() }, L2TP_STOP_GRACE_MS)
+    closeTimer = setTimeout(() => { driver.stop(); if (udp) void udp.close(); else carrier?.close() }, L2TP_STOP_GRACE_MS)
     closeTimer.unref()
     o.onClosed(reason, message)
   }
@@ -198,7 +213,7 @@ export async function dialL2tp(o: L2tpDialOptions): Promise<L2tpDial> {
     }
   }
 
-  const endpoint = new L2tpLacEndpoint(tunnel, { address: peerIp, port: o.port }, (_sid, frame) => call?.handleFrame(frame))
+  const endpoint = new L2tpLacEndpoint(tunnel, carrier?.peer ?? { address: peerIp, port: o.port }, (_sid, frame) => call?.handleFrame(frame))
   const driver: DatagramDriver<L2tpTunnelEvent> = new DatagramDriver(endpoint, sock, onEvent, (fault) => {
     call?.stop()
     finish('internal-error', String((fault as Error)?.message ?? fault))
@@ -223,7 +238,15 @@ export async function dialL2tp(o: L2tpDialOptions): Promise<L2tpDial> {
         finish(reason, message)
       }
     },
-    counters: () => ({ ...prefix('l2tp', tunnel.counters.snapshot()), ...prefix('l2tp.channel', tunnel.channelCounters()), ...prefix('udp', sock.counters.snapshot()), ...(call ? call.ppp.counters() : {}) }),
+    counters: () => ({ ...prefix('l2tp', tunnel.counters.snapshot()), ...prefix('l2tp.channel', tunnel.channelCounters()), ...(udp ? prefix('udp', udp.counters.snapshot()) : carrier!.counters()), ...(call ? call.ppp.counters() : {}) }),
+  }
+}
+
+/** The gateway's IPv4 address: HOST itself, or its DNS answer. */
+export async function resolveGateway(host: string): Promise<string> {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return host
+  try { return (await lookup(host, { family: 4 })).address } catch {
+    throw new VpnError('ERR_CONNECT', `cannot resolve the gateway name "${host}": check the spelling and your DNS`)
   }
 }
 

@@ -6,12 +6,11 @@ import { tunnelMtu } from '../dataplane/mtu.js'
 export const PROTOCOLS = ['sstp', 'pptp', 'l2tp', 'ikev2'] as const
 export type ProtocolName = (typeof PROTOCOLS)[number]
 /** Protocols whose gateway side exists today; the others are refused at load. */
-export const IMPLEMENTED_PROTOCOLS: readonly ProtocolName[] = ['sstp', 'pptp']
-/**
- * Implemented only without IPsec (IKEv1 + ESP are not composed yet): accepted in `protocols` when the
- * protocol's section says so explicitly (`l2tp.allowWithoutIpsec: true`), refused otherwise.
- */
-export const PLAIN_ONLY_PROTOCOLS: readonly ProtocolName[] = ['l2tp']
+export const IMPLEMENTED_PROTOCOLS: readonly ProtocolName[] = ['sstp', 'pptp', 'l2tp']
+
+/** How L2TP/IPsec clients authenticate the IKE phase 1 (RFC 2409 §5.1 signatures, §5.4 pre-shared key). */
+export const IPSEC_AUTH = ['certificate', 'psk'] as const
+export type IpsecAuthName = (typeof IPSEC_AUTH)[number]
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 
@@ -28,11 +27,16 @@ export const DEFAULTS = {
    */
   pptp: { port: 1723, mppeKeyBits: [128] as readonly (40 | 56 | 128)[] },
   /**
-   * L2TP (RFC 2661, off unless listed in protocols): UDP 1701. RFC 3193 puts it inside IPsec, which is
-   * not implemented yet: plain L2TP (PPP protected only by MPPE, as weak as PPTP) must be allowed
-   * explicitly. MPPE-128 is always required on it.
+   * L2TP (RFC 2661, off unless listed in protocols): UDP 1701 inside IPsec (RFC 3193: IKE on UDP 500/4500,
+   * ESP). Plain L2TP (PPP protected only by MPPE, as weak as PPTP) only when allowed explicitly; MPPE-128
+   * is then required on the plain calls.
    */
   l2tp: { port: 1701, allowWithoutIpsec: false },
+  /**
+   * IPsec for L2TP/IPsec: machine certificates from the gateway's CA by default (each client has its own
+   * and can be revoked); a pre-shared key only when listed (every client shares it).
+   */
+  ipsec: { auth: ['certificate'] as readonly IpsecAuthName[], pskFile: 'ipsec.psk' },
   /** Client address pool; the gateway keeps the first host address for itself. */
   pool: '198.19.0.0/24',
   dns: [] as readonly string[],
@@ -68,10 +72,12 @@ export const DEFAULTS = {
  * TUN MTU when the configuration leaves it out: the largest inner packet that still travels in one
  * outer packet over a 1500-byte path for every enabled carrier (dataplane/mtu.ts spells out every
  * term; 1367 for SSTP whatever TLS record protection the client negotiates, 1456 for PPTP, 1454 for
- * plain L2TP).
+ * plain L2TP, 1384 for L2TP/IPsec).
  */
 export function defaultTunMtu(protocols: readonly ProtocolName[]): number {
   // One TUN serves every carrier: the smallest tunnel MTU of those enabled fits them all.
-  const carriers = (['sstp', 'pptp', 'l2tp'] as const).filter((p) => protocols.includes(p))
-  return Math.min(...(carriers.length ? carriers : ['sstp' as const]).map((p) => tunnelMtu(p)))
+  const carriers = (['sstp', 'pptp'] as const).filter((p) => protocols.includes(p)).map((p) => tunnelMtu(p))
+  // l2tp is L2TP/IPsec (ESP costs more than plain L2TP's MPPE, so its figure covers plain calls too).
+  if (protocols.includes('l2tp')) carriers.push(tunnelMtu('l2tp-ipsec'))
+  return Math.min(...(carriers.length ? carriers : [tunnelMtu('sstp')]))
 }

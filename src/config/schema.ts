@@ -3,7 +3,7 @@
 import { isIP } from 'node:net'
 import { isAbsolute, resolve } from 'node:path'
 import { VpnError } from '../lib/errors.js'
-import { DEFAULTS, IMPLEMENTED_PROTOCOLS, LOG_LEVELS, PLAIN_ONLY_PROTOCOLS, PROTOCOLS, type ProtocolName } from './defaults.js'
+import { DEFAULTS, IMPLEMENTED_PROTOCOLS, IPSEC_AUTH, LOG_LEVELS, PROTOCOLS, type IpsecAuthName, type ProtocolName } from './defaults.js'
 
 export type LogLevelName = (typeof LOG_LEVELS)[number]
 
@@ -32,8 +32,10 @@ export interface GatewayConfig {
   readonly protocols: readonly ProtocolName[]
   readonly sstp: { readonly port: number }
   readonly pptp: { readonly port: number; readonly mppeKeyBits: readonly (40 | 56 | 128)[] }
-  /** allowWithoutIpsec: plain L2TP on UDP `port` (no IPsec yet; RFC 3193 wants it inside IPsec). */
+  /** L2TP/IPsec (RFC 3193); allowWithoutIpsec: plain L2TP on UDP `port` as well (weak). */
   readonly l2tp: { readonly port: number; readonly allowWithoutIpsec: boolean }
+  /** IKE phase 1 authentication of L2TP/IPsec clients; pskFile absolute. */
+  readonly ipsec: { readonly auth: readonly IpsecAuthName[]; readonly pskFile: string }
   /** IPv4 CIDR with host bits zero; the gateway takes the first host address. */
   readonly pool: string
   readonly dns: readonly string[]
@@ -135,7 +137,7 @@ const ifName = (s: string): boolean => /^[A-Za-z0-9_.-]{1,15}$/.test(s)
 
 /** Validates parsed YAML (`raw`) into a GatewayConfig (not yet frozen); `dir` must be absolute. */
 export function validateConfig(raw: unknown, dir: string): GatewayConfig {
-  const top = mapping(raw, '', ['listen', 'protocols', 'sstp', 'pptp', 'l2tp', 'pool', 'dns', 'wins', 'routes', 'auth', 'keepalive', 'tun', 'forwarding', 'links', 'log', 'paths'])
+  const top = mapping(raw, '', ['listen', 'protocols', 'sstp', 'pptp', 'l2tp', 'ipsec', 'pool', 'dns', 'wins', 'routes', 'auth', 'keepalive', 'tun', 'forwarding', 'links', 'log', 'paths'])
 
   const listen = text(top.listen, 'listen', DEFAULTS.listen, 'an IPv4 or IPv6 address such as 0.0.0.0', (s) => isIP(s) !== 0)!
 
@@ -146,15 +148,18 @@ export function validateConfig(raw: unknown, dir: string): GatewayConfig {
   }
   const protocols = list(top.protocols, 'protocols', DEFAULTS.protocols, (x, p) => {
     const name = oneOf<ProtocolName>(x, p, PROTOCOLS, 'sstp')
-    // RFC 3193: L2TP belongs inside IPsec, which this gateway cannot do yet; plain L2TP only on request.
-    if (PLAIN_ONLY_PROTOCOLS.includes(name) && !l2tp.allowWithoutIpsec) {
-      fail(p, `${name} is not implemented yet with IPsec (IPsec is not implemented yet; RFC 3193 puts L2TP inside it). Set l2tp.allowWithoutIpsec: true to serve plain L2TP (weak: only MPPE protects it, like PPTP), or remove ${name}`)
-    }
-    if (!IMPLEMENTED_PROTOCOLS.includes(name) && !PLAIN_ONLY_PROTOCOLS.includes(name)) fail(p, `${name} is not implemented yet (implemented: ${IMPLEMENTED_PROTOCOLS.join(', ')})`)
+    if (!IMPLEMENTED_PROTOCOLS.includes(name)) fail(p, `${name} is not implemented yet (implemented: ${IMPLEMENTED_PROTOCOLS.join(', ')})`)
     return name
   }, PROTOCOLS.length)
   if (protocols.length === 0) fail('protocols', `expected at least one of ${IMPLEMENTED_PROTOCOLS.join(', ')}`)
   if (new Set(protocols).size !== protocols.length) fail('protocols', 'each protocol may appear once')
+
+  const ipsecRaw = mapping(top.ipsec, 'ipsec', ['auth', 'pskFile'])
+  const ipsecAuth = list(ipsecRaw.auth, 'ipsec.auth', DEFAULTS.ipsec.auth, (x, p) => oneOf<IpsecAuthName>(x, p, IPSEC_AUTH, 'certificate'), 2)
+  if (ipsecAuth.length === 0) fail('ipsec.auth', 'expected certificate, psk or both: how L2TP/IPsec clients authenticate IKE')
+  if (new Set(ipsecAuth).size !== ipsecAuth.length) fail('ipsec.auth', 'each method may appear once')
+  const pskFile = text(ipsecRaw.pskFile, 'ipsec.pskFile', DEFAULTS.ipsec.pskFile, 'a file path (relative to the configuration directory or absolute)', (s) => s.length > 0 && !s.includes('\0'))!
+  const ipsec = { auth: ipsecAuth, pskFile: isAbsolute(pskFile) ? pskFile : resolve(dir, pskFile) }
 
   const sstpRaw = mapping(top.sstp, 'sstp', ['port'])
   const sstp = { port: integer(sstpRaw.port, 'sstp.port', 1, 65535, DEFAULTS.sstp.port) }
@@ -242,7 +247,7 @@ export function validateConfig(raw: unknown, dir: string): GatewayConfig {
     usersDb: file('usersDb'), secretKey: file('secretKey'), controlSocket: file('controlSocket'),
   }
 
-  return { dir, listen, protocols, sstp, pptp, l2tp, pool, dns, wins, routes, auth, keepalive, tun, forwarding, links, log, paths }
+  return { dir, listen, protocols, sstp, pptp, l2tp, ipsec, pool, dns, wins, routes, auth, keepalive, tun, forwarding, links, log, paths }
 }
 
 /** Object.freeze applied to every nested object and array. */

@@ -31,7 +31,7 @@ export function renderConfig(opts: RenderOptions = {}): string {
 listen: ${y(opts.listen ?? D.listen)}
 
 # VPN protocols to serve: any of ${PROTOCOLS.join(', ')}.
-# Implemented now: ${IMPLEMENTED_PROTOCOLS.join(', ')}, and l2tp without IPsec only (see l2tp below). SSTP runs over TLS on TCP 443, passes most
+# Implemented now: ${IMPLEMENTED_PROTOCOLS.join(', ')} (l2tp is L2TP/IPsec). SSTP runs over TLS on TCP 443, passes most
 # firewalls and needs no legacy crypto; PPTP (MPPE/RC4, MS-CHAPv2) is broken by design and should
 # only be enabled for old clients on a trusted path.
 protocols: ${y(D.protocols)}
@@ -48,13 +48,22 @@ pptp:
   # MPPE key strengths accepted (RFC 3078). 128 only; 40 and 56 are export-grade and trivially broken.
   mppeKeyBits: ${y(D.pptp.mppeKeyBits)}
 
-# L2TP (RFC 2661) on UDP ${D.l2tp.port}, used only when "l2tp" is listed in protocols above. It belongs inside
-# IPsec (RFC 3193), which is not implemented yet: listing l2tp is refused unless allowWithoutIpsec is
-# true. Plain L2TP carries PPP with only MPPE to protect it: user names and the MS-CHAPv2 exchange are
-# visible on the path, as with PPTP. MPPE-128 is always required.
+# L2TP/IPsec (RFC 2661 inside IPsec, RFC 3193), used only when "l2tp" is listed in protocols above: the
+# built-in VPN client of Windows, macOS, iOS, Android and Linux (NetworkManager-l2tp). Open UDP 500 and 4500
+# (IKE, NAT traversal) and IP protocol 50 (ESP). L2TP's UDP ${D.l2tp.port} is accepted only inside an IPsec SA.
 l2tp:
   port: ${D.l2tp.port}
+  # true also serves plain L2TP on UDP ${D.l2tp.port} without IPsec: PPP then has only MPPE to protect it, and
+  # user names and the MS-CHAPv2 exchange are visible on the path, as with PPTP. For testing only.
   allowWithoutIpsec: ${D.l2tp.allowWithoutIpsec}
+
+# How L2TP/IPsec clients authenticate IPsec (IKE phase 1). "certificate": machine certificates from this
+# gateway's CA (\`gatehouse ca issue --dir DIR NAME --client --p12 FILE\`), each revocable on its own.
+# "psk": one pre-shared key in pskFile that EVERY client shares — whoever has it can impersonate the
+# gateway to the others; \`gatehouse init --psk\` generates a long random one.
+ipsec:
+  auth: ${y(D.ipsec.auth)}
+  pskFile: ${y(D.ipsec.pskFile)}
 
 # Client address pool (IPv4 CIDR, host bits zero). The gateway takes the first host address for
 # its own end of the tunnels; clients get the rest. Choose a range unused on both sides.

@@ -7,6 +7,8 @@ export interface FirewallInput {
   readonly sstpPort: number
   readonly pool: string
   readonly tunName: string
+  /** Plain L2TP on UDP 1701 as well (l2tp.allowWithoutIpsec). */
+  readonly plainL2tp?: boolean
   /** Outbound interface for masquerading the pool, when NAT is wanted. */
   readonly natInterface?: string
 }
@@ -23,9 +25,9 @@ function inboundFor(p: string, f: FirewallInput): Inbound[] {
       { why: 'PPTP data: GRE, IP protocol 47', nft: `ip protocol gre${dst} accept`, ipt: `-A INPUT -p gre${iptDst} -j ACCEPT` },
     ]
     case 'l2tp': return [
-      { why: 'L2TP: UDP 1701 (plain L2TP now, l2tp.allowWithoutIpsec; inside IPsec once it exists)', nft: `udp dport 1701${dst} accept`, ipt: `-A INPUT -p udp --dport 1701${iptDst} -j ACCEPT` },
-      { why: 'IKE: UDP 500 and NAT-T UDP 4500 (L2TP/IPsec, coming: unused until then)', nft: `udp dport { 500, 4500 }${dst} accept`, ipt: `-A INPUT -p udp -m multiport --dports 500,4500${iptDst} -j ACCEPT` },
-      { why: 'ESP: IP protocol 50 (L2TP/IPsec, coming: unused until then)', nft: `ip protocol esp${dst} accept`, ipt: `-A INPUT -p esp${iptDst} -j ACCEPT` },
+      { why: 'L2TP/IPsec: IKE on UDP 500 and NAT-T UDP 4500', nft: `udp dport { 500, 4500 }${dst} accept`, ipt: `-A INPUT -p udp -m multiport --dports 500,4500${iptDst} -j ACCEPT` },
+      { why: 'L2TP/IPsec: ESP, IP protocol 50 (UDP 1701 travels inside it: no rule needed)', nft: `ip protocol esp${dst} accept`, ipt: `-A INPUT -p esp${iptDst} -j ACCEPT` },
+      ...(f.plainL2tp ? [{ why: 'plain L2TP without IPsec: UDP 1701 (l2tp.allowWithoutIpsec; weak)', nft: `udp dport 1701${dst} accept`, ipt: `-A INPUT -p udp --dport 1701${iptDst} -j ACCEPT` }] : []),
     ]
     case 'ikev2': return [
       { why: 'IKEv2: UDP 500 and 4500', nft: `udp dport { 500, 4500 }${dst} accept`, ipt: `-A INPUT -p udp -m multiport --dports 500,4500${iptDst} -j ACCEPT` },

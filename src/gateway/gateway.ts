@@ -1,6 +1,6 @@
 // The gateway composition root: config -> user store and records -> pool -> TUN and data plane ->
-// SSTP, PPTP and (plain) L2TP listeners -> control socket. Owns every resource and closes them in reverse order.
-import { readFileSync, statSync } from 'node:fs'
+// SSTP, PPTP and L2TP/IPsec (IKE, ESP) listeners -> control socket. Owns every resource and closes them in reverse order.
+import { readFileSync } from 'node:fs'
 import type { Server } from 'node:net'
 import type { GatewayConfig } from '../config/schema.js'
 import { defaultTunMtu } from '../config/defaults.js'
@@ -15,7 +15,8 @@ import { listenControl } from '../transport/control-socket.js'
 import { disableIpv6 } from '../transport/sysctl.js'
 import { listenSstp } from './sstp-listener.js'
 import { listenPptp, PPTP_WEAKNESS_WARNING } from './pptp-listener.js'
-import { listenL2tp, L2TP_MPPE_POLICY, PLAIN_L2TP_WARNING } from './l2tp-listener.js'
+import { listenL2tp, L2TP_MPPE_POLICY, PLAIN_L2TP_WARNING, type L2tpListenerHandle } from './l2tp-listener.js'
+import { startGatewayIpsec } from './ipsec.js'
 import { GreDriver } from '../transport/gre-driver.js'
 import { LinkDialer, type LinkHost } from './links.js'
 import { checkLinkRoutes, poolMembership } from './link-routes.js'
@@ -30,6 +31,7 @@ import type { Logger } from '../lib/log.js'
 import type { GatewayStatus } from '../control/api.js'
 import type { PppAuthMethod } from '../ppp/auth/types.js'
 import { VpnError } from '../lib/errors.js'
+import { readSecretFile } from './secret-file.js'
 
 export const VERSION = '0.1.0'
 
@@ -43,6 +45,7 @@ export class Gateway {
   private readonly log: Logger
   private greCounters: (() => Record<string, number>) | undefined
   private l2tpCounters: (() => Record<string, number>) | undefined
+  private ipsecCounters: (() => Record<string, number>) | undefined
   private readonly dialers: LinkDialer[] = []
 
   private constructor(config: GatewayConfig, log: Logger, registry: SessionRegistry, pool: AddressPool) {
@@ -190,20 +193,35 @@ export class Gateway {
       log.info('PPTP listening', { address: `${config.listen}:${config.pptp.port}`, gre: 'IP protocol 47' })
     }
     if (config.protocols.includes('l2tp')) {
-      // The schema admits l2tp only with l2tp.allowWithoutIpsec (RFC 3193 wants IPsec, not built yet).
+      // L2TP/IPsec (RFC 3193): IKE + ESP first, so the listener can take the datagrams of its SAs.
+      let l2tpHandle: L2tpListenerHandle | undefined
+      const ipsec = await startGatewayIpsec({
+        config, log, counters: gw.counters, aroundReceive: rxBatch,
+        onPeerGone: (peer, message) => l2tpHandle?.peerGone(peer, message),
+      })
+      gw.closers.push(() => ipsec.close())
+      gw.ipsecCounters = () => ipsec.counters()
       const l2tp = await listenL2tp({
         listen: config.listen,
         port: config.l2tp.port,
         ppp,
         mppe: L2TP_MPPE_POLICY,
+        plain: config.l2tp.allowWithoutIpsec,
+        ipsec: ipsec.l2tp,
+        describeIpsec: (peer) => ipsec.describe(peer),
         registry,
         log: log.child('l2tp'),
         counters: gw.counters,
       })
+      l2tpHandle = l2tp
+      // Closed before IPsec (closers run in reverse): the StopCCNs still leave inside their SAs.
       gw.closers.push(() => l2tp.close())
       gw.l2tpCounters = () => l2tp.counters()
-      log.warn(PLAIN_L2TP_WARNING)
-      log.info('L2TP listening (plain, without IPsec)', { address: `${config.listen}:${config.l2tp.port}/udp` })
+      log.info('L2TP/IPsec listening', { ike: `${config.listen}:500,4500/udp`, esp: 'IP protocol 50 and UDP 4500', auth: config.ipsec.auth.join(',') })
+      if (config.l2tp.allowWithoutIpsec) {
+        log.warn(PLAIN_L2TP_WARNING)
+        log.info('L2TP listening (plain, without IPsec)', { address: `${config.listen}:${config.l2tp.port}/udp` })
+      }
     }
     if (config.links.length > 0) {
       checkLinkRoutes(config)
@@ -237,7 +255,7 @@ export class Gateway {
     for (const link of config.links) {
       const dialer = new LinkDialer(link, {
         host: linkHost,
-        password: () => readLinkPassword(link.passwordFile),
+        password: () => readSecretFile(link.passwordFile, 'link password'),
         dial: (o) => dialPptp({ ...o, gre: linkGre, localAddress: linkGreBound }),
         mru: tunnelMtu('pptp'),
         echoIntervalMs: config.keepalive.intervalSeconds * 1000,
@@ -263,11 +281,12 @@ export class Gateway {
       listen: [
         ...(this.config.protocols.includes('sstp') ? [`sstp ${this.config.listen}:${this.config.sstp.port}`] : []),
         ...(this.config.protocols.includes('pptp') ? [`pptp ${this.config.listen}:${this.config.pptp.port} + GRE`] : []),
-        ...(this.config.protocols.includes('l2tp') ? [`l2tp ${this.config.listen}:${this.config.l2tp.port}/udp (without IPsec)`] : []),
+        ...(this.config.protocols.includes('l2tp') ? [`l2tp/ipsec ${this.config.listen}:500,4500/udp + ESP (${this.config.ipsec.auth.join(', ')})`] : []),
+        ...(this.config.protocols.includes('l2tp') && this.config.l2tp.allowWithoutIpsec ? [`l2tp ${this.config.listen}:${this.config.l2tp.port}/udp (without IPsec)`] : []),
       ],
       sessions: this.registry.size,
       pool: { cidr: this.config.pool, inUse: this.pool.inUse(), size: this.pool.size() },
-      counters: { ...this.counters.snapshot(), ...prefixed('gre', this.greCounters?.()), ...this.l2tpCounters?.() },
+      counters: { ...this.counters.snapshot(), ...prefixed('gre', this.greCounters?.()), ...this.l2tpCounters?.(), ...prefixed('ipsec', this.ipsecCounters?.()) },
     }
   }
 
@@ -296,20 +315,4 @@ function prefixed(prefix: string, c: Record<string, number> | undefined): Record
   const out: Record<string, number> = {}
   for (const [k, v] of Object.entries(c ?? {})) out[`${prefix}.${k}`] = v
   return out
-}
-
-/** The first line of a link's password file; refuses a file others can read (it holds a router credential). */
-function readLinkPassword(path: string): string {
-  let text: string
-  let mode: number
-  try {
-    mode = statSync(path).mode
-    text = readFileSync(path, 'utf8')
-  } catch (e) {
-    throw new VpnError('ERR_CONFIG', `cannot read the link password file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
-  }
-  if ((mode & 0o077) !== 0) throw new VpnError('ERR_CONFIG', `the link password file ${path} is readable by others (mode ${(mode & 0o777).toString(8)}): chmod 600 ${path}`)
-  const pw = text.split(/\r?\n/)[0] ?? ''
-  if (!pw) throw new VpnError('ERR_CONFIG', `the link password file ${path} is empty`)
-  return pw
 }

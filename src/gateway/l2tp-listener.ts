@@ -1,14 +1,16 @@
-// Plain L2TP listener (RFC 2661, LNS role) on UDP 1701: the L2tpLnsListener core under a DatagramDriver,
-// one server PppSession (MPPE required) per established call, registered with the SessionRegistry like
-// any carrier. No IPsec yet: RFC 3193 wants L2TP inside it, so this runs only when explicitly allowed.
+// L2TP listener (RFC 2661, LNS role): the L2tpLnsListener core under a DatagramDriver, fed by UDP 1701
+// inside IPsec transport-mode SAs (RFC 3193, through an EspUdpPort) and, only when explicitly allowed, by
+// plain UDP 1701 (then MPPE is required); one server PppSession per call, registered with the SessionRegistry.
 import type { Endpoint } from '../lib/endpoint.js'
 import { L2tpLnsListener } from '../l2tp/index.js'
 import type { ListenerEvent, L2tpSessionInfo } from '../l2tp/index.js'
 import { PppSession } from '../ppp/session.js'
 import type { PppEvent, PppServerOptions } from '../ppp/types.js'
-import type { MppePolicy } from '../ppp/ccp/policy.js'
+import { L2TP_IPSEC_MPPE_POLICY, type MppePolicy } from '../ppp/ccp/policy.js'
 import { UdpSocket } from '../transport/udp.js'
 import { DatagramDriver } from '../transport/datagram-driver.js'
+import type { DatagramSocket } from '../transport/datagram-driver.js'
+import type { EspUdpPort } from '../transport/esp-udp-port.js'
 import { L2tpPppCall } from '../client/l2tp-dial.js'
 import { systemRng } from '../crypto/rng.js'
 import type { SessionRegistry } from './sessions.js'
@@ -21,18 +23,25 @@ export interface L2tpListenerOptions {
   readonly port: number
   /** PPP server options except rng/role/mppe, shared by every call. */
   readonly ppp: Omit<PppServerOptions, 'rng' | 'role' | 'mppe'>
+  /** MPPE policy of plain (unprotected) calls. */
   readonly mppe: MppePolicy
   readonly registry: SessionRegistry
   readonly log: Logger
   readonly counters: Counters
-  /** RFC 3193 admission (an IPsec SA for that peer, once IPsec exists). Default: every peer. */
-  readonly accept?: (from: Endpoint) => boolean
+  /** Serve plain UDP `port` (no IPsec; weak, only when the configuration says so). */
+  readonly plain: boolean
+  /** L2TP inside IPsec (RFC 3193): the datagrams of transport-mode SAs. */
+  readonly ipsec?: EspUdpPort
+  /** How an IPsec peer shows in records and logs (outer address, suite). */
+  readonly describeIpsec?: (peer: Endpoint) => string
   /** L2TP HELLO interval on idle tunnels (§6.5), ms; default the channel's. */
   readonly helloIntervalMs?: number
 }
 
 export interface L2tpListenerHandle {
   readonly local: Endpoint
+  /** The IPsec SA of `peer` is gone: its calls end now (record reason 'ipsec-down') and its tunnels close. */
+  peerGone(peer: Endpoint, message: string): void
   /** Gateway status counters (listener demux, UDP socket). */
   counters(): Record<string, number>
   /** StopCCN to every tunnel, then the socket closes. Sessions should be closed through the registry first. */
@@ -66,7 +75,20 @@ interface CallState {
 const key = (tunnelId: number, sessionId: number): string => `${tunnelId}/${sessionId}`
 
 export async function listenL2tp(o: L2tpListenerOptions): Promise<L2tpListenerHandle> {
-  const sock = await UdpSocket.bind({ address: o.listen, port: o.port, what: 'L2TP' })
+  const sock = o.plain ? await UdpSocket.bind({ address: o.listen, port: o.port, what: 'L2TP' }) : undefined
+  const ipsec = o.ipsec
+  // One core for both carriers; a plain datagram claiming an IPsec peer's address and port is spoofed (RFC 3193 §4).
+  const carrier: DatagramSocket = {
+    onDatagram: (cb) => {
+      sock?.onDatagram((data, from) => { if (ipsec?.has(from)) o.counters.inc('l2tp.plain-from-ipsec-peer'); else cb(data, from) })
+      ipsec?.onDatagram(cb)
+    },
+    send: (to, data) => {
+      if (ipsec?.has(to)) ipsec.send(to, data)
+      else if (sock) sock.send(to, data)
+      else o.counters.inc('l2tp.tx-no-sa')
+    },
+  }
   const calls = new Map<string, CallState>()
   const setupTimers = new Map<number, NodeJS.Timeout>()
   const callsOf = (tunnelId: number): CallState[] => [...calls.values()].filter((c) => c.tunnelId === tunnelId)
@@ -74,7 +96,6 @@ export async function listenL2tp(o: L2tpListenerOptions): Promise<L2tpListenerHa
   const core = new L2tpLnsListener({
     rng: systemRng, hostName: 'gatehouse', vendorName: 'Gatehouse', logger: o.log,
     ...(o.helloIntervalMs !== undefined ? { channel: { helloInterval: o.helloIntervalMs } } : {}),
-    ...(o.accept ? { accept: o.accept } : {}),
     onFrame: (tunnelId, sessionId, frame) => {
       const c = calls.get(key(tunnelId, sessionId))
       if (c) c.call.handleFrame(frame)
@@ -115,10 +136,11 @@ export async function listenL2tp(o: L2tpListenerOptions): Promise<L2tpListenerHa
     const t = setupTimers.get(tunnelId)
     if (t) { clearTimeout(t); setupTimers.delete(tunnelId) }
     const id = `l2tp-${toHex(systemRng.bytes(6))}`
-    const ppp = new PppSession({ ...o.ppp, mppe: o.mppe, role: 'server', rng: systemRng }, now)
+    const viaIpsec = ipsec?.has(peer) === true
+    const ppp = new PppSession({ ...o.ppp, mppe: viaIpsec ? L2TP_IPSEC_MPPE_POLICY : o.mppe, role: 'server', rng: systemRng }, now)
     const send = (frame: Uint8Array): void => {
       const tx = core.encodeFrame(tunnelId, info.sessionId, frame)
-      if (tx) sock.send(tx.to, tx.data)
+      if (tx) carrier.send(tx.to, tx.data)
     }
     // eslint-disable-next-line prefer-const
     let c: CallState
@@ -130,7 +152,7 @@ export async function listenL2tp(o: L2tpListenerOptions): Promise<L2tpListenerHa
     c = { id, tunnelId, sessionId: info.sessionId, call, ended: false, endedByPeer: false }
     calls.set(key(tunnelId, info.sessionId), c)
     o.registry.opened({
-      id, protocol: 'l2tp', peer: `${peer.address}:${peer.port}`,
+      id, protocol: viaIpsec ? 'l2tp-ipsec' : 'l2tp', peer: viaIpsec && o.describeIpsec ? o.describeIpsec(peer) : `${peer.address}:${peer.port}`,
       sendIp: (packet) => { if (!c.ended) c.call.sendIp(packet) },
       close: (reason, message) => c.call.run(() => c.call.ppp.close(Date.now(), reason, message)),
       counters: () => nonZero(c.call.ppp.counters()),
@@ -180,7 +202,7 @@ export async function listenL2tp(o: L2tpListenerOptions): Promise<L2tpListenerHa
     }
   }
 
-  const driver: DatagramDriver<ListenerEvent> = new DatagramDriver(core, sock, onEvent, (fault) => {
+  const driver: DatagramDriver<ListenerEvent> = new DatagramDriver(core, carrier, onEvent, (fault) => {
     // A bug in the listener core: every call on it is lost; the gateway keeps running.
     o.counters.inc('l2tp.internal-error')
     o.log.error('internal error in the L2TP listener; its calls are closed', { error: (fault as Error)?.stack ?? String(fault) })
@@ -188,18 +210,22 @@ export async function listenL2tp(o: L2tpListenerOptions): Promise<L2tpListenerHa
   })
 
   return {
-    local: sock.local,
-    counters: () => ({ ...prefixed('l2tp.listener', core.counters.snapshot()), ...prefixed('l2tp.udp', sock.counters.snapshot()) }),
+    local: sock?.local ?? { address: o.listen, port: o.port },
+    peerGone: (peer, message) => {
+      for (const id of core.tunnelsOf(peer)) {
+        for (const c of callsOf(id)) peerEnded(c, 'ipsec-down', message)
+        driver.run(() => core.closeTunnel(Date.now(), id, 'IPsec SA gone'))
+      }
+    },
+    counters: () => ({ ...prefixed('l2tp.listener', core.counters.snapshot()), ...prefixed('l2tp.udp', sock?.counters.snapshot() ?? {}), ...prefixed('l2tp.ipsec', ipsec?.counters.snapshot() ?? {}) }),
     close: async () => {
       for (const t of setupTimers.values()) clearTimeout(t)
       setupTimers.clear()
       for (const c of [...calls.values()]) peerEnded(c, 'gateway-shutdown', 'gateway shutting down')
-      const ids = new Set<number>()
-      for (let id = 1; id <= 0xffff && core.size > ids.size; id++) if (core.tunnel(id)) ids.add(id)
-      driver.run(() => { for (const id of ids) core.closeTunnel(Date.now(), id, 'gateway shutting down') })
+      driver.run(() => { for (const id of core.tunnelIds()) core.closeTunnel(Date.now(), id, 'gateway shutting down') })
       await new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS))
       driver.stop()
-      await sock.close()
+      await sock?.close()
     },
   }
 }

@@ -47,6 +47,14 @@ export class L2tpLnsListener {
 
   get size(): number { return this.tunnels.size }
   tunnel(tunnelId: number): L2tpLnsTunnel | undefined { return this.tunnels.get(tunnelId)?.tunnel }
+  /** Tunnel IDs of the tunnels opened from `peer` (its IPsec SA went away, or shutdown). */
+  tunnelsOf(peer: Endpoint): number[] {
+    const ids: number[] = []
+    for (const [id, e] of this.tunnels) if (e.peer.address === peer.address && e.peer.port === peer.port) ids.push(id)
+    return ids
+  }
+  /** Every tunnel ID. */
+  tunnelIds(): number[] { return [...this.tunnels.keys()] }
 
   handleDatagram(now: Millis, data: Uint8Array, from: Endpoint): void {
     let p

@@ -6,6 +6,9 @@ import type { UdpSocket } from './udp.js'
 
 export interface Transmit { readonly to: Endpoint; readonly data: Uint8Array }
 
+/** What the driver needs of a socket: a bound UdpSocket, or a virtual one (L2TP inside ESP, IKE on two ports). */
+export type DatagramSocket = Pick<UdpSocket, 'onDatagram' | 'send'>
+
 export interface DatagramCore<E> {
   handleDatagram(now: Millis, data: Uint8Array, from: Endpoint): void
   /** Harmless if called early. */
@@ -25,11 +28,11 @@ export class DatagramDriver<E> {
   private timerAt: Millis | undefined
   private stopped = false
   private readonly core: DatagramCore<E>
-  private readonly socket: UdpSocket
+  private readonly socket: DatagramSocket
   private readonly onEvent: (e: E) => void
   private readonly onFault: (e: unknown) => void
 
-  constructor(core: DatagramCore<E>, socket: UdpSocket, onEvent: (e: E) => void, onFault: (e: unknown) => void) {
+  constructor(core: DatagramCore<E>, socket: DatagramSocket, onEvent: (e: E) => void, onFault: (e: unknown) => void) {
     this.core = core
     this.socket = socket
     this.onEvent = onEvent

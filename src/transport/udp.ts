@@ -70,3 +70,19 @@ export class UdpSocket {
     return new Promise((r) => this.sock.close(() => r()))
   }
 }
+
+/**
+ * The local IPv4 address the kernel would use to reach `address` (a connected UDP socket's name; nothing
+ * is sent): what a client puts into NAT-D (RFC 3947 §3.2) and its IKE ID.
+ */
+export function localAddressTowards(address: string, port: number): Promise<string> {
+  const sock = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4')
+  return new Promise((resolve, reject) => {
+    sock.once('error', (e) => { sock.close(); reject(e) })
+    sock.connect(port, address, () => {
+      const a = sock.address().address
+      sock.close()
+      resolve(a)
+    })
+  })
+}

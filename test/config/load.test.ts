@@ -117,7 +117,7 @@ test('bad values name the field and the accepted values', () => {
 })
 
 test('protocols not yet implemented are refused at load', () => {
-  for (const p of ['l2tp', 'ikev2']) expectConfigError(`protocols: [sstp, ${p}]`, 'protocols[1]', `${p} is not implemented yet`)
+  for (const p of ['ikev2']) expectConfigError(`protocols: [sstp, ${p}]`, 'protocols[1]', `${p} is not implemented yet`)
 })
 
 test('pptp: off by default, enabled by listing it; MPPE key bits validated, 128 by default', () => {

@@ -46,7 +46,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-l2tp-'))
   gwDir = join(dir, 'gw')
   initGateway(gwDir, { listen: GW, pool: POOL, dns: '198.19.70.1', protocols: 'sstp', keepaliveSeconds: KEEPALIVE_S, keepaliveFailures: KEEPALIVE_FAILURES }, [['alice', PASSWORD]])
-  // `init` refuses l2tp while IPsec is missing unless plain L2TP is allowed: enable both by hand.
+  // Plain L2TP next to L2TP/IPsec: enable it by hand.
   const cfg = join(gwDir, 'gatehouse.yaml')
   const text = readFileSync(cfg, 'utf8').replace(/^protocols: .*$/m, 'protocols: ["sstp", "l2tp"]').replace(/allowWithoutIpsec: false/, 'allowWithoutIpsec: true')
   assert.match(text, /allowWithoutIpsec: true/)
@@ -63,13 +63,13 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-test('l2tp:// without --no-ipsec is refused before any packet, naming the switch', () => {
+test('l2tp:// without --cert, --psk-file or --no-ipsec is refused before any packet, naming the choices', () => {
   let err = ''
   try {
     execFileSync(process.execPath, [BIN, 'connect', `l2tp://${GW}`, '--user', 'alice'], { input: `${PASSWORD}\n`, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] })
     assert.fail('connect should have failed')
   } catch (e) { err = String((e as { stderr?: string }).stderr ?? e) }
-  assert.match(err, /IPsec is not implemented yet in this client; --no-ipsec connects without it \(weak, like PPTP\)/)
+  assert.match(err, /L2TP\/IPsec needs --cert FILE\.p12 .* or --psk-file FILE .*; --no-ipsec connects without IPsec \(weak, like PPTP\)/)
 })
 
 test('an L2TP client gets an address and DNS, pings both ways, and moves 20 MB each way intact', async () => {

@@ -40,7 +40,7 @@ async function gateway() {
   const registry = new SessionRegistry({ aaa: { verify }, accounting, pool, routes: dataplane, log: nullLogger })
   const counters = new Counters()
   const l2tp = await listenL2tp({
-    listen: '127.0.0.1', port: 0, mppe: L2TP_MPPE_POLICY, registry, log: nullLogger, counters,
+    listen: '127.0.0.1', port: 0, mppe: L2TP_MPPE_POLICY, plain: true, registry, log: nullLogger, counters,
     ppp: { authMethods: ['mschapv2'], authName: 'gatehouse', localAddress: '198.19.0.1', mru: 1454, echoIntervalMs: 1000, echoFailures: 3 },
   })
   return { records, toTun, dataplane, registry, counters, l2tp }

@@ -12,6 +12,9 @@ export interface MppePolicy {
   readonly stateless: 'allowed' | 'required' | 'refused'
 }
 
+/** Inside IPsec (L2TP/IPsec, RFC 3193) ESP protects PPP: MPPE is not negotiated, as Windows RRAS and its clients do. */
+export const L2TP_IPSEC_MPPE_POLICY: MppePolicy = { required: false, keyBits: [], stateless: 'allowed' }
+
 /** The gateway's default, as Windows RRAS: MPPE required, 128-bit only, stateless allowed. */
 export const DEFAULT_MPPE_POLICY: MppePolicy = { required: true, keyBits: [128], stateless: 'allowed' }
 

@@ -1,0 +1,173 @@
+// The gateway's IPsec for L2TP/IPsec (RFC 3193): IKEv1 responder on UDP 500/4500 (RFC 2409, RFC 3947) with
+// machine certificates from the gateway's CA and/or a pre-shared key, transport-mode ESP SAs (RFC 4303,
+// RFC 3948) whose UDP 1701 datagrams feed the L2TP listener through an EspUdpPort.
+import { X509Certificate } from 'node:crypto'
+import { statSync } from 'node:fs'
+import type { GatewayConfig } from '../config/schema.js'
+import type { Endpoint } from '../lib/endpoint.js'
+import type { Logger } from '../lib/log.js'
+import type { Counters } from '../lib/counters.js'
+import { VpnError } from '../lib/errors.js'
+import { IkeDriver } from '../transport/ike-driver.js'
+import type { IpsecChild } from '../transport/ike-driver.js'
+import { EspUdpPort } from '../transport/esp-udp-port.js'
+import { loadRevocation } from '../pki/ca-dir.js'
+import type { Revocation } from '../pki/issued.js'
+import { OakleyAuth } from '../ike/v1/oakley.js'
+import { IdType } from '../ike/v1/constants.js'
+import type { IkeIdentity } from '../ike/v1/ike-sa.js'
+import type { TrafficSelector } from '../ike/v1/tasks/quick-mode.js'
+import { signatureMethodFor } from '../ike/v1/tasks/cert-auth.js'
+import { createPrivateKey } from 'node:crypto'
+import { readSecretFile } from './secret-file.js'
+import { readFileSync } from 'node:fs'
+
+/** Said at start when a pre-shared key is enabled: the seed's one-key-for-everyone argument. */
+export const SHARED_PSK_WARNING =
+  'IPsec pre-shared key enabled: every L2TP/IPsec client holds the same key. Anyone who has it (every employee, ' +
+  'every lost laptop) can pose as this gateway to the others and read their logins; it cannot be revoked for one ' +
+  'client, only changed for all. Prefer machine certificates (ipsec.auth: [certificate], `gatehouse ca issue`).'
+
+export interface GatewayIpsec {
+  readonly driver: IkeDriver
+  /** UDP 1701 inside the transport-mode SAs, for the L2TP listener. */
+  readonly l2tp: EspUdpPort
+  /** How an L2TP flow's peer shows in records: outer address:port and the ESP suite. */
+  describe(peer: Endpoint): string
+  counters(): Record<string, number>
+  close(): Promise<void>
+}
+
+export interface GatewayIpsecOptions {
+  readonly config: GatewayConfig
+  readonly log: Logger
+  readonly counters: Counters
+  readonly aroundReceive?: (fn: () => void) => void
+  /** The last SA of an L2TP peer is gone (the listener ends its calls). */
+  readonly onPeerGone: (peer: Endpoint, message: string) => void
+}
+
+export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<GatewayIpsec> {
+  const { config, log } = o
+  const usePsk = config.ipsec.auth.includes('psk')
+  const useCert = config.ipsec.auth.includes('certificate')
+  const psk = usePsk ? new TextEncoder().encode(readSecretFile(config.ipsec.pskFile, 'IPsec pre-shared key')) : undefined
+  if (psk && psk.length < 20) log.warn('the IPsec pre-shared key is short (under 20 characters): main mode hides it, but a weak key falls to an offline search by anyone who records one exchange with a client')
+  const cert = useCert ? loadCredentials(config) : undefined
+  const authMethods = [...(cert ? [cert.method] : []), ...(usePsk ? [OakleyAuth.PreSharedKey] : [])]
+  // An unnumbered listen address cannot be the NAT-D input: peers then see "a NAT" and use UDP 4500, which works everywhere.
+  const localAddress = config.listen === '0.0.0.0' || config.listen === '::' ? '0.0.0.0' : config.listen
+  const l2tpPort = config.l2tp.port
+
+  let driver: IkeDriver | undefined
+  const port = new EspUdpPort({
+    port: l2tpPort,
+    send: (c, p, nh) => driver!.send(c, p, nh),
+    onFlowGone: (peer) => o.onPeerGone(peer, 'the IPsec SA carrying the call was deleted or expired'),
+  })
+  const ids = new Map<string, string>()
+  const ipsecLog = log.child('ipsec')
+  driver = await IkeDriver.open({
+    bindAddress: config.listen, localAddress, ikePort: 500, natTPort: 4500, raw: true,
+    ...(o.aroundReceive ? { aroundReceive: o.aroundReceive } : {}),
+    ike: {
+      psk: () => psk,
+      ...(cert ? { credentials: { certDer: cert.certDer, keyPem: cert.keyPem }, trust: cert.trust } : {}),
+      authMethods,
+      mode: 'transport',
+      // RFC 3193 §4: the transport-mode SA protects UDP to our L2TP port (Windows, macOS and xl2tpd+strongSwan
+      // ask for 17/1701 on our side; some ask for everything).
+      acceptSelectors: (local) => acceptL2tpSelector(local, l2tpPort),
+    },
+    onChildUp: (c) => {
+      port.childUp(c)
+      ipsecLog.info('IPsec SA up', { peer: peerText(c), id: ids.get(c.ikeSa), mode: c.mode, suite: c.suite, nat: c.udpEncapsulated })
+    },
+    onChildDown: (c, reason) => {
+      port.childDown(c)
+      ipsecLog.info('IPsec SA down', { peer: peerText(c), reason })
+    },
+    onIkeEvent: (e) => {
+      switch (e.type) {
+        case 'ikeUp': ids.set(e.sa, idText(e.peerId, e.peerCertificate?.subject)); ipsecLog.info('IKE SA up', { peer: `${e.peer.address}:${e.peer.port}`, id: ids.get(e.sa), nat: e.natT?.peerBehindNat ?? false }); break
+        case 'childSaFailed': ipsecLog.warn('quick mode failed', { sa: e.sa, reason: e.reason }); break
+        case 'closed':
+          ids.delete(e.sa)
+          if (/authentication|refused|timeout/.test(e.reason)) ipsecLog.warn('IKE SA failed', { peer: `${e.peer.address}:${e.peer.port}`, reason: e.reason })
+          else ipsecLog.info('IKE SA closed', { peer: `${e.peer.address}:${e.peer.port}`, reason: e.reason })
+          break
+        default: break
+      }
+    },
+    onPayload: (c, nh, payload) => port.receive(c, nh, payload),
+    onError: (e) => { o.counters.inc('ipsec.error'); ipsecLog.warn('IPsec socket error', { error: e.message }) },
+  })
+  if (psk) log.warn(SHARED_PSK_WARNING)
+  return {
+    driver, l2tp: port,
+    describe: (peer) => { const c = port.childOf(peer); return c ? `${peerText(c)} (IPsec ${c.suite}${c.udpEncapsulated ? ', NAT-T' : ''})` : `${peer.address}:${peer.port}` },
+    counters: () => driver!.counters(),
+    close: () => driver!.close(),
+  }
+}
+
+function peerText(c: IpsecChild): string { const p = c.handle.peer; return p.port === undefined ? p.address : `${p.address}:${p.port}` }
+
+/** Our side of a transport-mode L2TP/IPsec SA: UDP (or any protocol) and our L2TP port (or any port). */
+export function acceptL2tpSelector(local: TrafficSelector, l2tpPort: number): boolean {
+  return (local.protocol === 0 || local.protocol === 17) && (local.port === 0 || local.port === l2tpPort)
+}
+
+/** A readable form of an IKE ID for logs. */
+export function idText(id: IkeIdentity, certSubject?: string): string {
+  if (certSubject) return certSubject
+  if (id.idType === IdType.Ipv4Addr && id.data.length === 4) return [...id.data].join('.')
+  if (id.idType === IdType.Fqdn || id.idType === IdType.UserFqdn) return new TextDecoder().decode(id.data)
+  return `ID type ${id.idType}`
+}
+
+interface LoadedCredentials {
+  readonly certDer: Uint8Array
+  readonly keyPem: string
+  readonly method: number
+  readonly trust: { anchors: X509Certificate[]; revocation: Revocation; wallClock: () => number }
+}
+
+/** The gateway certificate (serverAuth + IKE intermediate, from `gatehouse init`) and its CA as the trust anchor. */
+function loadCredentials(config: GatewayConfig): LoadedCredentials {
+  const read = (path: string, what: string): string => {
+    try { return readFileSync(path, 'utf8') } catch (e) {
+      throw new VpnError('ERR_CONFIG', `cannot read the ${what} ${path} for IPsec certificate authentication: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (run \`gatehouse init\`, or set ipsec.auth: [psk])`)
+    }
+  }
+  const certPem = read(config.paths.serverCert, 'server certificate')
+  const keyPem = read(config.paths.serverKey, 'server key')
+  const caPem = read(config.paths.ca, 'CA certificate')
+  let method: number
+  try { method = signatureMethodFor(createPrivateKey(keyPem)) } catch (e) { throw new VpnError('ERR_CONFIG', `the server key ${config.paths.serverKey} cannot sign IKE: ${(e as Error).message}`) }
+  return {
+    certDer: new Uint8Array(new X509Certificate(certPem).raw), keyPem, method,
+    trust: { anchors: [new X509Certificate(caPem)], revocation: liveRevocation(config.dir), wallClock: () => Date.now() },
+  }
+}
+
+/**
+ * `gatehouse ca revoke` rewrites issued.json while the gateway runs: re-read it when it changed (checked at
+ * most once a second), so a revoked machine certificate is refused at its next main mode without a restart.
+ * A damaged file keeps the last good view and is logged by the next start (fail closed there).
+ */
+function liveRevocation(dir: string): Revocation {
+  let view = loadRevocation(dir)
+  let stamp = mtime(dir)
+  let checked = Date.now()
+  const fresh = (): Revocation => {
+    if (Date.now() - checked < 1000) return view
+    checked = Date.now()
+    const m = mtime(dir)
+    if (m !== stamp) { try { view = loadRevocation(dir); stamp = m } catch { /* keep the last good view */ } }
+    return view
+  }
+  return { isRevoked: (s) => fresh().isRevoked(s), get revokedSerials() { return fresh().revokedSerials } }
+}
+
+function mtime(dir: string): number { try { return statSync(`${dir}/issued.json`).mtimeMs } catch { return 0 } }

@@ -1,0 +1,117 @@
+// A virtual UDP port inside transport-mode ESP (RFC 3193 §4: L2TP/IPsec is UDP 1701 protected by an ESP
+// transport-mode SA; RFC 3948 §3.1.2 for the checksum behind NAT). The L2TP cores see an ordinary socket:
+// datagrams that only ever came out of an authenticated SA, and sends that only ever go back into one.
+import type { Endpoint } from '../lib/endpoint.js'
+import { Counters } from '../lib/counters.js'
+import { DecodeError } from '../lib/errors.js'
+import { decodeTransportUdp, encodeTransportUdp } from '../esp/tunnel.js'
+import type { IpsecChild } from './ike-driver.js'
+
+/** IP protocol number of UDP (the ESP Next Header of a transport-mode UDP payload). */
+const IPPROTO_UDP = 17
+
+/** One peer's L2TP flow: who it is to the L2TP core (`endpoint`), and the SA its datagrams use now. */
+interface Flow {
+  readonly endpoint: Endpoint
+  readonly innerPort: number
+  child: IpsecChild
+}
+
+export interface EspUdpPortOptions {
+  /** Our inner UDP port (1701 for L2TP, RFC 2661 §8.1). */
+  readonly port: number
+  /** Encrypts one transport-mode payload on a child (IkeDriver.send). */
+  readonly send: (c: IpsecChild, payload: Uint8Array, nextHeader: number) => boolean
+  /** The last SA of a flow went down: the layer above should drop that peer's tunnels now, not after HELLO timeouts. */
+  readonly onFlowGone?: (endpoint: Endpoint) => void
+}
+
+/**
+ * Maps each peer to a stable Endpoint for the L2TP core: the peer's address and, when its ESP is
+ * UDP-encapsulated, its outer UDP port (several clients behind one NAT share an address and all use inner
+ * port 1701: the outer port tells them apart), otherwise its inner source port. A rekeyed SA of the same
+ * peer takes the flow over, so the L2TP tunnel does not notice the rekey. Counters: 'rx', 'tx',
+ * 'drop:not-udp', 'drop:udp.*' (bad UDP header), 'drop:wrong-port', 'tx:drop:no-flow', 'tx:drop:esp'.
+ */
+export class EspUdpPort {
+  readonly counters = new Counters()
+  private readonly o: EspUdpPortOptions
+  private cb: ((data: Uint8Array, from: Endpoint) => void) | undefined
+  private readonly flows = new Map<string, Flow>()
+  private readonly live = new Set<IpsecChild>()
+
+  constructor(o: EspUdpPortOptions) { this.o = o }
+
+  onDatagram(cb: (data: Uint8Array, from: Endpoint) => void): void { this.cb = cb }
+
+  /** A transport-mode child came up: a flow of the same peer moves to it (rekey). */
+  childUp(c: IpsecChild): void {
+    if (c.mode !== 'transport') return
+    this.live.add(c)
+    for (const f of this.flows.values()) if (samePeer(f.child, c)) f.child = c
+  }
+
+  /** A child went down: its flows move to another live child of the same peer, or end. */
+  childDown(c: IpsecChild): void {
+    if (!this.live.delete(c)) return
+    for (const [k, f] of [...this.flows]) {
+      if (f.child !== c) continue
+      const next = [...this.live].find((x) => samePeer(x, c))
+      if (next) { f.child = next; continue }
+      this.flows.delete(k)
+      this.o.onFlowGone?.(f.endpoint)
+    }
+  }
+
+  /**
+   * A client opens its flow before the first datagram (it sends SCCRQ first): the returned Endpoint is
+   * the peer as the L2TP core should address it; `innerPort` is the peer's inner UDP port.
+   */
+  open(c: IpsecChild, innerPort: number): Endpoint {
+    this.live.add(c)
+    const endpoint = flowEndpoint(c, innerPort)
+    this.flows.set(`${endpoint.address}:${endpoint.port}`, { endpoint, innerPort, child: c })
+    return endpoint
+  }
+
+  /** A decrypted payload from `c`. Only UDP to our port reaches the L2TP core; everything else is counted and dropped. */
+  receive(c: IpsecChild, nextHeader: number, payload: Uint8Array): void {
+    if (nextHeader !== IPPROTO_UDP || c.mode !== 'transport') { this.counters.inc('drop:not-udp'); return }
+    let udp
+    try { udp = decodeTransportUdp(payload) } catch (e) {
+      if (e instanceof DecodeError) { this.counters.inc(`drop:${e.field}`); return }
+      throw e
+    }
+    if (udp.destinationPort !== this.o.port) { this.counters.inc('drop:wrong-port'); return }
+    const endpoint = flowEndpoint(c, udp.sourcePort)
+    const k = `${endpoint.address}:${endpoint.port}`
+    let f = this.flows.get(k)
+    if (!f) { f = { endpoint, innerPort: udp.sourcePort, child: c }; this.flows.set(k, f) }
+    else if (f.child !== c && this.live.has(c)) f.child = c
+    this.counters.inc('rx')
+    this.cb?.(udp.data, f.endpoint)
+  }
+
+  /** Sends one datagram to a flow's peer inside its SA (zero UDP checksum: RFC 768 allows it for IPv4, and behind a NAT the peer could not check ours). */
+  send(to: Endpoint, data: Uint8Array): void {
+    const f = this.flows.get(`${to.address}:${to.port}`)
+    if (!f) { this.counters.inc('tx:drop:no-flow'); return }
+    if (this.o.send(f.child, encodeTransportUdp(this.o.port, f.innerPort, data), IPPROTO_UDP)) this.counters.inc('tx')
+    else this.counters.inc('tx:drop:esp')
+  }
+
+  /** Whether `e` is a flow of this port (datagrams to it go into ESP). */
+  has(e: Endpoint): boolean { return this.flows.has(`${e.address}:${e.port}`) }
+
+  /** The child SA a flow uses now (for records: suite, peer ID, NAT). */
+  childOf(e: Endpoint): IpsecChild | undefined { return this.flows.get(`${e.address}:${e.port}`)?.child }
+}
+
+function flowEndpoint(c: IpsecChild, innerPort: number): Endpoint {
+  const p = c.handle.peer
+  return { address: p.address, port: c.udpEncapsulated && p.port !== undefined ? p.port : innerPort }
+}
+
+function samePeer(a: IpsecChild, b: IpsecChild): boolean {
+  return a !== b && a.handle.peer.address === b.handle.peer.address && a.handle.peer.port === b.handle.peer.port && a.mode === b.mode
+}
