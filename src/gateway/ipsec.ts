@@ -105,7 +105,8 @@ export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<Gateway
   if (psk) log.warn(SHARED_PSK_WARNING)
   return {
     driver, l2tp: port,
-    describe: (peer) => { const c = port.childOf(peer); return c ? `${peerText(c)} (IPsec ${c.suite}${c.udpEncapsulated ? ', NAT-T' : ''})` : `${peer.address}:${peer.port}` },
+    // Records say from where, over what, and which machine (certificate subject or IKE ID).
+    describe: (peer) => { const c = port.childOf(peer); return c ? `${peerText(c)} (IPsec ${c.suite}${c.udpEncapsulated ? ', NAT-T' : ''}${ids.has(c.ikeSa) ? `, id ${ids.get(c.ikeSa)}` : ''})` : `${peer.address}:${peer.port}` },
     counters: () => driver!.counters(),
     close: () => driver!.close(),
   }
