@@ -95,7 +95,13 @@ export class IkeDriver {
     try {
       esp = await EspDriver.open({
         bindAddress: o.bindAddress, raw: o.raw, udpPort: o.natTPort,
-        onPayload: (h, nh, p) => { const c = self?.children.get(h.inboundSpi); if (c) o.onPayload(c, nh, p) },
+        onPayload: (h, nh, p) => {
+          const c = self?.children.get(h.inboundSpi)
+          if (!c) return
+          // Inbound traffic proves the peer alive: dead peer detection stays quiet (RFC 3706 §5.3).
+          self!.ike.trafficSeen(Date.now(), h.inboundSpi)
+          o.onPayload(c, nh, p)
+        },
         onIke: (data, from) => self?.fromNatT(data, from),
         onEvent: (e) => self?.onEspEvent(e),
         onFault: (h, err) => { self?.childGone(h.inboundSpi, 'internal-error'); o.onError(err instanceof Error ? err : new Error(String(err))) },
@@ -208,12 +214,17 @@ export class IkeDriver {
   }
 
   private onEspEvent(e: EspDriverEvent): void {
-    // Sequence numbers or bytes running out: the SA ends at its hard limit; a rekey is the IKE core's job
-    // (soft limits are left to it once it rekeys on demand).
-    if (e.type === 'sa' && e.event.type === 'hard-limit') {
-      const inSpi = e.handle.inboundSpi
-      const c = this.children.get(inSpi)
-      if (c) this.loop.run(() => this.ike.deleteIkeSa(Date.now(), c.ikeSa, `ESP ${e.event.direction} SA hit its ${e.event.type === 'hard-limit' ? 'hard' : 'soft'} ${e.event.reason} limit`))
+    if (e.type !== 'sa') return
+    const inSpi = e.handle.inboundSpi
+    const c = this.children.get(inSpi)
+    if (!c) return
+    if (e.event.type === 'soft-limit') {
+      // Sequence numbers or bytes running low: negotiate the replacement now (RFC 4303 §3.3.3, RFC 2407 §4.5).
+      this.loop.run(() => { this.ike.rekeyChild(Date.now(), inSpi) })
+    } else {
+      // Used up: this pair carries nothing more; end it (its replacement, if any, is already up).
+      const ev = e.event
+      this.childGone(inSpi, `ESP ${ev.direction} SA reached its ${ev.reason} limit`)
     }
   }
 }
