@@ -12,6 +12,9 @@ export const IMPLEMENTED_PROTOCOLS: readonly ProtocolName[] = ['sstp', 'pptp', '
 export const IPSEC_AUTH = ['certificate', 'psk'] as const
 export type IpsecAuthName = (typeof IPSEC_AUTH)[number]
 
+/** Defaults of one `ipsec.tunnels` entry: certificates (as for L2TP/IPsec), and this side initiates. */
+export const IPSEC_TUNNEL_DEFAULTS = { auth: 'certificate', initiate: true } as const
+
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 
 export const DEFAULTS = {

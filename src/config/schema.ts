@@ -3,7 +3,8 @@
 import { isIP } from 'node:net'
 import { isAbsolute, resolve } from 'node:path'
 import { VpnError } from '../lib/errors.js'
-import { DEFAULTS, IMPLEMENTED_PROTOCOLS, IPSEC_AUTH, LOG_LEVELS, PROTOCOLS, type IpsecAuthName, type ProtocolName } from './defaults.js'
+import { checkIpsecTunnels } from './ipsec-tunnels.js'
+import { DEFAULTS, IMPLEMENTED_PROTOCOLS, IPSEC_AUTH, IPSEC_TUNNEL_DEFAULTS, LOG_LEVELS, PROTOCOLS, type IpsecAuthName, type ProtocolName } from './defaults.js'
 
 export type LogLevelName = (typeof LOG_LEVELS)[number]
 
@@ -23,6 +24,27 @@ export interface LinkConfig {
   readonly passwordFile: string
   /** Subnets behind the peer, routed over the link (IPv4 CIDR, host bits zero). */
   readonly routes: readonly string[]
+}
+
+/** An IPsec site-to-site tunnel (issue 4 §6, config `ipsec.tunnels`): IKEv1 tunnel-mode SAs for subnet pairs. */
+export interface IpsecTunnelConfig {
+  /** Short name: in logs, session ids and records. */
+  readonly name: string
+  /** The peer gateway's IPv4 address as this gateway sees it (PSK and policy are looked up by it). */
+  readonly peer: string
+  readonly auth: 'psk' | 'certificate'
+  /** psk: absolute path of the file (mode 0600) holding this tunnel's own key. */
+  readonly pskFile?: string
+  /** certificate: absolute path of the CA that issued the peer's certificate, when not our own CA. */
+  readonly caFile?: string
+  /** The peer's IKE ID that must be authenticated: an IPv4 address, a DN ("CN=..,O=.."), user@fqdn or an FQDN. */
+  readonly peerId?: string
+  /** Networks on this side (IPv4 CIDR, host bits zero); one child SA per local/remote pair. */
+  readonly localSubnets: readonly string[]
+  /** Networks behind the peer, routed into the tunnel. */
+  readonly remoteSubnets: readonly string[]
+  /** This side starts (and restarts) the tunnel; both sides may. */
+  readonly initiate: boolean
 }
 
 export interface GatewayConfig {
@@ -52,6 +74,8 @@ export interface GatewayConfig {
   readonly tun: { readonly name: string; readonly mtu?: number }
   readonly forwarding: { readonly enable: boolean; readonly nat: boolean; readonly natInterface?: string }
   readonly links: readonly LinkConfig[]
+  /** `ipsec.tunnels` in the file (kept out of `ipsec` so that section stays the L2TP/IPsec remote-access policy). */
+  readonly ipsecTunnels: readonly IpsecTunnelConfig[]
   readonly log: { readonly level: LogLevelName }
   /** Absolute paths. */
   readonly paths: {
@@ -154,7 +178,7 @@ export function validateConfig(raw: unknown, dir: string): GatewayConfig {
   if (protocols.length === 0) fail('protocols', `expected at least one of ${IMPLEMENTED_PROTOCOLS.join(', ')}`)
   if (new Set(protocols).size !== protocols.length) fail('protocols', 'each protocol may appear once')
 
-  const ipsecRaw = mapping(top.ipsec, 'ipsec', ['auth', 'pskFile'])
+  const ipsecRaw = mapping(top.ipsec, 'ipsec', ['auth', 'pskFile', 'tunnels'])
   const ipsecAuth = list(ipsecRaw.auth, 'ipsec.auth', DEFAULTS.ipsec.auth, (x, p) => oneOf<IpsecAuthName>(x, p, IPSEC_AUTH, 'certificate'), 2)
   if (ipsecAuth.length === 0) fail('ipsec.auth', 'expected certificate, psk or both: how L2TP/IPsec clients authenticate IKE')
   if (new Set(ipsecAuth).size !== ipsecAuth.length) fail('ipsec.auth', 'each method may appear once')
@@ -233,6 +257,33 @@ export function validateConfig(raw: unknown, dir: string): GatewayConfig {
   }, 32)
   if (new Set(links.map((l) => l.name)).size !== links.length) fail('links', 'each link name may appear once')
 
+  const ipsecTunnels = list(ipsecRaw.tunnels, 'ipsec.tunnels', [], (x, p) => {
+    const r = mapping(x, p, ['name', 'peer', 'auth', 'pskFile', 'caFile', 'peerId', 'localSubnets', 'remoteSubnets', 'initiate'])
+    const name = text(r.name, `${p}.name`, undefined, 'a name of 1 to 32 letters, digits, "_" or "-"', (s) => /^[A-Za-z0-9_-]{1,32}$/.test(s)) ?? fail(`${p}.name`, 'required')
+    const peer = text(r.peer, `${p}.peer`, undefined, 'the IPv4 address of the peer gateway', ipv4) ?? fail(`${p}.peer`, 'required: the IPv4 address of the peer gateway')
+    const auth = oneOf<'psk' | 'certificate'>(r.auth, `${p}.auth`, ['psk', 'certificate'], IPSEC_TUNNEL_DEFAULTS.auth)
+    const path = (k: 'pskFile' | 'caFile', what: string): string | undefined => {
+      const v = text(r[k], `${p}.${k}`, undefined, what, (s) => s.length > 0 && !s.includes('\0'))
+      return v === undefined ? undefined : isAbsolute(v) ? v : resolve(dir, v)
+    }
+    const psk = path('pskFile', 'a file path holding this tunnel\'s pre-shared key')
+    const ca = path('caFile', 'a CA certificate file (PEM)')
+    if (auth === 'psk' && psk === undefined) fail(`${p}.pskFile`, 'required with auth: psk (a file, mode 0600, holding this tunnel\'s own key)')
+    if (auth === 'certificate' && psk !== undefined) fail(`${p}.pskFile`, 'only with auth: psk')
+    if (auth === 'psk' && ca !== undefined) fail(`${p}.caFile`, 'only with auth: certificate')
+    const peerId = text(r.peerId, `${p}.peerId`, undefined, 'the peer\'s IKE ID (IPv4 address, DN, user@fqdn or FQDN)', (s) => s.length > 0 && s.length <= 255)
+    const subnets = (k: 'localSubnets' | 'remoteSubnets', what: string): readonly string[] => {
+      const v = list(r[k], `${p}.${k}`, [], (y, q) => text(y, q, undefined, 'an IPv4 CIDR with host bits zero, such as 10.2.0.0/24', (s) => ipv4Cidr(s) && s !== '0.0.0.0/0') ?? fail(q, 'expected an IPv4 CIDR'), 16)
+      if (v.length === 0) fail(`${p}.${k}`, `list ${what} (at least one)`)
+      return v
+    }
+    const localSubnets = subnets('localSubnets', 'the networks on this side')
+    const remoteSubnets = subnets('remoteSubnets', 'the networks behind the peer gateway')
+    const initiate = boolean(r.initiate, `${p}.initiate`, IPSEC_TUNNEL_DEFAULTS.initiate)
+    return { name, peer, auth, ...(psk ? { pskFile: psk } : {}), ...(ca ? { caFile: ca } : {}), ...(peerId ? { peerId } : {}), localSubnets, remoteSubnets, initiate }
+  }, 32)
+  checkIpsecTunnels({ pool, routes, links, ipsecTunnels })
+
   const logRaw = mapping(top.log, 'log', ['level'])
   const log = { level: oneOf(logRaw.level, 'log.level', LOG_LEVELS, DEFAULTS.log.level) }
 
@@ -247,7 +298,7 @@ export function validateConfig(raw: unknown, dir: string): GatewayConfig {
     usersDb: file('usersDb'), secretKey: file('secretKey'), controlSocket: file('controlSocket'),
   }
 
-  return { dir, listen, protocols, sstp, pptp, l2tp, ipsec, pool, dns, wins, routes, auth, keepalive, tun, forwarding, links, log, paths }
+  return { dir, listen, protocols, sstp, pptp, l2tp, ipsec, pool, dns, wins, routes, auth, keepalive, tun, forwarding, links, ipsecTunnels, log, paths }
 }
 
 /** Object.freeze applied to every nested object and array. */

@@ -64,6 +64,21 @@ l2tp:
 ipsec:
   auth: ${y(D.ipsec.auth)}
   pskFile: ${y(D.ipsec.pskFile)}
+  # Site-to-site IPsec tunnels (IKEv1, ESP tunnel mode) to other gateways — Gatehouse or strongSwan —
+  # one child SA per local/remote subnet pair. The remote subnets are routed into the TUN while the
+  # tunnel is configured (dropped, never sent in clear, while it is down); the tunnel is re-established
+  # with back-off after a drop. auth psk: this tunnel's own key (pskFile, mode 0600); auth certificate:
+  # our server.pem, the peer's certificate from our CA or caFile, its ID optionally pinned by peerId.
+  tunnels: []
+  #  - name: branch
+  #    peer: 198.18.60.1
+  #    auth: psk                     # or certificate (default)
+  #    pskFile: tunnels/branch.psk
+  #    localSubnets: ["10.1.0.0/24"]
+  #    remoteSubnets: ["10.2.0.0/24"]
+  #    initiate: true                # both sides may initiate
+  #    # peerId: gw-b.example.org    # IPv4 address, DN "CN=..", user@fqdn or FQDN
+  #    # caFile: tunnels/branch-ca.pem
 
 # Client address pool (IPv4 CIDR, host bits zero). The gateway takes the first host address for
 # its own end of the tunnels; clients get the rest. Choose a range unused on both sides.
