@@ -65,6 +65,20 @@ export interface IkeV1EndpointOptions {
   readonly childLifetimeSeconds?: number
   /** Rekey margin (default 9 min), its random reduction (default 0.1) and the old child's overlap (default 10 s). */
   readonly rekey?: { readonly marginMs?: number; readonly fuzz?: number; readonly overlapMs?: number }
+  /**
+   * Per-peer policy by the peer's address (a gateway serving L2TP/IPsec clients and site-to-site tunnels on
+   * one UDP 500): phase 1 proposals and methods for SAs with that peer (both roles), and the quick mode
+   * responder's mode and selectors. Fields left out (or undefined) fall back to the endpoint-wide options.
+   */
+  readonly peerPolicy?: (peer: Endpoint) => PeerPolicy | undefined
+}
+
+/** See `IkeV1EndpointOptions.peerPolicy`. */
+export interface PeerPolicy {
+  readonly phase1Proposals?: readonly Phase1Transform[]
+  readonly authMethods?: readonly number[]
+  readonly mode?: EspMode
+  readonly acceptSelectors?: (local: TrafficSelector, remote: TrafficSelector) => boolean
 }
 
 export interface ChildSaRequest {
@@ -118,6 +132,7 @@ export class IkeV1Endpoint {
       halfOpenTimeoutMs: o.halfOpenTimeoutMs ?? 30_000,
       maxAuthFailures: o.maxAuthFailures ?? 3,
       inboundSpiInUse: o.inboundSpiInUse ?? (() => false),
+      ...(o.peerPolicy ? { peerPolicy: o.peerPolicy } : {}),
       lifecycle: {
         dpd, ikeLifetimeSeconds: o.ikeLifetimeSeconds ?? 28800, childLifetimeSeconds: o.childLifetimeSeconds ?? 3600,
         marginMs: o.rekey?.marginMs ?? 540_000, fuzz: o.rekey?.fuzz ?? 0.1, overlapMs: o.rekey?.overlapMs ?? 10_000,

@@ -32,7 +32,7 @@ import { QuickModeTask } from './tasks/quick-mode.js'
 import type { EspMode, TrafficSelector } from './tasks/quick-mode.js'
 import type { InboundV1, TaskStep, V1Task } from './tasks/types.js'
 import type { EspTransform, Phase1Transform } from './proposal/transforms.js'
-import type { ChildSaRequest, IkeTransmit, IkeV1Event } from './endpoint.js'
+import type { ChildSaRequest, PeerPolicy, IkeTransmit, IkeV1Event } from './endpoint.js'
 
 export interface ManagerOptions {
   readonly local: Endpoint
@@ -57,6 +57,8 @@ export interface ManagerOptions {
   readonly certLocalId?: IkeIdentity
   /** DPD, lifetimes and rekeying (lifetimes.ts); `childLifetimeSeconds` is the quick mode responder's policy. */
   readonly lifecycle: Omit<LifecycleOptions, 'rng' | 'retransmit'> & { readonly childLifetimeSeconds: number }
+  /** IkeV1EndpointOptions.peerPolicy. */
+  readonly peerPolicy?: (peer: Endpoint) => PeerPolicy | undefined
 }
 
 export class IkeV1Manager {
@@ -71,8 +73,9 @@ export class IkeV1Manager {
 
   private newEntry(now: Millis, role: 'initiator' | 'responder', ckyI: Uint8Array, ckyR: Uint8Array, peer: Endpoint, initialContact: boolean): IkeV1Entry {
     const sa = new IkeSaV1(role, ckyI, ckyR, peer, this.o.local, now)
-    const mm = new MainModeTask(sa, { rng: this.o.rng, proposals: this.o.phase1Proposals, accept: this.o.acceptPhase1, psk: this.o.psk, localId: this.o.localId, initialContact, natT: this.o.natT,
-      authMethods: this.o.authMethods, ...(this.o.signer ? { signer: this.o.signer } : {}), ...(this.o.trust ? { trust: this.o.trust } : {}), ...(this.o.certLocalId ? { certLocalId: this.o.certLocalId } : {}) })
+    const pp = this.o.peerPolicy?.(peer)
+    const mm = new MainModeTask(sa, { rng: this.o.rng, proposals: pp?.phase1Proposals ?? this.o.phase1Proposals, accept: this.o.acceptPhase1, psk: this.o.psk, localId: this.o.localId, initialContact, natT: this.o.natT,
+      authMethods: pp?.authMethods ?? this.o.authMethods, ...(this.o.signer ? { signer: this.o.signer } : {}), ...(this.o.trust ? { trust: this.o.trust } : {}), ...(this.o.certLocalId ? { certLocalId: this.o.certLocalId } : {}) })
     const e: IkeV1Entry = { sa, mm, qm: new Map(), doneMids: new Set(), child: undefined, outstanding: undefined, cache: [], authFailures: 0, children: new Map(), life: newEntryLife(peer, now, randomU32(this.o.rng)) }
     this.entries.set(hex(ckyI), e)
     return e
@@ -116,11 +119,13 @@ export class IkeV1Manager {
     this.close(e, reason)
   }
 
-  private qmOptions(child: ChildSaRequest | undefined) {
+  /** `peer`: a responder's quick mode, under that peer's policy (peerPolicy). */
+  private qmOptions(child: ChildSaRequest | undefined, peer?: Endpoint) {
+    const pp = peer ? this.o.peerPolicy?.(peer) : undefined
     return {
-      rng: this.o.rng, proposals: child?.proposals ?? DEFAULT_ESP_PROPOSALS, mode: child?.mode ?? this.o.mode,
+      rng: this.o.rng, proposals: child?.proposals ?? DEFAULT_ESP_PROPOSALS, mode: child?.mode ?? pp?.mode ?? this.o.mode,
       ...(child?.pfsGroup !== undefined ? { pfsGroup: child.pfsGroup } : {}), ...(child?.selectors ? { selectors: child.selectors } : {}),
-      accept: this.o.acceptEsp, acceptSelectors: this.o.acceptSelectors, initiator: child !== undefined, lifetimeSeconds: this.o.lifecycle.childLifetimeSeconds,
+      accept: this.o.acceptEsp, acceptSelectors: pp?.acceptSelectors ?? this.o.acceptSelectors, initiator: child !== undefined, lifetimeSeconds: this.o.lifecycle.childLifetimeSeconds,
       spiInUse: (spi: number) => this.o.inboundSpiInUse(spi) || this.life.children.has(spi) || [...this.entries.values()].some((x) => x.children.has(spi) || [...x.qm.values()].some((q) => Buffer.from(q.spiIn).readUInt32BE(0) === spi)),
     }
   }
@@ -177,7 +182,7 @@ export class IkeV1Manager {
       let qm = e.qm.get(header.messageId)
       if (!qm) {
         if (e.doneMids.has(header.messageId) || header.messageId === 0) { this.stats.inc('drop:message-id'); return }
-        qm = new QuickModeTask(e.sa, this.qmOptions(undefined), header.messageId)
+        qm = new QuickModeTask(e.sa, this.qmOptions(undefined, e.sa.peer), header.messageId)
         const r = this.runTask(now, e, qm, header, data, from)
         if (r === 'ok' && !e.doneMids.has(header.messageId)) e.qm.set(header.messageId, qm)
         return
