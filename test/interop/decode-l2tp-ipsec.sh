@@ -91,12 +91,23 @@ decode_l2tp_ipsec() {
   n_icv_bad=$(cnt 'esp.icv_bad == 1'); n_icv_good=$(cnt 'esp.icv_good == 1')
   n_l2tp_in=$(cnt 'esp && l2tp'); n_ppp_in=$(cnt 'esp && ppp')
   n_clear=$(cnt 'l2tp && !esp'); n_ka=$(cnt udpencap.nat_keepalive)
+  # Expert warnings of the TCP carried inside the tunnel (the download's sender, not the VPN) are
+  # notes, like TCP sequence analysis.
   t -Y '_ws.malformed || (_ws.expert.severity >= 0x00600000 && !tcp.analysis.flags)' \
-    -T fields -e frame.number -e _ws.col.Protocol -e _ws.expert.message -e _ws.col.Info > "$prefix-problems.txt"
+    -T fields -e frame.number -e _ws.col.Protocol -e _ws.expert.message -e _ws.col.Info \
+    | awk -F'\t' '$2 == "TCP" && $0 !~ /Malformed/ { print > "/dev/stderr"; next } { print }' \
+    > "$prefix-problems-all.txt" 2> "$prefix-tcp-experts.txt"
+  # tshark chains the IKEv1 CBC IV from the last block of the previous message (RFC 2409 Appendix B),
+  # so it garbles a byte-identical retransmission of an encrypted message: such a frame is noted,
+  # not counted, when its UDP payload equals an earlier frame's.
+  t -Y isakmp -T fields -e frame.number -e udp.payload > "$prefix-isakmp-payloads.txt"
+  awk -F'\t' 'NR == FNR { if (!($2 in first)) first[$2] = $1; else dup[$1] = first[$2]; next }
+    ($2 ~ /ISAKMP/ && ($1 in dup)) { print $1 "\tretransmission of frame " dup[$1] " (tshark IV chaining)" > "/dev/stderr"; next }
+    { print }' "$prefix-isakmp-payloads.txt" "$prefix-problems-all.txt" > "$prefix-problems.txt" 2> "$prefix-retransmissions.txt"
   n_bad=$(wc -l < "$prefix-problems.txt")
-  t -Y 'tcp.analysis.flags' -T fields -e frame.number -e _ws.expert.message > "$prefix-tcp-notes.txt"
+  { t -Y 'tcp.analysis.flags' -T fields -e frame.number -e _ws.expert.message; cat "$prefix-tcp-experts.txt"; } > "$prefix-tcp-notes.txt"
   decode_summary="isakmp=$n_isakmp(enc=$n_isakmp_enc,dec=$n_isakmp_dec) esp=$n_esp(udp=$n_esp_udp,icv_ok=$n_icv_good,icv_bad=$n_icv_bad) l2tp_in_esp=$n_l2tp_in ppp_in_esp=$n_ppp_in l2tp_clear=$n_clear nat_ka=$n_ka bad=$n_bad"
-  log "decode $mode: $decode_summary (tcp notes: $(wc -l < "$prefix-tcp-notes.txt"))"
+  log "decode $mode: $decode_summary (notes: $(wc -l < "$prefix-tcp-notes.txt") TCP inside the tunnel, $(wc -l < "$prefix-retransmissions.txt") ISAKMP retransmissions)"
   echo "   ISAKMP (frame src:port -> dst:port exchange encrypted payloads notify):"
   awk -F'|' '$6 != "" {printf "     %s %s:%s -> %s:%s x=%s e=%s [%s] %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9}' \
     "$prefix-packets.txt" | head -30

@@ -22,11 +22,12 @@ MODES=("$@")
 if ((${#MODES[@]} == 0)); then
   if [[ $TARGET == softether ]]; then MODES=(psk nat badpsk bulk); else MODES=(psk cert nat badpsk); fi
 fi
-# Direct guest on ghvm-tap6 in ghvm_li (the server's namespace); NAT guest on ghvm-tap7 in ghvm_ln,
-# which masquerades onto the veth ghvm-ln-w -> ghvm-li-w (198.18.14.0/24) towards the server.
-NS=ghvm_li TAP=ghvm-tap6 NAT_NS=ghvm_ln NAT_TAP=ghvm-tap7
-GW_OUTER=198.18.12.1 GUEST_OUTER=198.18.12.2 NAT_INNER=198.18.13.1 NAT_GUEST=198.18.13.2
-WAN_GW=198.18.14.1 WAN_NAT=198.18.14.2
+# The server's one address 198.18.12.1 sits on bridge ghvm-br6 in ghvm_li, which joins the direct
+# guest's TAP ghvm-tap6 and the veth to the NAT namespace ghvm_ln (198.18.12.3 outside); the NAT
+# guest is on ghvm-tap7 (198.18.13.0/24) behind it. One address on one LAN: a server that answers
+# from the address the client sent to is not needed (SoftEther answers from the outgoing one).
+NS=ghvm_li TAP=ghvm-tap6 BR=ghvm-br6 NAT_NS=ghvm_ln NAT_TAP=ghvm-tap7
+GW_OUTER=198.18.12.1 GUEST_OUTER=198.18.12.2 WAN_NAT=198.18.12.3 NAT_INNER=198.18.13.1 NAT_GUEST=198.18.13.2
 POOL=198.19.12.0/24 TUNNEL_GW=198.19.12.1
 host_out gatehouse-l2tp-ipsec-interop
 D=$OUT/gw
@@ -47,19 +48,25 @@ host_need ipsec strongswan-starter
 "$HERE/vm/build.sh"
 host_ns_tap
 
-# The NAT: ghvm_ln routes the NAT guest's 198.18.13.0/24 to the server's side and masquerades it.
+# The LAN: the TAP moves under the bridge, which takes the server's address.
+ip -n "$NS" addr del "$GW_OUTER/24" dev "$TAP"
+ip -n "$NS" link add "$BR" type bridge
+ip -n "$NS" link set "$TAP" master "$BR"
+ip -n "$NS" addr add "$GW_OUTER/24" dev "$BR"
+ip -n "$NS" link set "$BR" up
+
+# The NAT: ghvm_ln forwards the NAT guest's 198.18.13.0/24 onto the LAN and masquerades it.
 nat_up() {
   ip netns add "$NAT_NS"
   ip -n "$NAT_NS" link set lo up
   ip link add ghvm-ln-w netns "$NAT_NS" type veth peer name ghvm-li-w netns "$NS"
-  ip -n "$NS" addr add "$WAN_GW/24" dev ghvm-li-w
+  ip -n "$NS" link set ghvm-li-w master "$BR"
   ip -n "$NS" link set ghvm-li-w up
   ip -n "$NAT_NS" addr add "$WAN_NAT/24" dev ghvm-ln-w
   ip -n "$NAT_NS" link set ghvm-ln-w up
   ip -n "$NAT_NS" tuntap add dev "$NAT_TAP" mode tap
   ip -n "$NAT_NS" addr add "$NAT_INNER/24" dev "$NAT_TAP"
   ip -n "$NAT_NS" link set "$NAT_TAP" up
-  ip -n "$NAT_NS" route add "$GW_OUTER/32" via "$WAN_GW"
   ip netns exec "$NAT_NS" sysctl -qw net.ipv4.ip_forward=1
   local rand=--random-fully
   [[ ${NAT_PORTS:-} == keep ]] && rand=
@@ -132,11 +139,11 @@ for mode in "${MODES[@]}"; do
     if [[ $mode == *cert ]]; then gw_up cert; else gw_up psk; fi
   fi
   cap=$OUT/l2tp-ipsec-$mode.pcapng
-  # The server side of the wire: the TAP for a direct guest, the NAT's outside (veth) for a NAT guest
-  # (plus its inside, to show the translation).
+  # The server's side of the wire (the bridge), and for a NAT guest also the NAT's inside, to show
+  # the translation.
   gwlines=0; [[ -f $OUT/gateway.log ]] && gwlines=$(wc -l < "$OUT/gateway.log")
+  cap_start "$BR" "$cap" "$mode"
   if [[ $mode == nat* ]]; then
-    cap_start ghvm-li-w "$cap" "$mode"
     ip netns exec "$NAT_NS" dumpcap -q -i "$NAT_TAP" -w "$OUT/l2tp-ipsec-$mode-inside.pcapng" > "$OUT/dumpcap-$mode-inside.log" 2>&1 &
     cap2_pid=$!
     log "mode $mode: booting guest behind the NAT"
@@ -146,7 +153,6 @@ for mode in "${MODES[@]}"; do
     rc=${PIPESTATUS[0]}
     set -e
   else
-    cap_start "$TAP" "$cap" "$mode"
     guest_mode "$mode" /bin/sh "$HERE/guest-l2tp-ipsec.sh" "$mode" "$GW_OUTER" "$USER_NAME" \
       "$(mode_password "$mode")" "$TUNNEL_GW" /run/ghvm-share "$cred"
   fi
