@@ -9,7 +9,7 @@ import { decodeMessage, encodeMessage, encodePayloadChain } from '../../src/ike/
 import { bytesEqual } from '../../src/lib/bytes.js'
 import { VID_DPD } from '../../src/ike/v1/vendor-ids.js'
 import { IkeSaV1 } from '../../src/ike/v1/ike-sa.js'
-import { DPD_DEAD_REASON, dpdNotify, readDpdNotify, seqAfter, seqWithin } from '../../src/ike/v1/tasks/dpd.js'
+import { DPD_DEAD_REASON, DpdState, dpdDeadline, dpdNotify, dpdStep, readDpdNotify, seqAfter, seqWithin } from '../../src/ike/v1/tasks/dpd.js'
 import { NotifyType } from '../../src/ike/v1/constants.js'
 import { IkeV1Endpoint } from '../../src/ike/v1/endpoint.js'
 import { VpnError } from '../../src/lib/errors.js'
@@ -60,6 +60,36 @@ test('sequence numbers compare in serial arithmetic across the 2^32 wrap', () =>
   assert.ok(seqAfter(1, 0)); assert.ok(!seqAfter(0, 1)); assert.ok(!seqAfter(5, 5))
   assert.ok(seqAfter(0, 0xffffffff), '0 follows 2^32-1')
   assert.ok(seqWithin(0, 0xfffffffe, 1)); assert.ok(!seqWithin(2, 0xfffffffe, 1)); assert.ok(!seqWithin(0xfffffffd, 0xfffffffe, 1))
+})
+
+test('the DPD clock, one case per cell: idle/probe/retransmit/dead, and traffic ending a probe', () => {
+  const o = { intervalMs: 30_000, timeoutMs: 150_000 }
+  const cell = (probe: boolean, lastHeard: number, now: number, nextAt = 40_000) => {
+    const d = new DpdState(0, 7)
+    if (probe) d.probe = { first: 8, last: 8, startedAt: 30_000, nextAt, tries: 0 }
+    return { step: dpdStep(d, o, lastHeard, now), deadline: dpdDeadline(d, o, lastHeard), probe: d.probe !== undefined }
+  }
+  // no probe: quiet before the interval, a probe at it
+  assert.deepEqual(cell(false, 0, 29_999), { step: undefined, deadline: 30_000, probe: false })
+  assert.deepEqual(cell(false, 0, 30_000), { step: 'probe', deadline: 30_000, probe: false })
+  // probe outstanding: wait for the retransmission time, then resend; dead at lastHeard + timeout
+  assert.deepEqual(cell(true, 0, 39_999), { step: undefined, deadline: 40_000, probe: true })
+  assert.deepEqual(cell(true, 0, 40_000), { step: 'retransmit', deadline: 40_000, probe: true })
+  assert.deepEqual(cell(true, 0, 150_000, 200_000), { step: 'dead', deadline: 150_000, probe: true })
+  // traffic (or any authenticated message) after the probe started: the probe is over, the interval restarts
+  assert.deepEqual(cell(true, 35_000, 40_000), { step: undefined, deadline: 65_000, probe: false })
+  const d = new DpdState(0, 0xffffffff)
+  assert.equal(d.nextSeq(), 0, 'the sequence wraps')
+})
+
+test('main mode 1 and 2 both announce DPD (RFC 3706 §5.1 vendor ID)', () => {
+  const p = pair({ seed: 299 })
+  p.connect()
+  p.pump()
+  for (const k of [0, 1]) {
+    const m = decodeMessage(p.log[k]!.data)
+    assert.ok(m.payloads.some((x) => x.payload === 'vendorId' && bytesEqual(x.data, VID_DPD)), `main mode ${k + 1}`)
+  }
 })
 
 test('readDpdNotify never throws on hostile SPI and data', () => {

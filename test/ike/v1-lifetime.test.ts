@@ -146,3 +146,39 @@ test('a DELETE naming the children still takes them down with the ISAKMP SA (del
   const cr = of(p.events.r, 'closed')[0]!
   assert.equal(cr.keptChildren, undefined)
 })
+
+test('the old ISAKMP SA\'s DELETE is lost: the stale copy hands its child to the new SA (by DPD, or when the child\'s DELETE comes through the new SA)', () => {
+  for (const dpd of [true, false]) {
+    // Without DPD at the responder, its stale copy would live 8 h: the child's DELETE arrives through the new SA.
+    const p = pair({ seed: dpd ? 540 : 541, iExtra: { ikeLifetimeSeconds: 3000 }, rExtra: dpd ? {} : { dpd: false } })
+    const old = p.connect()
+    p.pump()
+    const up = p.clock.now
+    const [ci1] = childOf(p.events.i), [cr1] = childOf(p.events.r)
+    runUntil(p, up + 2_400_000)
+    let reauthStarted = false
+    // Every informational of the old ISAKMP SA from the initiator is lost once its re-establishment started.
+    const fate: Fate = (n, from) => {
+      const d = p.log[n]!.data
+      if (from === 'i' && d[18] === MAIN_MODE) reauthStarted = true
+      return reauthStarted && from === 'i' && d[18] === 5 && Buffer.from(d.subarray(0, 8)).toString('hex') === old ? 'drop' : 'ok'
+    }
+    runUntil(p, up + 2_700_000, fate)
+    assert.equal(of(p.events.i, 'ikeUp').length, 2)
+    const stale = of(p.events.r, 'closed')
+    if (dpd) {
+      // The responder never heard of the old one's end; its DPD finds it silent and hands the child over.
+      assert.equal(stale.length, 1)
+      assert.equal(stale[0]!.reason, 'the peer stopped answering dead peer detection (RFC 3706)')
+      assert.deepEqual(stale[0]!.keptChildren, [cr1!.inbound.spi])
+    } else assert.equal(p.r.saCount, 2, 'the stale copy still holds the child')
+    assert.equal(of(p.events.r, 'childSaDown').length, 0)
+    // The child rekey goes through the new ISAKMP SA; the responder recognises it and takes the DELETE there.
+    runUntil(p, up + 3_200_000, fate)
+    const cr2 = childOf(p.events.r)[1]!
+    assert.equal(cr2.rekeyOf, cr1!.inbound.spi)
+    assert.deepEqual(of(p.events.r, 'childSaDown').map((d) => [d.inboundSpi, d.reason]), [[cr1!.inbound.spi, 'rekeyed']])
+    assert.deepEqual(of(p.events.i, 'childSaDown').map((d) => [d.inboundSpi, d.reason]), [[ci1!.inbound.spi, 'rekeyed']])
+    assert.equal(p.r.saCount, dpd ? 1 : 2)
+  }
+})

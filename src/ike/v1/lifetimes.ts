@@ -1,6 +1,6 @@
 // IKEv1 lifetimes, rekeying and dead peer detection for IkeV1Manager: child SA lifetimes (RFC 2407 §4.5,
 // RESPONDER-LIFETIME §4.6.3.1), quick-mode rekey with an overlap, ISAKMP SA lifetime and re-establishment,
-// child SAs that outlive their ISAKMP SA (RFC 2408 §1.5: phase 2 SAs are independent of it), DPD (RFC 3706).
+// child SAs that outlive their ISAKMP SA (RFC 2408 §3.15 deletes each SA on its own; [MS-IKEE] §3.8.4.1), DPD (RFC 3706).
 import type { Millis } from '../../lib/time.js'
 import type { Endpoint } from '../../lib/endpoint.js'
 import type { Rng } from '../../crypto/rng.js'
@@ -111,7 +111,8 @@ export class V1Lifecycle {
   childUp(now: Millis, e: IkeV1Entry, mid: number, r: ChildSaParams): { rekeyOf?: number } {
     const p = e.life.pending.get(mid)
     e.life.pending.delete(mid)
-    const lifeMs = (r.lifetimeSeconds ?? DEFAULT_CHILD_LIFETIME_SECONDS) * 1000
+    // A Life Duration of 0 means nothing usable: the RFC 2407 §4.5 default applies, as when absent.
+    const lifeMs = (r.lifetimeSeconds || DEFAULT_CHILD_LIFETIME_SECONDS) * 1000
     const request: ChildSaRequest = p?.request ?? { mode: r.mode, ...(r.selectors ? { selectors: r.selectors } : {}) }
     const c: ChildLife = {
       inSpi: r.inbound.spi, outSpi: r.outbound.spi, owner: e, saName: hex(e.sa.ckyI), peerKey: peerKey(e), peerAddress: e.sa.peer.address, peerId: e.sa.peerId!,
@@ -141,7 +142,7 @@ export class V1Lifecycle {
 
   /** Main mode finished: phase 1 timers, the SA this one re-establishes, children waiting for an ISAKMP SA. */
   ikeUp(now: Millis, e: IkeV1Entry): void {
-    const lifeMs = Math.min(e.mm.transform?.seconds ?? DEFAULT_IKE_LIFETIME_SECONDS, this.o.ikeLifetimeSeconds) * 1000
+    const lifeMs = Math.min(e.mm.transform?.seconds || DEFAULT_IKE_LIFETIME_SECONDS, this.o.ikeLifetimeSeconds) * 1000
     e.life.hardAt = now + lifeMs
     if (e.sa.role === 'initiator') e.life.softAt = now + this.softFor(lifeMs)
     e.life.dpd.lastSeen = now
@@ -174,9 +175,7 @@ export class V1Lifecycle {
    * next one (or their own expiry).
    */
   handOver(e: IkeV1Entry): void {
-    let heir: IkeV1Entry | undefined
-    const key = peerKey(e)
-    for (const x of this.m.entries.values()) if (x !== e && x.sa.state === 'established' && peerKey(x) === key) heir = x
+    const heir = this.heir(e)
     const kept = [...e.children.keys()]
     if (kept.length === 0) return
     if (heir) this.move(e, heir)
@@ -185,9 +184,27 @@ export class V1Lifecycle {
     e.life.closed = { ...e.life.closed, keptChildren: kept }
   }
 
+  /** The newest other established ISAKMP SA with the same peer (ID, address, port), if any. */
+  private heir(e: IkeV1Entry): IkeV1Entry | undefined {
+    let heir: IkeV1Entry | undefined
+    const key = peerKey(e)
+    for (const x of this.m.entries.values()) if (x !== e && x.sa.state === 'established' && peerKey(x) === key) heir = x
+    return heir
+  }
+
   /** DPD notifies in an authenticated informational (RFC 3706 §5.3, §5.4); other content is proof of life. */
   informational(now: Millis, e: IkeV1Entry, out: InformationalOutcome): void {
     const d = e.life.dpd
+    // A DELETE may come through another ISAKMP SA of the same peer than the one holding the child (e.g. our
+    // copy of the old ISAKMP SA lives on because its DELETE was lost): that SA takes the child first.
+    const key = peerKey(e)
+    for (const spi of out.deletedOutboundSpis) {
+      for (const c of this.children.values()) {
+        if (c.outSpi !== spi || c.owner === e || c.peerKey !== key) continue
+        c.owner?.children.delete(c.inSpi)
+        this.adopt(c, e)
+      }
+    }
     if (out.deletedOutboundSpis.length > 0 || out.deleteIsakmp || out.notifies.some((t) => !isDpdNotify(t))) d.lastSeen = now
     for (const n of out.status) {
       if (!isDpdNotify(n.notifyType)) continue
@@ -219,7 +236,8 @@ export class V1Lifecycle {
     const c = this.children.get(inboundSpi)
     if (!c || c.replacedBy !== undefined) return false
     if (c.rekeyMid === undefined) { c.softAt = now; this.childTimeout(now, c) }
-    return true
+    // In flight, or waiting for the ISAKMP SA's message slot / a new ISAKMP SA; false when nobody can rekey it.
+    return c.rekeyMid !== undefined || c.softAt !== undefined
   }
 
   timeout(now: Millis): void {
@@ -258,7 +276,13 @@ export class V1Lifecycle {
     if (l.softAt !== undefined && now >= l.softAt) this.reauthenticate(now, e)
     if (this.o.dpd && l.dpd.peerSupports) {
       const step = dpdStep(l.dpd, this.o.dpd, this.lastHeard(e), now)
-      if (step === 'dead') { this.m.close(e, DPD_DEAD_REASON); return }
+      if (step === 'dead') {
+        // A stale copy of an ISAKMP SA the peer has replaced (its DELETE was lost) goes silent while the peer
+        // talks through the new one: the children move there instead of going down with it.
+        if (this.heir(e)) this.handOver(e)
+        this.m.close(e, DPD_DEAD_REASON)
+        return
+      }
       if (step) this.probe(now, e)
     }
   }

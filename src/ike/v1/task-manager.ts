@@ -32,7 +32,7 @@ import { QuickModeTask } from './tasks/quick-mode.js'
 import type { EspMode, TrafficSelector } from './tasks/quick-mode.js'
 import type { InboundV1, TaskStep, V1Task } from './tasks/types.js'
 import type { EspTransform, Phase1Transform } from './proposal/transforms.js'
-import type { ChildSaRequest, PeerPolicy, IkeTransmit, IkeV1Event } from './endpoint.js'
+import type { ChildSaRequest, PeerPolicy, IkeKeyLogEntry, IkeTransmit, IkeV1Event } from './endpoint.js'
 
 export interface ManagerOptions {
   readonly local: Endpoint
@@ -59,6 +59,8 @@ export interface ManagerOptions {
   readonly lifecycle: Omit<LifecycleOptions, 'rng' | 'retransmit'> & { readonly childLifetimeSeconds: number }
   /** IkeV1EndpointOptions.peerPolicy. */
   readonly peerPolicy?: (peer: Endpoint) => PeerPolicy | undefined
+  /** Debug key log (IkeV1EndpointOptions.keyLog). */
+  readonly keyLog?: (k: IkeKeyLogEntry) => void
 }
 
 export class IkeV1Manager {
@@ -304,6 +306,8 @@ export class IkeV1Manager {
     const name = hex(e.sa.ckyI)
     if (task === e.mm) {
       e.sa.state = 'established'
+      const k = e.sa.keys
+      if (this.o.keyLog && k) this.o.keyLog({ ckyI: new Uint8Array(e.sa.ckyI), ckyR: new Uint8Array(e.sa.ckyR), cipher: k.cipher.name, encryptionKey: new Uint8Array(k.encKey) })
       this.events.push({ type: 'ikeUp', sa: name, peer: e.sa.peer, peerId: e.sa.peerId!, natT: e.sa.natT, ...(e.mm.peerCert ? { peerCertificate: e.mm.peerCert } : {}), ...(e.life.reauthOf ? { rekeyOf: e.life.reauthOf } : {}) })
       if (e.mm.initialContactReceived) this.initialContact(e)
       this.life.ikeUp(now, e)
@@ -354,7 +358,7 @@ export class IkeV1Manager {
         this.events.push({ type: 'childSaFailed', sa: hex(e.sa.ckyI), reason: `the peer refused: ${notifyName(n.notifyType)}` })
       }
     }
-    // Deleting the ISAKMP SA alone does not delete its children (RFC 2408 §1.5): they are handed over.
+    // Deleting the ISAKMP SA alone does not delete its children (each SA has its own DELETE, RFC 2408 §3.15): they are handed over.
     if (out.deleteIsakmp) { this.life.handOver(e); this.close(e, 'deleted by the peer') }
   }
 

@@ -213,7 +213,7 @@ export class QuickModeTask implements V1Task {
     const rest: IsakmpPayload[] = [{ payload: 'sa', ...responderSa(sa, choice, this.spiIn) }, { payload: 'nonce', data: this.nr }]
     this.lifetime = choice.parsed.seconds
     const policy = this.o.lifetimeSeconds
-    if (policy !== undefined && policy < (choice.parsed.seconds ?? DEFAULT_CHILD_LIFETIME_SECONDS)) {
+    if (policy !== undefined && policy < (choice.parsed.seconds || DEFAULT_CHILD_LIFETIME_SECONDS)) {
       // RFC 2407 §4.6.3.1: the responder tells the initiator the shorter lifetime it will keep.
       this.lifetime = policy
       rest.push(responderLifetimeNotify(this.spiIn, policy))
