@@ -1,11 +1,14 @@
-// `npm run bench`: TCP throughput through the SSTP and the PPTP tunnel next to the bare veth pair
-// (iperf3, 5 s each, same run), and the gateway's RSS with 1 and 100 SSTP sessions and with 1 PPTP
-// session. Prints figures and ratios. Needs root, iproute2, iperf3. Bounded: 5 x 5 s of iperf3.
+// `npm run bench`: TCP throughput through the SSTP, PPTP and L2TP/IPsec tunnels next to the bare veth
+// pair (iperf3, 5 s each, same run), the gateway's RSS with 1 and 100 SSTP sessions and with 1 PPTP and
+// 1 L2TP/IPsec session, and IKEv1 SAs per second in process. Needs root, iproute2, iperf3, iptables.
+// Bounded: 9 x 5 s of iperf3, then 9 IKE rows of at most 2 s (or ike-rate.ts's MAX_COUNT SAs) each.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { stopChild, waitForLine } from '../src/transport/netns.js'
 import { BenchLab, GATEWAY, PASSWORD, TUNNEL_GATEWAY, USER, rssMiB } from './tunnel-lab.js'
+import { l2tpIpsecRows, l2tpIpsecTable } from './l2tp-ipsec.js'
+import { ikeRateRows } from './ike-rate.js'
 
 const LOAD = join(resolve(import.meta.dirname, '../..'), 'dist/src/tools/load-clients.js')
 const SECONDS = 5
@@ -46,6 +49,10 @@ async function main(): Promise<void> {
     await stopChild(pptpClient, 5000, 'SIGINT')
     await stopChild(server, 8000, 'SIGINT') // SIGINT: node writes the --cpu-prof profile on a clean exit
 
+    // L2TP/IPsec: a fresh gateway with a pre-shared key; raw ESP, then ESP in UDP 4500 through a NAT.
+    const l2tp = await l2tpIpsecRows(lab, dir, SECONDS)
+    const ike = ikeRateRows(2000)
+
     const rows: [string, string][] = [
       [`TCP through veth (baseline), iperf3 ${SECONDS} s`, `${veth.toFixed(0)} Mbit/s`],
       [`TCP through SSTP tunnel, client -> gateway, iperf3 ${SECONDS} s`, `${sstp.toFixed(0)} Mbit/s`],
@@ -60,6 +67,8 @@ async function main(): Promise<void> {
       ['ratio PPTP / veth (client -> gateway)', `${(pptp / veth).toFixed(3)}`],
       ['ratio PPTP / veth (gateway -> client)', `${(pptpDown / veth).toFixed(3)}`],
       ['gateway RSS, 1 PPTP session', `${rssPptp.toFixed(1)} MiB`],
+      ...l2tpIpsecTable(l2tp, veth, SECONDS),
+      ...ike,
     ]
     const w = Math.max(...rows.map((r) => r[0].length))
     process.stdout.write(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n')
