@@ -192,15 +192,38 @@ export class Gateway {
       if (config.pptp.mppeKeyBits.some((b) => b !== 128)) log.warn('pptp.mppeKeyBits allows 40/56-bit MPPE keys: export-grade keys are found by brute force in minutes; allow only 128 unless a client cannot do it')
       log.info('PPTP listening', { address: `${config.listen}:${config.pptp.port}`, gre: 'IP protocol 47' })
     }
-    if (config.protocols.includes('l2tp')) {
-      // L2TP/IPsec (RFC 3193): IKE + ESP first, so the listener can take the datagrams of its SAs.
-      let l2tpHandle: L2tpListenerHandle | undefined
-      const ipsec = await startGatewayIpsec({
+    // One IKE endpoint (UDP 500 can be bound once) serves L2TP/IPsec and the site-to-site tunnels.
+    let l2tpHandle: L2tpListenerHandle | undefined
+    const ipsec = config.protocols.includes('l2tp') || config.ipsecTunnels.length > 0
+      ? await startGatewayIpsec({
         config, log, counters: gw.counters, aroundReceive: rxBatch,
         onPeerGone: (peer, message) => l2tpHandle?.peerGone(peer, message),
+        // A tunnel with a child SA up is a session carrying the remote subnets (kernel routes are held below).
+        tunnelHost: {
+          linkUp: (carrier, info, now) => registry.linkUp(carrier, info, now),
+          ip: (id, p) => registry.ip(id, p),
+          closed: (id, reason, message, now) => registry.closed(id, reason, message, now),
+        },
       })
+      : undefined
+    if (ipsec) {
       gw.closers.push(() => ipsec.close())
       gw.ipsecCounters = () => ipsec.counters()
+    }
+    if (config.ipsecTunnels.length > 0) {
+      // As for links: the remote subnets go into the TUN for as long as the tunnel is configured, so that
+      // while it is down their traffic is dropped (counted 'no-session'), never sent out in clear.
+      for (const t of config.ipsecTunnels) {
+        for (const prefix of t.remoteSubnets) {
+          await netcfg.addRouteExclusive(prefix, tunName).catch((e: Error) => {
+            throw new VpnError('ERR_CONFIG', `config ipsec.tunnels (${t.name}): cannot route ${prefix} into ${tunName}: ${e.message} (this host routes ${prefix} already; a tunnel's remote subnets must be reachable only through the tunnel)`)
+          })
+        }
+        log.info('IPsec tunnel configured', { tunnel: t.name, peer: t.peer, auth: t.auth, initiate: t.initiate, local: t.localSubnets.join(','), remote: t.remoteSubnets.join(',') })
+      }
+    }
+    if (ipsec && config.protocols.includes('l2tp')) {
+      // L2TP/IPsec (RFC 3193): IKE + ESP first, so the listener can take the datagrams of its SAs.
       const l2tp = await listenL2tp({
         listen: config.listen,
         port: config.l2tp.port,
@@ -283,6 +306,7 @@ export class Gateway {
         ...(this.config.protocols.includes('pptp') ? [`pptp ${this.config.listen}:${this.config.pptp.port} + GRE`] : []),
         ...(this.config.protocols.includes('l2tp') ? [`l2tp/ipsec ${this.config.listen}:500,4500/udp + ESP (${this.config.ipsec.auth.join(', ')})`] : []),
         ...(this.config.protocols.includes('l2tp') && this.config.l2tp.allowWithoutIpsec ? [`l2tp ${this.config.listen}:${this.config.l2tp.port}/udp (without IPsec)`] : []),
+        ...this.config.ipsecTunnels.map((t) => `ipsec tunnel ${t.name} to ${t.peer} (${t.auth}): ${t.localSubnets.join(',')} <=> ${t.remoteSubnets.join(',')}`),
       ],
       sessions: this.registry.size,
       pool: { cidr: this.config.pool, inUse: this.pool.inUse(), size: this.pool.size() },

@@ -1,6 +1,6 @@
-// The gateway's IPsec for L2TP/IPsec (RFC 3193): IKEv1 responder on UDP 500/4500 (RFC 2409, RFC 3947) with
-// machine certificates from the gateway's CA and/or a pre-shared key, transport-mode ESP SAs (RFC 4303,
-// RFC 3948) whose UDP 1701 datagrams feed the L2TP listener through an EspUdpPort.
+// The gateway's IPsec: one IKEv1 endpoint on UDP 500/4500 (RFC 2409, RFC 3947) for L2TP/IPsec (RFC 3193:
+// machine certificates from the gateway's CA and/or a pre-shared key, transport-mode ESP whose UDP 1701 feeds
+// the L2TP listener through an EspUdpPort) and for site-to-site tunnels (tunnel-mode ESP, ipsec-tunnels.ts).
 import { X509Certificate } from 'node:crypto'
 import { statSync } from 'node:fs'
 import type { GatewayConfig } from '../config/schema.js'
@@ -21,6 +21,11 @@ import { signatureMethodFor } from '../ike/v1/tasks/cert-auth.js'
 import { createPrivateKey } from 'node:crypto'
 import { readSecretFile } from './secret-file.js'
 import { readFileSync } from 'node:fs'
+import type { PeerPolicy } from '../ike/v1/endpoint.js'
+import { DEFAULT_PHASE1_PROPOSALS } from '../ike/v1/informational.js'
+import { IpsecTunnels, type TunnelHost } from './ipsec-tunnels.js'
+import { Backoff } from '../lib/backoff.js'
+import { systemRng } from '../crypto/rng.js'
 
 /** Said at start when a pre-shared key is enabled: the seed's one-key-for-everyone argument. */
 export const SHARED_PSK_WARNING =
@@ -32,6 +37,8 @@ export interface GatewayIpsec {
   readonly driver: IkeDriver
   /** UDP 1701 inside the transport-mode SAs, for the L2TP listener. */
   readonly l2tp: EspUdpPort
+  /** The site-to-site tunnels (config ipsec.tunnels); empty when none are configured. */
+  readonly tunnels: IpsecTunnels
   /** How an L2TP flow's peer shows in records: outer address:port and the ESP suite. */
   describe(peer: Endpoint): string
   counters(): Record<string, number>
@@ -45,16 +52,40 @@ export interface GatewayIpsecOptions {
   readonly aroundReceive?: (fn: () => void) => void
   /** The last SA of an L2TP peer is gone (the listener ends its calls). */
   readonly onPeerGone: (peer: Endpoint, message: string) => void
+  /** Where tunnels register while up (the session registry); required when config.ipsecTunnels is not empty. */
+  readonly tunnelHost?: TunnelHost
 }
 
 export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<GatewayIpsec> {
   const { config, log } = o
-  const usePsk = config.ipsec.auth.includes('psk')
-  const useCert = config.ipsec.auth.includes('certificate')
+  // Remote access (L2TP/IPsec) only when l2tp is enabled; tunnel peers have their own policy (peerPolicy below).
+  const l2tpOn = config.protocols.includes('l2tp')
+  const usePsk = l2tpOn && config.ipsec.auth.includes('psk')
+  const useCert = l2tpOn && config.ipsec.auth.includes('certificate')
   const psk = usePsk ? new TextEncoder().encode(readSecretFile(config.ipsec.pskFile, 'IPsec pre-shared key')) : undefined
   if (psk && psk.length < 20) log.warn('the IPsec pre-shared key is short (under 20 characters): main mode hides it, but a weak key falls to an offline search by anyone who records one exchange with a client')
-  const cert = useCert ? loadCredentials(config) : undefined
-  const authMethods = [...(cert ? [cert.method] : []), ...(usePsk ? [OakleyAuth.PreSharedKey] : [])]
+  const tunnelCfgs = config.ipsecTunnels
+  const tunnelPsk = new Map<string, Uint8Array>()
+  for (const t of tunnelCfgs) {
+    if (t.auth !== 'psk') continue
+    const k = new TextEncoder().encode(readSecretFile(t.pskFile!, `pre-shared key of IPsec tunnel ${t.name}`))
+    if (k.length < 20) log.warn('an IPsec tunnel pre-shared key is short (under 20 characters): it falls to an offline search by anyone who records one exchange', { tunnel: t.name })
+    tunnelPsk.set(t.peer, k)
+  }
+  const cert = useCert || tunnelCfgs.some((t) => t.auth === 'certificate') ? loadCredentials(config, tunnelCfgs.flatMap((t) => (t.caFile ? [t.caFile] : []))) : undefined
+  const authMethods = [...(cert && useCert ? [cert.method] : []), ...(usePsk ? [OakleyAuth.PreSharedKey] : [])]
+  let tunnels: IpsecTunnels | undefined
+  // A tunnel peer gets its own phase 1 method (its tunnel's psk or certificate) and tunnel-mode quick modes
+  // inside its subnets; everyone else the remote-access policy (nothing at all when l2tp is off).
+  const peerPolicy = (peer: Endpoint): PeerPolicy | undefined => {
+    const t = tunnels?.tunnelOf(peer.address)
+    if (!t) return l2tpOn ? undefined : { authMethods: [], phase1Proposals: [] }
+    const method = t.auth === 'psk' ? OakleyAuth.PreSharedKey : cert!.method
+    return {
+      authMethods: [method], phase1Proposals: DEFAULT_PHASE1_PROPOSALS.map((x) => ({ ...x, authMethod: method })),
+      mode: 'tunnel', acceptSelectors: (local, remote) => tunnels!.acceptSelectors(peer.address, local, remote),
+    }
+  }
   // An unnumbered listen address cannot be the NAT-D input: peers then see "a NAT" and use UDP 4500, which works everywhere.
   const localAddress = config.listen === '0.0.0.0' || config.listen === '::' ? '0.0.0.0' : config.listen
   const l2tpPort = config.l2tp.port
@@ -71,7 +102,11 @@ export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<Gateway
     bindAddress: config.listen, localAddress, ikePort: 500, natTPort: 4500, raw: true,
     ...(o.aroundReceive ? { aroundReceive: o.aroundReceive } : {}),
     ike: {
-      psk: () => psk,
+      psk: (peer) => tunnelPsk.get(peer.address) ?? psk,
+      peerPolicy,
+      // Dead peer detection (RFC 3706) with the gateway's keepalive settings when tunnels need it (a dead
+      // tunnel must be noticed to be re-established); otherwise the core's defaults.
+      ...(tunnelCfgs.length > 0 ? { dpd: { intervalMs: config.keepalive.intervalSeconds * 1000, timeoutMs: config.keepalive.intervalSeconds * 1000 * (config.keepalive.failures + 1) } } : {}),
       ...(cert ? { credentials: { certDer: cert.certDer, keyPem: cert.keyPem }, trust: cert.trust } : {}),
       authMethods,
       mode: 'transport',
@@ -80,14 +115,17 @@ export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<Gateway
       acceptSelectors: (local) => acceptL2tpSelector(local, l2tpPort),
     },
     onChildUp: (c) => {
+      if (tunnels?.childUp(c)) return
       port.childUp(c)
       ipsecLog.info('IPsec SA up', { peer: peerText(c), id: ids.get(c.ikeSa), mode: c.mode, suite: c.suite, nat: c.udpEncapsulated })
     },
     onChildDown: (c, reason) => {
+      if (tunnels?.childDown(c, reason)) return
       port.childDown(c)
       ipsecLog.info('IPsec SA down', { peer: peerText(c), reason })
     },
     onIkeEvent: (e) => {
+      tunnels?.ikeEvent(e)
       switch (e.type) {
         case 'ikeUp': ids.set(e.sa, idText(e.peerId, e.peerCertificate?.subject)); ipsecLog.info('IKE SA up', { peer: `${e.peer.address}:${e.peer.port}`, id: ids.get(e.sa), nat: e.natT?.peerBehindNat ?? false }); break
         case 'childSaFailed': ipsecLog.warn('quick mode failed', { sa: e.sa, reason: e.reason }); break
@@ -99,16 +137,30 @@ export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<Gateway
         default: break
       }
     },
-    onPayload: (c, nh, payload) => port.receive(c, nh, payload),
+    onPayload: (c, nh, payload) => { if (!tunnels?.payload(c, nh, payload)) port.receive(c, nh, payload) },
     onError: (e) => { o.counters.inc('ipsec.error'); ipsecLog.warn('IPsec socket error', { error: e.message }) },
   })
   if (psk) log.warn(SHARED_PSK_WARNING)
+  const d = driver
+  if (tunnelCfgs.length > 0 && !o.tunnelHost) throw new VpnError('ERR_CONFIG', 'IPsec tunnels need a session registry (tunnelHost)')
+  tunnels = new IpsecTunnels(tunnelCfgs, {
+    ike: {
+      connect: (peer, child) => d.connect(peer, child),
+      createChild: (sa, child) => { let mid: number | undefined; d.run((now) => { mid = d.ike.createChildSa(now, sa, child) }); return mid !== undefined },
+      deleteIkeSa: (sa, reason) => d.run((now) => d.ike.deleteIkeSa(now, sa, reason)),
+      send: (c, p, nh) => d.send(c, p, nh),
+    },
+    host: o.tunnelHost ?? { linkUp: () => 'no session registry', ip: () => {}, closed: () => {} },
+    log: log.child('tunnel'), counters: o.counters, backoff: () => new Backoff(systemRng),
+  })
+  tunnels.start()
+  const t = tunnels
   return {
-    driver, l2tp: port,
+    driver, l2tp: port, tunnels: t,
     // Records say from where, over what, and which machine (certificate subject or IKE ID).
     describe: (peer) => { const c = port.childOf(peer); return c ? `${peerText(c)} (IPsec ${c.suite}${c.udpEncapsulated ? ', NAT-T' : ''}${ids.has(c.ikeSa) ? `, id ${ids.get(c.ikeSa)}` : ''})` : `${peer.address}:${peer.port}` },
     counters: () => driver!.counters(),
-    close: () => driver!.close(),
+    close: () => { t.stop(); return d.close() },
   }
 }
 
@@ -135,7 +187,7 @@ interface LoadedCredentials {
 }
 
 /** The gateway certificate (serverAuth + IKE intermediate, from `gatehouse init`) and its CA as the trust anchor. */
-function loadCredentials(config: GatewayConfig): LoadedCredentials {
+function loadCredentials(config: GatewayConfig, extraCaFiles: readonly string[]): LoadedCredentials {
   const read = (path: string, what: string): string => {
     try { return readFileSync(path, 'utf8') } catch (e) {
       throw new VpnError('ERR_CONFIG', `cannot read the ${what} ${path} for IPsec certificate authentication: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (run \`gatehouse init\`, or set ipsec.auth: [psk])`)
@@ -148,7 +200,8 @@ function loadCredentials(config: GatewayConfig): LoadedCredentials {
   try { method = signatureMethodFor(createPrivateKey(keyPem)) } catch (e) { throw new VpnError('ERR_CONFIG', `the server key ${config.paths.serverKey} cannot sign IKE: ${(e as Error).message}`) }
   return {
     certDer: new Uint8Array(new X509Certificate(certPem).raw), keyPem, method,
-    trust: { anchors: [new X509Certificate(caPem)], revocation: liveRevocation(config.dir), wallClock: () => Date.now() },
+    // Tunnel peers' CAs (ipsec.tunnels[].caFile) are trusted as well; the tunnel's peerId pins which peer.
+    trust: { anchors: [new X509Certificate(caPem), ...extraCaFiles.map((f) => new X509Certificate(read(f, 'tunnel CA certificate')))], revocation: liveRevocation(config.dir), wallClock: () => Date.now() },
   }
 }
 
