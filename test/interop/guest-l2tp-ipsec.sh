@@ -210,7 +210,10 @@ sleep 1
 [ -s "$xl2tpdlog" ] && show_log "xl2tpd log" "$xl2tpdlog"
 echo "== guest: charon log (IKE lines):"
 grep -E 'IKE_SA|CHILD_SA|proposal|authentic|NAT|INVALID|NO_PROPOSAL|failed|error|retransmit|giving up|installing|received .*(notify|vendor)|generating|parsed' "$charonlog" | tail -n 60
-echo "RESULT mode=$mode ike=$ike sa=$sa encap=$encap connected=$connected ping=$ping bigping=$bigping bulk=$bulk disconnect=$disconnect esp_out=${esp_out:-0} esp_in=${esp_in:-0}"
+# Why IKE failed, as charon saw it (the first telling line), for badpsk and for failures.
+reason=
+[ $ike = yes ] || reason=$(grep -m1 -oE 'received [A-Z_]+ (error )?notify|message verification failed|giving up after [0-9]+ retransmits|no shared key found|no proposal chosen|NO_PROPOSAL_CHOSEN|AUTHENTICATION_FAILED|INVALID_HASH_INFORMATION|PAYLOAD_MALFORMED|constraint check failed|no trusted RSA public key found' "$charonlog" | tr ' ' '_')
+echo "RESULT mode=$mode ike=$ike sa=$sa encap=$encap connected=$connected ping=$ping bigping=$bigping bulk=$bulk disconnect=$disconnect esp_out=${esp_out:-0} esp_in=${esp_in:-0}${reason:+ ike_failure=$reason}"
 case $mode in
   badpsk) [ $ike = no ] && [ $sa = no ] ;;
   nat|natcert) [ $connected = yes ] && [ $ping = ok ] && [ $bigping = ok ] && [ $disconnect = clean ] && [ $encap = espinudp ] && [ "${esp_in:-0}" -gt 0 ] ;;
