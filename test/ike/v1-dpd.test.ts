@@ -226,3 +226,31 @@ test('dpd: false never probes (the peer still does); no probe towards a peer wit
   assert.equal(q.i.counters()['tx:dpd:r-u-there'], 1)
   assert.equal(closedOf(q.events.r).length, 0, 'no DPD, no closure')
 })
+
+test('hostile copies of DPD and rekey datagrams (flipped, cut, spliced) never throw, never end an SA', () => {
+  const p = pair({ seed: 350 })
+  p.connect()
+  p.pump()
+  const [ci] = childOf(p.events.i)
+  runUntil(p, p.clock.now + 31_000)
+  p.i.rekeyChild(p.clock.now, ci!.inbound.spi)
+  p.pump()
+  const samples = p.log.slice(9).map((l) => l.data)
+  assert.ok(samples.length >= 5, 'R-U-THERE, ACK and a quick mode captured')
+  const from = { address: I_ADDR, port: 500 }, fromR = { address: '198.18.0.2', port: 500 }
+  fc.assert(fc.property(fc.nat(samples.length - 1), fc.array(fc.nat(4000), { maxLength: 6 }), fc.nat(200), fc.uint8Array({ maxLength: 40 }), (k, flips, cut, tail) => {
+    const d = new Uint8Array(samples[k]!)
+    for (const f of flips) d[(f >> 3) % d.length]! ^= 1 << (f & 7)
+    const cutAt = Math.max(0, d.length - cut)
+    const bad = new Uint8Array([...d.subarray(0, cutAt), ...tail])
+    p.r.handleDatagram(p.clock.now, bad, from)
+    p.i.handleDatagram(p.clock.now, bad, fromR)
+  }), { numRuns: 400, seed: 7 })
+  assert.equal(p.i.counters()['error:internal'] ?? 0, 0)
+  assert.equal(p.r.counters()['error:internal'] ?? 0, 0)
+  p.pump()
+  assert.equal(closedOf(p.events.i).length + closedOf(p.events.r).length, 0)
+  // Still alive both ways afterwards.
+  runUntil(p, p.clock.now + 300_000)
+  assert.equal(closedOf(p.events.i).length + closedOf(p.events.r).length, 0)
+})
