@@ -40,7 +40,11 @@ export async function dialL2tpIpsec(o: L2tpIpsecDialOptions): Promise<L2tpDial> 
   let driver: IkeDriver | undefined
   const port = new EspUdpPort({ port: L2TP_PORT, send: (c, p, nh) => driver!.send(c, p, nh) })
   const auth = o.auth
+  // Debugging captures (test/interop/gatehouse-vs-softether.sh): the keys of every SA go to this file.
+  const keyLogFile = process.env['GATEHOUSE_ESP_KEYLOG'] || undefined
+  if (keyLogFile) o.progress(`warning: GATEHOUSE_ESP_KEYLOG is set: writing this connection's IPsec keys to ${keyLogFile} (anyone with that file can decrypt the traffic)`)
   driver = await IkeDriver.open({
+    ...(keyLogFile ? { keyLogFile } : {}),
     bindAddress: '0.0.0.0', localAddress: localIp, ikePort: 0, natTPort: 0, raw: true,
     ike: {
       psk: () => auth.kind === 'psk' ? auth.psk : undefined,

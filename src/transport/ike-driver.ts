@@ -15,6 +15,8 @@ import { EspDriver } from './esp-driver.js'
 import type { EspDriverEvent, EspSaHandle } from './esp-driver.js'
 import { DatagramDriver } from './datagram-driver.js'
 import { UdpSocket } from './udp.js'
+import { openIpsecKeyLog } from './ipsec-keylog.js'
+import type { IpsecKeyLog } from './ipsec-keylog.js'
 
 /** One installed child SA pair, as the layers above (L2TP, site-to-site routing) see it. */
 export interface IpsecChild {
@@ -53,6 +55,11 @@ export interface IkeDriverOptions {
   readonly onError: (e: Error) => void
   readonly aroundReceive?: (fn: () => void) => void
   readonly keepaliveIntervalMs?: number
+  /**
+   * Debugging only: append every ISAKMP and ESP SA's keys to this file (ipsec-keylog.ts) so a capture can be
+   * decrypted. Anyone holding the file can read the traffic; never set by default.
+   */
+  readonly keyLogFile?: string
 }
 
 /** Endpoints heard on (or floated to) 4500 are answered from 4500; bounded against spoofed sources. */
@@ -69,12 +76,14 @@ export class IkeDriver {
   private readonly peerIdOf = new Map<string, IkeIdentity>()
   private readonly children = new Map<number, IpsecChild>()
   private stopped = false
+  private readonly keyLog: IpsecKeyLog | undefined
 
-  private constructor(o: IkeDriverOptions, sock: UdpSocket, esp: EspDriver | undefined, ike: IkeV1Endpoint) {
+  private constructor(o: IkeDriverOptions, sock: UdpSocket, esp: EspDriver | undefined, ike: IkeV1Endpoint, keyLog: IpsecKeyLog | undefined) {
     this.o = o
     this.sock = sock
     this.ike = ike
     this.esp = esp!
+    this.keyLog = keyLog
     const router = {
       onDatagram: (cb: (data: Uint8Array, from: Endpoint) => void): void => sock.onDatagram(cb),
       send: (to: Endpoint, data: Uint8Array): void => {
@@ -111,14 +120,16 @@ export class IkeDriver {
       })
     } catch (e) { await sock.close(); throw e }
     let ike: IkeV1Endpoint
+    const keyLog = o.keyLogFile !== undefined ? openIpsecKeyLog(o.keyLogFile, o.onError) : undefined
     try {
       ike = new IkeV1Endpoint({
         ...o.ike, rng: systemRng,
+        ...(keyLog ? { keyLog: (k: Parameters<IpsecKeyLog['ike']>[0]) => keyLog.ike(k) } : {}),
         local: { address: o.localAddress, port: sock.local.port },
         inboundSpiInUse: (spi) => esp.demux.get(spi) !== undefined,
       })
     } catch (e) { await esp.close(); await sock.close(); throw e }
-    self = new IkeDriver(o, sock, esp, ike)
+    self = new IkeDriver(o, sock, esp, ike, keyLog)
     return self
   }
 
@@ -187,6 +198,12 @@ export class IkeDriver {
     const integ = e.integrity
     const inKeys = splitEspKeyMaterial(e.encryption, integ, e.inbound.keymat)
     const outKeys = splitEspKeyMaterial(e.encryption, integ, e.outbound.keymat)
+    if (this.keyLog) {
+      const me = this.o.localAddress, them = e.peer.address
+      const alg = { encryption: e.encryption.name, ...(integ ? { integrity: integ.name } : {}), udp: e.natT }
+      this.keyLog.esp({ ...alg, spi: e.inbound.spi, src: them, dst: me, encryptionKey: inKeys.encryptionKey, ...(inKeys.integrityKey ? { integrityKey: inKeys.integrityKey } : {}) })
+      this.keyLog.esp({ ...alg, spi: e.outbound.spi, src: me, dst: them, encryptionKey: outKeys.encryptionKey, ...(outKeys.integrityKey ? { integrityKey: outKeys.integrityKey } : {}) })
+    }
     e.inbound.keymat.fill(0)
     e.outbound.keymat.fill(0)
     const common = { encryption: e.encryption, ...(integ ? { integrity: integ } : {}) }

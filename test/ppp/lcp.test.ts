@@ -91,8 +91,12 @@ test('server Rejects a peer asking it to authenticate; client Naks an unaccepted
   cl.fsm.up(0); cl.fsm.open(0); cl.out()
   cl.fsm.handlePacket(1, fromHex('01050008' + '0304c023'))
   assert.deepEqual(cl.out(), ['03050009' + '0305c22381'])
+  // EAP is accepted but liked less than MS-CHAPv2: Naked once toward it (§6.2, as Windows does; SoftEther 5.01
+  // leaves EAP for MS-CHAPv2 only this way), Acked when the server asks for it again.
   cl.fsm.handlePacket(1, fromHex('01060008' + '0304c227'))
-  assert.deepEqual(cl.out(), ['02060008' + '0304c227'])
+  assert.deepEqual(cl.out(), ['03060009' + '0305c22381'])
+  cl.fsm.handlePacket(1, fromHex('01070008' + '0304c227'))
+  assert.deepEqual(cl.out(), ['02070008' + '0304c227'])
   assert.equal(cl.s.authToPeer, 'eap')
 })
 

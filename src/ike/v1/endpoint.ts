@@ -71,7 +71,15 @@ export interface IkeV1EndpointOptions {
    * responder's mode and selectors. Fields left out (or undefined) fall back to the endpoint-wide options.
    */
   readonly peerPolicy?: (peer: Endpoint) => PeerPolicy | undefined
+  /**
+   * Debugging only (a key log the user asked for): called once main mode is up with the cookies and the
+   * phase 1 encryption key, so a capture's encrypted ISAKMP messages can be decoded. Never set by default.
+   */
+  readonly keyLog?: (k: IkeKeyLogEntry) => void
 }
+
+/** What `keyLog` receives (RFC 2409 App. B: the cipher key; the cookies name the ISAKMP SA). A copy. */
+export interface IkeKeyLogEntry { readonly ckyI: Uint8Array; readonly ckyR: Uint8Array; readonly cipher: string; readonly encryptionKey: Uint8Array }
 
 /** See `IkeV1EndpointOptions.peerPolicy`. */
 export interface PeerPolicy {
@@ -133,6 +141,7 @@ export class IkeV1Endpoint {
       maxAuthFailures: o.maxAuthFailures ?? 3,
       inboundSpiInUse: o.inboundSpiInUse ?? (() => false),
       ...(o.peerPolicy ? { peerPolicy: o.peerPolicy } : {}),
+      ...(o.keyLog ? { keyLog: o.keyLog } : {}),
       lifecycle: {
         dpd, ikeLifetimeSeconds: o.ikeLifetimeSeconds ?? 28800, childLifetimeSeconds: o.childLifetimeSeconds ?? 3600,
         marginMs: o.rekey?.marginMs ?? 540_000, fuzz: o.rekey?.fuzz ?? 0.1, overlapMs: o.rekey?.overlapMs ?? 10_000,

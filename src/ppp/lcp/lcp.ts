@@ -52,6 +52,8 @@ export class LcpStrategy implements FsmStrategy {
   /** Our Magic-Number (0 once the peer rejected the option, §6.4). */
   magic: number
   private loopbacks = 0
+  /** Client: methods we accept but Naked once toward our first choice (a server asking again gets its way). */
+  private readonly preferenceNaked = new Set<PppAuthMethod>()
   /** Agreed with the peer. `authByUs`: the method we verify (our option Acked); `authToPeer`: the method we prove (peer's option Acked by us). */
   authByUs: PppAuthMethod | undefined
   authToPeer: PppAuthMethod | undefined
@@ -105,8 +107,16 @@ export class LcpStrategy implements FsmStrategy {
           // We never authenticate ourselves to a client; a client agrees only to what it accepts.
           if (this.cfg.role === 'server' || this.cfg.acceptAuthMethods.length === 0) { rej.push(copyOption(o)); break }
           const m = decodeAuthOption(o.data)
-          if (m !== undefined && this.cfg.acceptAuthMethods.includes(m)) auth = m
-          else nak.push({ type: LcpOption.AuthenticationProtocol, data: encodeAuthOption(this.cfg.acceptAuthMethods[0]!) })
+          const first = this.cfg.acceptAuthMethods[0]!
+          if (m !== undefined && this.cfg.acceptAuthMethods.includes(m) && (m === first || this.preferenceNaked.has(m))) auth = m
+          else {
+            // §6.2: a Nak names the protocol we would rather use. A method we accept but like less (EAP, whose
+            // only method we speak is EAP-MS-CHAPv2) is Naked once toward our first choice, as Windows does:
+            // SoftEther 5.01 asks for EAP and falls back to MS-CHAPv2 only on an LCP Nak (after an Ack it
+            // proposes EAP-TLS and cannot leave EAP). A server that asks for it again gets it.
+            if (m !== undefined && this.cfg.acceptAuthMethods.includes(m)) this.preferenceNaked.add(m)
+            nak.push({ type: LcpOption.AuthenticationProtocol, data: encodeAuthOption(first) })
+          }
           break
         }
         case LcpOption.MagicNumber: {
