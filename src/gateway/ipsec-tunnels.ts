@@ -58,6 +58,8 @@ interface Tunnel {
   dialing: { sa: string; at: number } | undefined
   session: string | undefined
   timer: unknown
+  /** A back-off retry is armed: further failures until it runs count once (one drop ends a child and its ISAKMP SA). */
+  retrying: boolean
   serial: number
   readonly backoff: ReturnType<IpsecTunnelsDeps['backoff']>
 }
@@ -79,7 +81,7 @@ export class IpsecTunnels {
     this.t = deps.timers ?? REAL_TIMERS
     for (const cfg of tunnels) {
       const pairs = cfg.localSubnets.flatMap((l) => cfg.remoteSubnets.map((r) => ({ local: subnetSelector(l), remote: subnetSelector(r), text: `${l} <=> ${r}` })))
-      this.byPeer.set(cfg.peer, { cfg, pairs, children: [], ikeSas: new Set(), dialing: undefined, session: undefined, timer: undefined, serial: 0, backoff: deps.backoff() })
+      this.byPeer.set(cfg.peer, { cfg, pairs, children: [], ikeSas: new Set(), dialing: undefined, session: undefined, timer: undefined, retrying: false, serial: 0, backoff: deps.backoff() })
     }
   }
 
@@ -136,7 +138,7 @@ export class IpsecTunnels {
     if (i >= 0) tun.children.splice(i, 1)
     if (reason !== 'rekeyed') this.d.log.info('tunnel child SA down', { tunnel: tun.cfg.name, spi: hex8(c.handle.inboundSpi), reason })
     if (tun.children.length === 0) this.endSession(tun, reason === 'deleted by the peer' ? 'peer-closed' : 'ipsec-down', reason)
-    if (reason !== 'rekeyed' && tun.cfg.initiate && this.missing(tun).length > 0) this.kick(tun, tun.backoff.failed(this.t.now()))
+    if (reason !== 'rekeyed' && tun.cfg.initiate && this.missing(tun).length > 0) this.retry(tun)
     return true
   }
 
@@ -167,7 +169,7 @@ export class IpsecTunnels {
         if (!tun) return
         this.count(tun, 'child-failed')
         this.d.log.warn('tunnel quick mode failed', { tunnel: tun.cfg.name, reason: e.reason })
-        if (tun.cfg.initiate) this.kick(tun, tun.backoff.failed(this.t.now()))
+        if (tun.cfg.initiate) this.retry(tun)
         return
       }
       case 'closed': {
@@ -180,7 +182,7 @@ export class IpsecTunnels {
           this.count(tun, 'connect-failed')
           this.d.log.warn('tunnel IKE SA failed', { tunnel: tun.cfg.name, reason: e.reason })
         }
-        if (tun.cfg.initiate && this.missing(tun).length > 0) this.kick(tun, tun.backoff.failed(this.t.now()))
+        if (tun.cfg.initiate && this.missing(tun).length > 0) this.retry(tun)
         return
       }
       default:
@@ -263,6 +265,12 @@ export class IpsecTunnels {
 
   private request(p: Tunnel['pairs'][number]): ChildSaRequest { return { mode: 'tunnel', selectors: { local: p.local, remote: p.remote } } }
 
+  private retry(tun: Tunnel): void {
+    if (tun.retrying) return
+    tun.retrying = true
+    this.kick(tun, tun.backoff.failed(this.t.now()))
+  }
+
   private kick(tun: Tunnel, ms: number): void {
     if (this.stopped) return
     if (tun.timer !== undefined) this.t.clear(tun.timer)
@@ -272,6 +280,7 @@ export class IpsecTunnels {
 
   /** Brings every missing pair up: quick modes on an ISAKMP SA we have with the peer, else a new main mode. */
   private attempt(tun: Tunnel): void {
+    tun.retrying = false
     if (this.stopped) return
     const missing = this.missing(tun)
     if (missing.length === 0) return
