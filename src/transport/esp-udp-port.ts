@@ -4,11 +4,13 @@
 import type { Endpoint } from '../lib/endpoint.js'
 import { Counters } from '../lib/counters.js'
 import { DecodeError } from '../lib/errors.js'
-import { decodeTransportUdp, encodeTransportUdp } from '../esp/tunnel.js'
+import { decodeTransportUdp, encodeTransportUdpInto } from '../esp/tunnel.js'
+import type { EspPeer } from './esp-driver.js'
 import type { IpsecChild } from './ike-driver.js'
 
 /** IP protocol number of UDP (the ESP Next Header of a transport-mode UDP payload). */
 const IPPROTO_UDP = 17
+const UDP_HEADER = 8
 
 /** One peer's L2TP flow: who it is to the L2TP core (`endpoint`), and the SA its datagrams use now. */
 interface Flow {
@@ -20,7 +22,7 @@ interface Flow {
 export interface EspUdpPortOptions {
   /** Our inner UDP port (1701 for L2TP, RFC 2661 §8.1). */
   readonly port: number
-  /** Encrypts one transport-mode payload on a child (IkeDriver.send). */
+  /** Encrypts one transport-mode payload on a child (IkeDriver.send). `payload` is a view of a reused buffer, valid during the call only. */
   readonly send: (c: IpsecChild, payload: Uint8Array, nextHeader: number) => boolean
   /** The last SA of a flow went down: the layer above should drop that peer's tunnels now, not after HELLO timeouts. */
   readonly onFlowGone?: (endpoint: Endpoint) => void
@@ -39,6 +41,17 @@ export class EspUdpPort {
   private cb: ((data: Uint8Array, from: Endpoint) => void) | undefined
   private readonly flows = new Map<string, Flow>()
   private readonly live = new Set<IpsecChild>()
+  // Hot path (one L2TP data packet each way per call): the last flow found by Endpoint identity (the L2TP
+  // core hands back the Endpoint object it was given) and by (child, peer object, inner port) on receive,
+  // so a packet builds no key string; both are forgotten whenever the flow table changes.
+  private lastTo: Endpoint | undefined
+  private lastToFlow: Flow | undefined
+  private rxChild: IpsecChild | undefined
+  private rxPeer: EspPeer | undefined
+  private rxPort = -1
+  private rxFlow: Flow | undefined
+  /** One datagram being sealed: send() hands it to ESP, which copies it into the ESP packet before returning. */
+  private scratch = new Uint8Array(2048)
 
   constructor(o: EspUdpPortOptions) { this.o = o }
 
@@ -59,6 +72,7 @@ export class EspUdpPort {
       const next = [...this.live].find((x) => samePeer(x, c))
       if (next) { f.child = next; continue }
       this.flows.delete(k)
+      this.forgetCached()
       this.o.onFlowGone?.(f.endpoint)
     }
   }
@@ -71,6 +85,7 @@ export class EspUdpPort {
     this.live.add(c)
     const endpoint = flowEndpoint(c, innerPort)
     this.flows.set(`${endpoint.address}:${endpoint.port}`, { endpoint, innerPort, child: c })
+    this.forgetCached()
     return endpoint
   }
 
@@ -83,28 +98,50 @@ export class EspUdpPort {
       throw e
     }
     if (udp.destinationPort !== this.o.port) { this.counters.inc('drop:wrong-port'); return }
-    const endpoint = flowEndpoint(c, udp.sourcePort)
-    const k = `${endpoint.address}:${endpoint.port}`
-    let f = this.flows.get(k)
-    if (!f) { f = { endpoint, innerPort: udp.sourcePort, child: c }; this.flows.set(k, f) }
-    else if (f.child !== c && this.live.has(c)) f.child = c
+    let f: Flow | undefined
+    if (c === this.rxChild && c.handle.peer === this.rxPeer && udp.sourcePort === this.rxPort && this.rxFlow!.child === c) f = this.rxFlow!
+    else {
+      const endpoint = flowEndpoint(c, udp.sourcePort)
+      const k = `${endpoint.address}:${endpoint.port}`
+      f = this.flows.get(k)
+      if (!f) { f = { endpoint, innerPort: udp.sourcePort, child: c }; this.flows.set(k, f); this.forgetCached() }
+      else if (f.child !== c && this.live.has(c)) f.child = c
+      // Remembered only once the flow uses this child (a child not live does not take a flow over).
+      if (f.child === c) { this.rxChild = c; this.rxPeer = c.handle.peer; this.rxPort = udp.sourcePort; this.rxFlow = f }
+    }
     this.counters.inc('rx')
     this.cb?.(udp.data, f.endpoint)
   }
 
   /** Sends one datagram to a flow's peer inside its SA (zero UDP checksum: RFC 768 allows it for IPv4, and behind a NAT the peer could not check ours). */
   send(to: Endpoint, data: Uint8Array): void {
-    const f = this.flows.get(`${to.address}:${to.port}`)
+    const f = this.flowOf(to)
     if (!f) { this.counters.inc('tx:drop:no-flow'); return }
-    if (this.o.send(f.child, encodeTransportUdp(this.o.port, f.innerPort, data), IPPROTO_UDP)) this.counters.inc('tx')
+    const n = UDP_HEADER + data.length
+    if (n > this.scratch.length) this.scratch = new Uint8Array(Math.min(0x10000, n * 2))
+    if (n > this.scratch.length) { this.counters.inc('tx:drop:too-long'); return } // over 65535: the caller's bug, never sent
+    encodeTransportUdpInto(this.scratch, 0, this.o.port, f.innerPort, data)
+    if (this.o.send(f.child, this.scratch.subarray(0, n), IPPROTO_UDP)) this.counters.inc('tx')
     else this.counters.inc('tx:drop:esp')
   }
 
   /** Whether `e` is a flow of this port (datagrams to it go into ESP). */
-  has(e: Endpoint): boolean { return this.flows.has(`${e.address}:${e.port}`) }
+  has(e: Endpoint): boolean { return this.flowOf(e) !== undefined }
 
   /** The child SA a flow uses now (for records: suite, peer ID, NAT). */
-  childOf(e: Endpoint): IpsecChild | undefined { return this.flows.get(`${e.address}:${e.port}`)?.child }
+  childOf(e: Endpoint): IpsecChild | undefined { return this.flowOf(e)?.child }
+
+  private flowOf(e: Endpoint): Flow | undefined {
+    if (e === this.lastTo) return this.lastToFlow
+    const f = this.flows.get(`${e.address}:${e.port}`)
+    if (f) { this.lastTo = e; this.lastToFlow = f }
+    return f
+  }
+
+  private forgetCached(): void {
+    this.lastTo = undefined; this.lastToFlow = undefined
+    this.rxChild = undefined; this.rxPeer = undefined; this.rxPort = -1; this.rxFlow = undefined
+  }
 }
 
 function flowEndpoint(c: IpsecChild, innerPort: number): Endpoint {
