@@ -156,19 +156,25 @@ export class IkeDriver {
     for (const [k, v] of Object.entries(this.ike.counters())) out[`ike.${k}`] = v
     for (const [k, v] of Object.entries(this.sock.counters.snapshot())) out[`ike.udp.${k}`] = v
     for (const [k, v] of Object.entries(this.esp.counters())) out[`esp.${k}`] = v
+    // Gauges, so an operator sees a half-open flood held at its bound (issue 4) and how many SAs are live.
+    out['ike.sas'] = this.ike.saCount
+    out['esp.sa-pairs'] = this.children.size
     return out
   }
 
   /** Deletes every IKE SA (DELETE notifies go out), then closes the sockets; the SAs' keys are zeroed. */
   async close(): Promise<void> {
     if (this.stopped) return
+    this.stopped = true
     this.loop.run(() => {
       const names = new Set([...this.children.values()].map((c) => c.ikeSa))
       for (const n of this.peerIdOf.keys()) names.add(n)
       for (const n of names) this.ike.deleteIkeSa(Date.now(), n, 'shutting down')
     })
-    this.stopped = true
     this.loop.stop()
+    // node:dgram resolves a send's address on a later tick and silently drops it if the socket closed
+    // meanwhile: let this turn's DELETEs (on UDP 4500 behind a NAT, queued in the EspDriver) reach the kernel.
+    await new Promise<void>((r) => setImmediate(r))
     await this.esp.close()
     await this.sock.close()
   }

@@ -20,12 +20,14 @@ export interface InitOptions {
   readonly protocols?: string
   readonly keepaliveSeconds: number
   readonly keepaliveFailures: number
+  /** More `gatehouse init` arguments (e.g. ['--psk-file', FILE]). */
+  readonly extra?: readonly string[]
 }
 
 /** `gatehouse init` into `dir` with short keepalives, then `user add` for each [name, password]. */
 export function initGateway(dir: string, o: InitOptions, users: readonly (readonly [string, string])[]): void {
   execFileSync(process.execPath, [BIN, 'init', '--dir', dir, '--listen', o.listen, '--pool', o.pool,
-    ...(o.dns ? ['--dns', o.dns] : []), ...(o.protocols ? ['--protocols', o.protocols] : [])], { stdio: 'ignore' })
+    ...(o.dns ? ['--dns', o.dns] : []), ...(o.protocols ? ['--protocols', o.protocols] : []), ...(o.extra ?? [])], { stdio: 'ignore' })
   const cfg = join(dir, 'gatehouse.yaml')
   writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/intervalSeconds: \d+/, `intervalSeconds: ${o.keepaliveSeconds}`).replace(/^(\s+)failures: \d+/m, `$1failures: ${o.keepaliveFailures}`))
   for (const [user, password] of users) execFileSync(process.execPath, [BIN, 'user', 'add', '--dir', dir, user], { input: `${password}\n` })
