@@ -43,8 +43,9 @@ export interface ChildLife {
   owner: IkeV1Entry | undefined
   /** The name of the ISAKMP SA that holds (or last held) it: events carry it. */
   saName: string
-  readonly peerKey: string
-  readonly peerAddress: string
+  /** peerKey()/address of the ISAKMP SA that holds it (refreshed on adoption: the peer may have moved). */
+  peerKey: string
+  peerAddress: string
   readonly peerId: IkeIdentity
   /** Where a new main mode goes when no ISAKMP SA holds it (only when we initiated the last one that did). */
   origin: Endpoint | undefined
@@ -355,6 +356,8 @@ export class V1Lifecycle {
   private adopt(c: ChildLife, e: IkeV1Entry): void {
     c.owner = e
     c.saName = hex(e.sa.ckyI)
+    c.peerKey = peerKey(e)
+    c.peerAddress = e.sa.peer.address
     c.origin = e.sa.role === 'initiator' ? e.life.origin : undefined
     e.children.set(c.inSpi, c.outSpi)
   }
