@@ -173,3 +173,30 @@ test('rekeyChild(): on demand from either end, with the same mode and selectors;
   // The new child is the one the initiator now rekeys by its own schedule.
   assert.equal(p.events.i.filter((e) => e.type === 'closed').length, 0)
 })
+
+test('two rekeys due at once go one after the other (one quick mode in flight per ISAKMP SA), both complete', () => {
+  const p = pair({ seed: 450 })
+  const name = p.connect()
+  p.pump()
+  // A second child with other selectors (UDP port 1702) on the same ISAKMP SA.
+  const [ca] = childOf(p.events.i)
+  const sel = ca!.selectors!
+  p.i.createChildSa(p.clock.now, name, { mode: 'transport', selectors: { local: { ...sel.local, port: 1702 }, remote: { ...sel.remote, port: 1702 } } })
+  p.pump()
+  const cb = childOf(p.events.i)[1]!
+  assert.equal(cb.selectors?.local.port, 1702)
+  const mark = p.log.length
+  assert.equal(p.i.rekeyChild(p.clock.now, ca!.inbound.spi), true)
+  assert.equal(p.i.rekeyChild(p.clock.now, cb.inbound.spi), true, 'scheduled behind the first')
+  p.pump()
+  assert.equal(p.log.slice(mark).filter((l) => l.from === 'i' && l.data[18] === QUICK_MODE).length, 2, 'QM1 and QM3 of the first rekey only')
+  runUntil(p, p.clock.now + 30_000)
+  const ups = childOf(p.events.i).slice(2)
+  assert.deepEqual(ups.map((u) => u.rekeyOf).sort(), [ca!.inbound.spi, cb.inbound.spi].sort())
+  assert.deepEqual(ups.map((u) => u.selectors?.local.port).sort(), [1701, 1702])
+  const rUps = childOf(p.events.r).slice(2)
+  assert.deepEqual(rUps.map((u) => u.selectors?.remote.port).sort(), [1701, 1702], 'the responder matched each by its selectors')
+  assert.equal(rUps.filter((u) => u.rekeyOf !== undefined).length, 2)
+  assert.deepEqual(down(p.events.i).map((d) => d.reason), ['rekeyed', 'rekeyed'])
+  assert.deepEqual(down(p.events.r).map((d) => d.reason), ['rekeyed', 'rekeyed'])
+})
