@@ -1,7 +1,8 @@
-// `npm run bench`: TCP throughput through the SSTP, PPTP and L2TP/IPsec tunnels next to the bare veth
-// pair (iperf3, 5 s each, same run), the gateway's RSS with 1 and 100 SSTP sessions and with 1 PPTP and
-// 1 L2TP/IPsec session, and IKEv1 SAs per second in process. Needs root, iproute2, iperf3, iptables.
-// Bounded: 9 x 5 s of iperf3, then 9 IKE rows of at most 2 s (or ike-rate.ts's MAX_COUNT SAs) each.
+// `npm run bench`: TCP throughput through the SSTP, PPTP, L2TP/IPsec and IPsec site-to-site tunnels next
+// to the bare veth pair (iperf3, 5 s each, same run), the gateway's RSS with 1 and 100 SSTP sessions and
+// with 1 PPTP, 1 L2TP/IPsec session and 1 tunnel, and IKEv1 SAs per second in process. Needs root,
+// iproute2, iperf3, iptables. Bounded: 11 x 5 s of iperf3, then 9 IKE rows of at most 2 s (or
+// ike-rate.ts's MAX_COUNT SAs) each.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -9,6 +10,7 @@ import { stopChild, waitForLine } from '../src/transport/netns.js'
 import { BenchLab, GATEWAY, PASSWORD, TUNNEL_GATEWAY, USER, rssMiB } from './tunnel-lab.js'
 import { l2tpIpsecRows, l2tpIpsecTable } from './l2tp-ipsec.js'
 import { ikeRateRows } from './ike-rate.js'
+import { ipsecSiteRows, ipsecSiteTable } from './ipsec-site.js'
 
 const LOAD = join(resolve(import.meta.dirname, '../..'), 'dist/src/tools/load-clients.js')
 const SECONDS = 5
@@ -51,6 +53,8 @@ async function main(): Promise<void> {
 
     // L2TP/IPsec: a fresh gateway with a pre-shared key; raw ESP, then ESP in UDP 4500 through a NAT.
     const l2tp = await l2tpIpsecRows(lab, dir, SECONDS)
+    // IPsec site-to-site: two more gateways with LAN namespaces, one PSK tunnel-mode tunnel.
+    const site = await ipsecSiteRows(lab, dir, SECONDS)
     const ike = ikeRateRows(2000)
 
     const rows: [string, string][] = [
@@ -68,6 +72,7 @@ async function main(): Promise<void> {
       ['ratio PPTP / veth (gateway -> client)', `${(pptpDown / veth).toFixed(3)}`],
       ['gateway RSS, 1 PPTP session', `${rssPptp.toFixed(1)} MiB`],
       ...l2tpIpsecTable(l2tp, veth, SECONDS),
+      ...ipsecSiteTable(site, veth, SECONDS),
       ...ike,
     ]
     const w = Math.max(...rows.map((r) => r[0].length))
