@@ -222,8 +222,8 @@ export class V1Lifecycle {
         this.sendInformational(e, [dpdNotify(e.sa, NotifyType.RUThereAck, r.seq)])
         continue
       }
-      // RFC 3706 §5.3: "The initial sender SHOULD reject the R-U-THERE-ACK if the sequence number fails to
-      // match the one sent with the R-U-THERE message." Any number of this probe round is ours.
+      // RFC 3706 §5.3 (paraphrased): the sender of R-U-THERE rejects an ACK whose sequence number is not
+      // one it sent. Any number of this probe round is ours; older ones are replays.
       if (!d.probe) { this.m.stats.inc('drop:dpd:unexpected-ack'); continue }
       if (!seqWithin(r.seq, d.probe.first, d.probe.last)) { this.m.stats.inc('drop:dpd:bad-sequence'); continue }
       d.probe = undefined

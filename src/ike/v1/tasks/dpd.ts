@@ -75,8 +75,8 @@ export function isDpdNotify(notifyType: number): boolean {
 }
 
 /**
- * Reads the sequence number of a DPD notify. RFC 3706 §5.4: the receiver "MUST check the validity
- * of the Initiator and Responder cookies presented in the SPI field"; §5.3: the data is 4 bytes.
+ * Reads the sequence number of a DPD notify. RFC 3706 §5.4 (paraphrased): both the receiver of R-U-THERE
+ * and of R-U-THERE-ACK must check the cookie pair in the SPI field; §5.3: the data is the 4-byte sequence.
  */
 export function readDpdNotify(sa: IkeSaV1, spi: Uint8Array, data: Uint8Array): { readonly seq: number } | { readonly bad: 'spi' | 'length' } {
   if (spi.length !== 16 || !bytesEqual(spi.subarray(0, 8), sa.ckyI) || !bytesEqual(spi.subarray(8), sa.ckyR)) return { bad: 'spi' }
