@@ -15,7 +15,7 @@ import type { InformationalOutcome } from './informational.js'
 import type { IsakmpPayload } from './message/payloads.js'
 import { DEFAULT_CHILD_LIFETIME_SECONDS } from './tasks/quick-mode.js'
 import type { ChildSaParams } from './tasks/quick-mode.js'
-import { DPD_DEAD_REASON, dpdDeadline, dpdNotify, dpdStep, isDpdNotify, readDpdNotify, seqAfter, seqWithin } from './tasks/dpd.js'
+import { DPD_DEAD_REASON, dpdDeadline, dpdNotify, dpdStep, isDpdNotify, nextProbe, receiveDpd } from './tasks/dpd.js'
 import type { DpdOptions } from './tasks/dpd.js'
 import { VID_DPD } from './vendor-ids.js'
 import type { InboundV1 } from './tasks/types.js'
@@ -210,25 +210,9 @@ export class V1Lifecycle {
     for (const n of out.status) {
       if (!isDpdNotify(n.notifyType)) continue
       if (e.sa.state !== 'established') { this.m.stats.inc('drop:dpd:not-established'); continue }
-      const r = readDpdNotify(e.sa, n.spi, n.data)
-      if ('bad' in r) { this.m.stats.inc(`drop:dpd:bad-${r.bad}`); continue }
-      if (n.notifyType === NotifyType.RUThere) {
-        // A repeat of the last sequence is answered again (the ACK may have been lost; some peers resend
-        // with the same number); an older one is a replay: counted, unanswered, no proof of life.
-        if (d.peerSeq !== undefined && r.seq !== d.peerSeq && !seqAfter(r.seq, d.peerSeq)) { this.m.stats.inc('drop:dpd:replayed-sequence'); continue }
-        d.peerSeq = r.seq
-        d.lastSeen = now
-        this.m.stats.inc('rx:dpd:r-u-there')
-        this.sendInformational(e, [dpdNotify(e.sa, NotifyType.RUThereAck, r.seq)])
-        continue
-      }
-      // RFC 3706 §5.3 (paraphrased): the sender of R-U-THERE rejects an ACK whose sequence number is not
-      // one it sent. Any number of this probe round is ours; older ones are replays.
-      if (!d.probe) { this.m.stats.inc('drop:dpd:unexpected-ack'); continue }
-      if (!seqWithin(r.seq, d.probe.first, d.probe.last)) { this.m.stats.inc('drop:dpd:bad-sequence'); continue }
-      d.probe = undefined
-      d.lastSeen = now
-      this.m.stats.inc('rx:dpd:ack')
+      const r = receiveDpd(d, e.sa, now, n.notifyType, n.spi, n.data)
+      this.m.stats.inc(r.count)
+      if (r.ack !== undefined) this.sendInformational(e, [dpdNotify(e.sa, NotifyType.RUThereAck, r.ack)])
     }
   }
 
@@ -326,9 +310,8 @@ export class V1Lifecycle {
   }
 
   private probe(now: Millis, e: IkeV1Entry): void {
-    const d = e.life.dpd, seq = d.nextSeq(), r = this.o.retransmit
-    if (!d.probe) { d.probe = { first: seq, last: seq, startedAt: now, nextAt: now + r.firstMs, tries: 0 }; this.m.stats.inc('tx:dpd:r-u-there') }
-    else { d.probe.last = seq; d.probe.tries++; d.probe.nextAt = now + r.firstMs * r.factor ** d.probe.tries; this.m.stats.inc('tx:dpd:retransmit') }
+    const { seq, count } = nextProbe(e.life.dpd, now, this.o.retransmit)
+    this.m.stats.inc(count)
     // Each send is a new R-U-THERE with the next sequence number (RFC 3706 §7) under a fresh message ID.
     this.sendInformational(e, [dpdNotify(e.sa, NotifyType.RUThere, seq)])
   }

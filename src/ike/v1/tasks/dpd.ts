@@ -102,3 +102,37 @@ export function dpdDeadline(d: DpdState, o: DpdOptions, lastHeard: Millis): Mill
   if (!d.probe || lastHeard > d.probe.startedAt) return lastHeard + o.intervalMs
   return Math.min(d.probe.nextAt, lastHeard + o.timeoutMs)
 }
+
+/** Starts a probe round or extends it (a retransmission is a new R-U-THERE with the next number, re-armed with back-off). */
+export function nextProbe(d: DpdState, now: Millis, r: { readonly firstMs: number; readonly factor: number }): { readonly seq: number; readonly count: string } {
+  const seq = d.nextSeq()
+  if (!d.probe) { d.probe = { first: seq, last: seq, startedAt: now, nextAt: now + r.firstMs, tries: 0 }; return { seq, count: 'tx:dpd:r-u-there' } }
+  d.probe.last = seq
+  d.probe.tries++
+  d.probe.nextAt = now + r.firstMs * r.factor ** d.probe.tries
+  return { seq, count: 'tx:dpd:retransmit' }
+}
+
+/**
+ * An authenticated R-U-THERE or R-U-THERE-ACK for this ISAKMP SA: the counter to bump and, for an
+ * R-U-THERE we answer, the sequence number the ACK echoes (RFC 3706 §5.3).
+ */
+export function receiveDpd(d: DpdState, sa: IkeSaV1, now: Millis, notifyType: number, spi: Uint8Array, data: Uint8Array): { readonly count: string; readonly ack?: number } {
+  const r = readDpdNotify(sa, spi, data)
+  if ('bad' in r) return { count: `drop:dpd:bad-${r.bad}` }
+  if (notifyType === NotifyType.RUThere) {
+    // A repeat of the last number is answered again (our ACK may have been lost; some peers resend with the
+    // same number); an older one is a replay: counted, unanswered, no proof of life.
+    if (d.peerSeq !== undefined && r.seq !== d.peerSeq && !seqAfter(r.seq, d.peerSeq)) return { count: 'drop:dpd:replayed-sequence' }
+    d.peerSeq = r.seq
+    d.lastSeen = now
+    return { count: 'rx:dpd:r-u-there', ack: r.seq }
+  }
+  // RFC 3706 §5.3 (paraphrased): the sender of R-U-THERE rejects an ACK whose sequence number is not one it
+  // sent. Any number of this probe round is ours; older ones are replays.
+  if (!d.probe) return { count: 'drop:dpd:unexpected-ack' }
+  if (!seqWithin(r.seq, d.probe.first, d.probe.last)) return { count: 'drop:dpd:bad-sequence' }
+  d.probe = undefined
+  d.lastSeen = now
+  return { count: 'rx:dpd:ack' }
+}
