@@ -9,7 +9,7 @@ import { decodeMessage, encodeMessage, encodePayloadChain } from '../../src/ike/
 import { bytesEqual } from '../../src/lib/bytes.js'
 import { VID_DPD } from '../../src/ike/v1/vendor-ids.js'
 import { IkeSaV1 } from '../../src/ike/v1/ike-sa.js'
-import { DPD_DEAD_REASON, DpdState, dpdDeadline, dpdNotify, dpdStep, readDpdNotify, seqAfter, seqWithin } from '../../src/ike/v1/tasks/dpd.js'
+import { DPD_DEAD_REASON, DpdState, dpdDeadline, dpdNotify, dpdStep, nextProbe, readDpdNotify, receiveDpd, seqAfter, seqWithin } from '../../src/ike/v1/tasks/dpd.js'
 import { NotifyType } from '../../src/ike/v1/constants.js'
 import { IkeV1Endpoint } from '../../src/ike/v1/endpoint.js'
 import { VpnError } from '../../src/lib/errors.js'
@@ -80,6 +80,34 @@ test('the DPD clock, one case per cell: idle/probe/retransmit/dead, and traffic 
   assert.deepEqual(cell(true, 35_000, 40_000), { step: undefined, deadline: 65_000, probe: false })
   const d = new DpdState(0, 0xffffffff)
   assert.equal(d.nextSeq(), 0, 'the sequence wraps')
+})
+
+test('receiving DPD notifies, one case per cell (RFC 3706 §5.3, §5.4)', () => {
+  const sa = new IkeSaV1('responder', new Uint8Array(8).fill(1), new Uint8Array(8).fill(2), { address: '198.18.0.1', port: 500 }, { address: '198.18.0.2', port: 500 }, 0)
+  const spi = Uint8Array.of(...sa.ckyI, ...sa.ckyR)
+  const seq = (n: number) => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff)
+  const R = NotifyType.RUThere, A = NotifyType.RUThereAck
+  const d = new DpdState(0, 100)
+  // R-U-THERE: the first, a newer one, the same again (answered), an older one (replay), across the wrap.
+  assert.deepEqual(receiveDpd(d, sa, 1, R, spi, seq(0xfffffffe)), { count: 'rx:dpd:r-u-there', ack: 0xfffffffe })
+  assert.deepEqual(receiveDpd(d, sa, 2, R, spi, seq(1)), { count: 'rx:dpd:r-u-there', ack: 1 })
+  assert.deepEqual(receiveDpd(d, sa, 3, R, spi, seq(1)), { count: 'rx:dpd:r-u-there', ack: 1 })
+  assert.deepEqual(receiveDpd(d, sa, 4, R, spi, seq(0xffffffff)), { count: 'drop:dpd:replayed-sequence' })
+  assert.equal(d.lastSeen, 3, 'a replay is no proof of life')
+  // Cookie pair and length are checked first.
+  assert.deepEqual(receiveDpd(d, sa, 5, R, spi.map((b) => b ^ 1), seq(2)), { count: 'drop:dpd:bad-spi' })
+  assert.deepEqual(receiveDpd(d, sa, 5, R, spi, Uint8Array.of(0, 2)), { count: 'drop:dpd:bad-length' })
+  // ACK: none expected, then a probe round of two sends (101, 102): inside it ends the round, outside it is counted.
+  assert.deepEqual(receiveDpd(d, sa, 6, A, spi, seq(101)), { count: 'drop:dpd:unexpected-ack' })
+  assert.deepEqual(nextProbe(d, 10, { firstMs: 2000, factor: 2 }), { seq: 101, count: 'tx:dpd:r-u-there' })
+  assert.deepEqual(nextProbe(d, 2010, { firstMs: 2000, factor: 2 }), { seq: 102, count: 'tx:dpd:retransmit' })
+  assert.equal(d.probe?.nextAt, 2010 + 4000, 'back-off')
+  assert.deepEqual(receiveDpd(d, sa, 7, A, spi, seq(100)), { count: 'drop:dpd:bad-sequence' })
+  assert.deepEqual(receiveDpd(d, sa, 7, A, spi, seq(103)), { count: 'drop:dpd:bad-sequence' })
+  assert.ok(d.probe)
+  assert.deepEqual(receiveDpd(d, sa, 8, A, spi, seq(101)), { count: 'rx:dpd:ack' })
+  assert.equal(d.probe, undefined)
+  assert.equal(d.lastSeen, 8)
 })
 
 test('main mode 1 and 2 both announce DPD (RFC 3706 §5.1 vendor ID)', () => {
