@@ -84,9 +84,11 @@ decode_l2tp_ipsec() {
   t -Y 'isakmp' -O isakmp -V > "$prefix-isakmp.txt"
   t -Y 'esp && (l2tp.type == 1 || lcp || pap || chap || ipcp)' -O l2tp,ppp,lcp,chap,ipcp -V > "$prefix-control.txt"
   local n_isakmp n_isakmp_enc n_isakmp_dec n_esp n_esp_udp n_icv_bad n_icv_good n_l2tp_in n_ppp_in n_clear n_bad n_ka
-  # Every encrypted IKEv1 message of these exchanges (MM5/MM6, quick mode, informational) carries a
-  # HASH payload (RFC 2409 §5, §5.5, §5.7): seeing it means tshark decrypted the message.
-  n_isakmp=$(cnt isakmp); n_isakmp_enc=$(cnt 'isakmp.flag_e == 1'); n_isakmp_dec=$(cnt 'isakmp.flag_e == 1 && isakmp.typepayload == 8')
+  # Every encrypted IKEv1 message of these exchanges carries a HASH payload (MM5/MM6 with a PSK,
+  # quick mode, informational: RFC 2409 §5, §5.5, §5.7) or a SIG payload (MM5/MM6 with signatures,
+  # §5.1): seeing one means tshark decrypted the message.
+  n_isakmp=$(cnt isakmp); n_isakmp_enc=$(cnt 'isakmp.flag_e == 1')
+  n_isakmp_dec=$(cnt 'isakmp.flag_e == 1 && (isakmp.typepayload == 8 || isakmp.typepayload == 9)')
   n_esp=$(cnt esp); n_esp_udp=$(cnt 'esp && udp.port == 4500')
   n_icv_bad=$(cnt 'esp.icv_bad == 1'); n_icv_good=$(cnt 'esp.icv_good == 1')
   n_l2tp_in=$(cnt 'esp && l2tp'); n_ppp_in=$(cnt 'esp && ppp')

@@ -98,7 +98,9 @@ gw_up() {
   [[ $gw_kind == "$kind" ]] && return 0
   if [[ -n $gw_pid ]]; then stop_pid "$gw_pid" 10; gw_pid=; kill_pids "$http_pid"; http_pid=; fi
   D=$OUT/gw-$kind
-  if [[ $kind == psk ]]; then
+  if [[ -f $D/gatehouse.yaml ]]; then
+    :   # made for an earlier mode of this run: serve it again
+  elif [[ $kind == psk ]]; then
     gw_init --protocols sstp,l2tp --psk-file "$OUT/ipsec/psk"
   else
     gw_init --protocols sstp,l2tp
