@@ -129,11 +129,14 @@ export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<Gateway
       switch (e.type) {
         case 'ikeUp': ids.set(e.sa, idText(e.peerId, e.peerCertificate?.subject)); ipsecLog.info('IKE SA up', { peer: `${e.peer.address}:${e.peer.port}`, id: ids.get(e.sa), nat: e.natT?.peerBehindNat ?? false }); break
         case 'childSaFailed': ipsecLog.warn('quick mode failed', { sa: e.sa, reason: e.reason }); break
-        case 'closed':
-          ids.delete(e.sa)
-          if (/authentication|refused|timeout/.test(e.reason)) ipsecLog.warn('IKE SA failed', { peer: `${e.peer.address}:${e.peer.port}`, reason: e.reason })
+        case 'closed': {
+          // An SA that never came up failed (wrong key, revoked or untrusted certificate, no answer): the operator
+          // is told why at warn level, as for a refused login.
+          const wasUp = ids.delete(e.sa)
+          if (!wasUp || /authentication|refused|timeout/.test(e.reason)) ipsecLog.warn('IKE SA failed', { peer: `${e.peer.address}:${e.peer.port}`, reason: e.reason })
           else ipsecLog.info('IKE SA closed', { peer: `${e.peer.address}:${e.peer.port}`, reason: e.reason })
           break
+        }
         default: break
       }
     },

@@ -1,7 +1,7 @@
 // End to end, L2TP/IPsec with a pre-shared key (RFC 3193: L2TP over UDP 1701 in a transport-mode ESP SA
 // negotiated by IKEv1 main mode, RFC 2409; NAT-T per RFC 3947/3948) in network namespaces with real TUN
-// devices: `gatehouse connect l2tp:// --psk-file` against `gatehouse serve` (issue 4, "What must hold").
-// 198.18.74.0/24 outer (bridge in the gateway namespace), 198.18.75.0/24 behind a NAT, 198.19.74.0/24 pool.
+// devices: `gatehouse connect l2tp:// --psk-file` against `gatehouse serve` (issue 4, "What must hold"): bulk
+// transfer, hostile input, a killed client. 198.18.74.0/24 outer (bridge in the gateway namespace), 198.19.74.0/24 pool.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, type ChildProcess } from 'node:child_process'
@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { NetnsLab, removeLeftoverNamespaces, stopChild } from '../../src/transport/netns.js'
 import { BIN, bridgedClientNs, gatewayStatus, initGateway, liveSessions, pingOk, sessionHistory, until } from '../helpers/e2e-gateway.js'
 import { captureIp, floodMainMode1, sendRawIp, sendUdp } from '../helpers/e2e-ipsec.js'
-import { addressOf, assertAllPing, assertSigtermEndsSession, assertTransferBothWays, droppedRecord, gatewayNs, natBehind, startGateway, transfer, watchExit, type RunningGateway } from '../helpers/e2e-lab.js'
+import { addressOf, assertAllPing, assertTransferBothWays, droppedRecord, gatewayNs, natBehind, startGateway, transfer, type RunningGateway } from '../helpers/e2e-lab.js'
 
 const PASSWORD = 'Correct-Horse-42-battery'
 const GW = '198.18.74.1'
@@ -28,8 +28,6 @@ let gwDir = ''
 let pskFile = ''
 let gw: RunningGateway | undefined
 let nextClient = 0
-let lastClient: { c: ChildProcess; address: string } | undefined
-let lastNs = ''
 /** The client the hostile-input test leaves up for the killed-client test. */
 let aliveClient: { c: ChildProcess; address: string } | undefined
 
@@ -131,6 +129,7 @@ test('hostile input is counted by reason and never disturbs a live session', asy
   const capture = await captureIp(lab, srv, 50, outer, 'b.length > 16')
   assert.ok(pingOk(lab, ns, GW_TUN))
   const esp = await capture()
+  assert.ok(esp, 'an ESP packet of the live client was seen')
   sendRawIp(lab, ns, 50, GW, [esp, esp])
   // Half-open IKE SAs from one source are bounded (issue 4): 30 main mode 1 with fresh cookies, 8 kept
   // (IkeV1Endpoint's halfOpenPerAddress default; the gateway does not override it).
@@ -170,16 +169,4 @@ test('a killed client is cleaned up by the keepalive, with its record', async ()
   const { rec, goneAt } = await droppedRecord(gwDir, address, 'the killed client to be dropped', (KEEPALIVE_S * (KEEPALIVE_FAILURES + 1) + 6) * 1000)
   assert.match(rec.reason ?? '', /echo-timeout|control-closed/, `reason names the keepalive (${rec.reason}, after ${goneAt - t0} ms)`)
   assert.equal(rec.protocol, 'l2tp-ipsec')
-  lastNs = clientNs().ns
-  lastClient = await connected(lastNs)
-})
-
-test('gateway SIGTERM exits 0, writes the record of the live session, and the client is told (IPsec DELETE, L2TP StopCCN)', async () => {
-  assert.ok(lastClient && gw)
-  const watch = watchExit(lastClient.c)
-  // An Informational exchange (type 5, RFC 2408 §4.8) from the gateway's UDP 500 arriving at the client: the
-  // encrypted DELETE (DPD's R-U-THERE is the only other one, and none is due: its interval is 30 s).
-  const informational = await captureIp(lab, lastNs, 17, GW, 'b.length > 36 && b[0] === 0x01 && b[1] === 0xf4 && b[8 + 18] === 5')
-  await assertSigtermEndsSession(gw, gwDir, lastClient, watch)
-  assert.ok(await informational(), 'the gateway sent an ISAKMP Informational (DELETE) to the client')
 })

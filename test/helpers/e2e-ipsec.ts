@@ -40,9 +40,9 @@ s.close()`
  * Starts reading IP protocol `protocol` in namespace `ns` (a raw socket gets a copy of every such datagram
  * arriving there) and resolves, once ready, with a function that waits for the first datagram from `from`
  * that `match` (a JS expression over `b`, the bytes after the IPv4 header) accepts; it yields that
- * datagram's hex. Start it before the traffic it is to see.
+ * datagram's hex, or undefined when none came within `timeoutMs`. Start it before the traffic it is to see.
  */
-export async function captureIp(lab: NetnsLab, ns: string, protocol: number, from: string, match: string, timeoutMs = 8000): Promise<() => Promise<string>> {
+export async function captureIp(lab: NetnsLab, ns: string, protocol: number, from: string, match: string, timeoutMs = 8000): Promise<() => Promise<string | undefined>> {
   const script = `import { RawIpSocket } from ${JSON.stringify(RAW_IP)}
 const s = RawIpSocket.open({ protocol: ${protocol}, recvBufferBytes: 1 << 20 })
 setTimeout(() => { process.stderr.write('nothing matching seen'); process.exit(3) }, ${timeoutMs})
@@ -66,6 +66,7 @@ s.onPackets((batch) => {
   })
   return async () => {
     const code = await exited
+    if (code === 3) return undefined
     if (code !== 0) throw new Error(`capture of protocol ${protocol} from ${from} failed (${code}): ${err}`)
     return out.slice('ready\n'.length).trim()
   }
