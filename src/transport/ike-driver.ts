@@ -194,7 +194,9 @@ export class IkeDriver {
       case 'natFloat': this.viaNatT.set(key(e.peer), true); break
       case 'childSaUp': this.install(e); break
       case 'childSaDown': this.childGone(e.inboundSpi, e.reason); break
-      case 'closed': this.natOf.delete(e.sa); this.peerIdOf.delete(e.sa); this.viaNatT.delete(key(e.peer)); break
+      // The peer's 4500 binding stays known (bounded map): an ISAKMP SA that closed may have handed its children to a
+      // newer one of the same peer (rekeyOf / keptChildren), whose traffic still goes out on 4500.
+      case 'closed': this.natOf.delete(e.sa); this.peerIdOf.delete(e.sa); break
       default: break
     }
     this.o.onIkeEvent?.(e)
