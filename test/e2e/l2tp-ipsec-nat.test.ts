@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NetnsLab, removeLeftoverNamespaces, stopChild } from '../../src/transport/netns.js'
 import { BIN, bridgedClientNs, gatewayStatus, initGateway, liveSessions, pingOk, until } from '../helpers/e2e-gateway.js'
+import { captureIp, sendUdp } from '../helpers/e2e-ipsec.js'
 import { addressOf, assertAllPing, exitAndStderr, gatewayNs, natBehind, startGateway, transfer, type RunningGateway } from '../helpers/e2e-lab.js'
 
 const PASSWORD = 'Correct-Horse-42-battery'
@@ -82,8 +83,21 @@ test('behind a NAT: NAT-T (UDP 4500, UDP-encapsulated ESP) is used, pings work, 
   assert.equal(down.gotBytes, size)
   assert.equal(down.got, down.sent, 'gateway -> client: 10 MB with the same SHA-256')
 
+  // A copy of the client's UDP-encapsulated ESP, replayed from another address (RFC 4303 §3.4.3; RFC 3948 §3.2
+  // lets authenticated packets move a NAT-T peer): dropped as a duplicate, and the peer does not move.
+  const capture = await captureIp(lab, srv, 17, NAT_OUTER, 'b.length > 40 && b[2] === 0x11 && b[3] === 0x94 && (b[8] | b[9] | b[10] | b[11]) !== 0')
+  assert.ok(pingOk(lab, ns, GW_TUN))
+  const copy = await capture()
+  assert.ok(copy, 'a UDP-encapsulated ESP packet of the client was seen')
+  const attacker = bridgedClientNs(lab, srv, 1, '198.18.76').ns
+  await sendUdp(lab, attacker, GW, 4500, [copy.slice(16)], { sourcePort: 4500 })
+  assert.ok(pingOk(lab, ns, GW_TUN), 'the client still pings after the replay')
+  assert.ok(pingOk(lab, srv, address), 'and is still reached at its own address')
+
   const after = await counters()
   const seen = ipsecCounters(after)
+  assert.equal(delta(before, after, 'ipsec.esp.sa.drop:replay:duplicate'), 1, `the replay is dropped as a duplicate (${seen})`)
+  assert.equal(delta(before, after, 'ipsec.esp.demux.peer-moved'), 0, `and moved nobody (${seen})`)
   assert.ok(delta(before, after, 'ipsec.esp.udp.rx-datagrams') > size / 1500, `ESP arrived in UDP 4500 (${seen})`)
   assert.equal(delta(before, after, 'ipsec.esp.raw.rx-packets'), 0, `and none as raw protocol 50 (${seen})`)
   assert.ok(delta(before, after, 'ipsec.esp.demux.rx:ike') >= 2, `IKE came in behind the Non-ESP Marker on 4500 (${seen})`)
