@@ -71,7 +71,7 @@ export class DhExchange {
     this.group = g
     this.priv = privateValue ? new Uint8Array(privateValue) : rng.bytes(g.privateLength)
     if (g.kind === 'modp') {
-      const dh = createDiffieHellman(g.prime!, Uint8Array.of(MODP_GENERATOR))
+      const dh = modpGroup(g)
       dh.setPrivateKey(this.priv)
       dh.generateKeys()
       this.impl = dh
@@ -97,7 +97,10 @@ export class DhExchange {
     try {
       if (g.kind === 'modp') {
         if (!modpPublicOk(peer, g.prime!)) return undefined
-        return leftPad(view((this.impl as DiffieHellman).computeSecret(peer)), g.sharedLength)
+        const dh = this.impl as DiffieHellman
+        // The group object is shared: put our private value back first (nothing runs between these calls).
+        dh.setPrivateKey(this.priv)
+        return leftPad(view(dh.computeSecret(peer)), g.sharedLength)
       }
       const point = new Uint8Array(peer.length + 1)
       point[0] = 0x04
@@ -112,6 +115,19 @@ export class DhExchange {
     this.priv.fill(0)
     this.impl = undefined
   }
+}
+
+/**
+ * One DiffieHellman object per MODP group for the whole process. Building one from a prime makes OpenSSL test
+ * that prime (DH_check): 60-180 ms for the 1024-bit group on every exchange, which let any peer that sends
+ * main mode 1 with group 2 keep the gateway busy. The object holds no state across uses that matters: each
+ * exchange sets its own private value immediately before generateKeys/computeSecret, synchronously.
+ */
+const modpGroups = new Map<number, DiffieHellman>()
+function modpGroup(g: DhGroup): DiffieHellman {
+  let dh = modpGroups.get(g.id)
+  if (!dh) { dh = createDiffieHellman(g.prime!, Uint8Array.of(MODP_GENERATOR)); modpGroups.set(g.id, dh) }
+  return dh
 }
 
 /** 1 < y < p-1, compared as big-endian byte strings of equal length. */
