@@ -213,6 +213,8 @@ grep -E 'IKE_SA|CHILD_SA|proposal|authentic|NAT|INVALID|NO_PROPOSAL|failed|error
 # Why IKE failed, as charon saw it (the first telling line), for badpsk and for failures.
 reason=
 [ $ike = yes ] || reason=$(grep -m1 -oE 'received [A-Z_]+ (error )?notify|message verification failed|giving up after [0-9]+ retransmits|no shared key found|no proposal chosen|NO_PROPOSAL_CHOSEN|AUTHENTICATION_FAILED|INVALID_HASH_INFORMATION|PAYLOAD_MALFORMED|constraint check failed|no trusted RSA public key found' "$charonlog" | tr ' ' '_')
+# No answer at all: name the request charon kept retransmitting (main mode seq 3 = MM5).
+[ $ike = yes ] || [ -n "$reason" ] || reason=$(grep -oE 'sending retransmit [0-9]+ of request message ID [0-9]+, seq [0-9]+' "$charonlog" | tail -1 | tr ' ,' '_.')
 echo "RESULT mode=$mode ike=$ike sa=$sa encap=$encap connected=$connected ping=$ping bigping=$bigping bulk=$bulk disconnect=$disconnect esp_out=${esp_out:-0} esp_in=${esp_in:-0}${reason:+ ike_failure=$reason}"
 case $mode in
   badpsk) [ $ike = no ] && [ $sa = no ] ;;
