@@ -26,6 +26,8 @@ export interface L2tpIpsecDialOptions extends Omit<L2tpDialOptions, 'carrier' | 
 
 /** The inner UDP port of both L2TP ends (RFC 2661 §8.1; Windows and macOS send from 1701 as well). */
 const L2TP_PORT = 1701
+/** Time the IKE DELETE gets to leave the socket before the call reports itself closed (and the process may exit). */
+const IKE_DELETE_GRACE_MS = 100
 
 export async function dialL2tpIpsec(o: L2tpIpsecDialOptions): Promise<L2tpDial> {
   const peerIp = await resolveGateway(o.host)
@@ -38,7 +40,9 @@ export async function dialL2tpIpsec(o: L2tpIpsecDialOptions): Promise<L2tpDial> 
   let onFail: ((reason: string) => void) | undefined
   let onDown: ((reason: string) => void) | undefined
   let driver: IkeDriver | undefined
-  const port = new EspUdpPort({ port: L2TP_PORT, send: (c, p, nh) => driver!.send(c, p, nh) })
+  // The call ends only when its flow has no SA left: a rekeyed child (childSaUp with rekeyOf) takes the flow
+  // over before the old one goes down with reason 'rekeyed'.
+  const port = new EspUdpPort({ port: L2TP_PORT, send: (c, p, nh) => driver!.send(c, p, nh), onFlowGone: () => onDown?.('the IPsec SA ended') })
   const auth = o.auth
   // Debugging captures (test/interop/gatehouse-vs-softether.sh): the keys of every SA go to this file.
   const keyLogFile = process.env['GATEHOUSE_ESP_KEYLOG'] || undefined
@@ -56,7 +60,7 @@ export async function dialL2tpIpsec(o: L2tpIpsecDialOptions): Promise<L2tpDial> 
       retransmit: o.retransmit ?? { firstMs: 1000, factor: 1.5, tries: 4 },
     },
     onChildUp: (c) => { port.childUp(c); onChild?.(c) },
-    onChildDown: (c, reason) => { port.childDown(c); onDown?.(`the IPsec SA ended (${reason})`) },
+    onChildDown: (c) => { port.childDown(c) },
     onIkeEvent: (e) => {
       if (e.type === 'natFloat') o.progress(`IPsec: NAT detected; continuing on UDP 4500`)
       if (e.type === 'childSaFailed') onFail?.(`quick mode refused: ${e.reason}`)
@@ -83,6 +87,14 @@ export async function dialL2tpIpsec(o: L2tpIpsecDialOptions): Promise<L2tpDial> 
   onFail = lost
   dial = await dialL2tp({
     ...o, mppe: L2TP_IPSEC_MPPE_POLICY,
+    onClosed: (reason, message) => {
+      // The call is over and its CDN/StopCCN went out inside the SA: DELETE the SAs now (RFC 2408 §3.15), as Windows
+      // does, not only in the carrier's close after the L2TP grace time, which a client exiting at once never
+      // reaches (seen against SoftEther: no DELETE, its SA waited for DPD). 'closed' follows once it could leave.
+      closing = true
+      ike.run((now) => { for (const sa of new Set(ike.childList().map((c) => c.ikeSa))) ike.ike.deleteIkeSa(now, sa, 'disconnected') })
+      setTimeout(() => o.onClosed(reason, message), IKE_DELETE_GRACE_MS)
+    },
     carrier: {
       socket: port, peerIp, peer, label: `inside IPsec (${child.suite})`,
       close: () => { closing = true; void ike.close() },
