@@ -8,7 +8,7 @@
 # of severity warning/error outside the inner TCP (listed apart in PREFIX-inner-tcp-notes.txt); an encrypted ISAKMP message tshark could not decrypt
 # (every encrypted IKEv1 message carries a HASH payload first, RFC 2409 §5, §5.5, §5.7); an ESP ICV that does not
 # verify; an ESP packet that does not decrypt to L2TP; L2TP outside ESP; for connecting modes no ESP, no L2TP, no
-# PPP inside ESP; for badpsk any ESP at all; for nat modes ESP outside UDP 4500.
+# PPP inside ESP, no IKE DELETE from the client at disconnect; for badpsk any ESP at all; for nat modes ESP outside UDP 4500.
 
 keylog_decode() {
   local cap=$1 keylog=$2 prefix=$3 mode=$4
@@ -36,8 +36,12 @@ keylog_decode() {
   n_icv_good=$(cnt 'esp.icv_good == 1'); n_icv_bad=$(cnt 'esp.icv_bad == 1')
   n_l2tp_in=$(cnt 'esp && l2tp'); n_ppp_in=$(cnt 'esp && ppp'); n_ip_in=$(cnt 'esp && ppp && ip.version == 4 && ip.dst == 198.19.50.1')
   n_clear=$(cnt 'l2tp && !esp'); n_ka=$(cnt udpencap.nat_keepalive)
+  # RFC 2408 §3.15: at disconnect the client DELETEs its SAs (decrypted informational with DELETE payloads).
+  local me n_del=0
+  me=$(t -Y isakmp -T fields -e ip.src | head -1)
+  [[ -n $me ]] && n_del=$(cnt "isakmp.exchangetype == 5 && isakmp.typepayload == 12 && ip.src == $me")
   n_bad=$(wc -l < "$prefix-problems.txt")
-  decode_summary="isakmp=$n_isakmp(enc=$n_enc,dec=$n_dec) esp=$n_esp(udp4500=$n_esp_udp,icv_ok=$n_icv_good,icv_bad=$n_icv_bad) l2tp_in_esp=$n_l2tp_in ppp_in_esp=$n_ppp_in ip_to_softether=$n_ip_in l2tp_clear=$n_clear nat_keepalive=$n_ka problems=$n_bad"
+  decode_summary="isakmp=$n_isakmp(enc=$n_enc,dec=$n_dec) esp=$n_esp(udp4500=$n_esp_udp,icv_ok=$n_icv_good,icv_bad=$n_icv_bad) l2tp_in_esp=$n_l2tp_in ppp_in_esp=$n_ppp_in ip_to_softether=$n_ip_in l2tp_clear=$n_clear nat_keepalive=$n_ka our_delete=$n_del problems=$n_bad"
   log "decode $mode: $decode_summary (inner TCP notes: $(wc -l < "$prefix-inner-tcp-notes.txt"))"
   awk -F'|' '$6 != "" {printf "     %s %s:%s -> %s:%s exchange=%s e=%s payloads=[%s] notify=%s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9}' \
     "$prefix-packets.txt" | head -24
@@ -58,6 +62,7 @@ keylog_decode() {
     ((n_l2tp_in == n_esp)) || fail "esp-not-l2tp($((n_esp - n_l2tp_in)))"
     ((n_l2tp_in > 0)) || fail no-l2tp-in-esp
     ((n_ppp_in > 0)) || fail no-ppp-in-esp
+    ((n_del > 0)) || fail no-ike-delete-at-disconnect
     if [[ $mode == nat* ]]; then ((n_esp_udp == n_esp)) || fail esp-not-udp-encapsulated; fi
   fi
   [[ -z $decode_problem ]]
