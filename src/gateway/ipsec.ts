@@ -72,7 +72,13 @@ export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<Gateway
     if (k.length < 20) log.warn('an IPsec tunnel pre-shared key is short (under 20 characters): it falls to an offline search by anyone who records one exchange', { tunnel: t.name })
     tunnelPsk.set(t.peer, k)
   }
-  const cert = useCert || tunnelCfgs.some((t) => t.auth === 'certificate') ? loadCredentials(config, tunnelCfgs.flatMap((t) => (t.caFile ? [t.caFile] : []))) : undefined
+  const cert = useCert || tunnelCfgs.some((t) => t.auth === 'certificate') ? loadCredentials(config) : undefined
+  // A tunnel's caFile is trusted for that peer only (peerPolicy), never for L2TP/IPsec clients. Its serials are
+  // not in our issued.json (another CA's numbering), and we hold no CRL for it: pin the peer with peerId.
+  const tunnelTrust = new Map<string, LoadedCredentials['trust']>()
+  for (const t of tunnelCfgs) {
+    if (t.auth === 'certificate' && t.caFile) tunnelTrust.set(t.peer, { anchors: [new X509Certificate(readConfigFile(t.caFile, `CA certificate of IPsec tunnel ${t.name}`))], revocation: NO_REVOCATION, wallClock: () => Date.now() })
+  }
   const authMethods = [...(cert && useCert ? [cert.method] : []), ...(usePsk ? [OakleyAuth.PreSharedKey] : [])]
   let tunnels: IpsecTunnels | undefined
   // A tunnel peer gets its own phase 1 method (its tunnel's psk or certificate) and tunnel-mode quick modes
@@ -81,7 +87,9 @@ export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<Gateway
     const t = tunnels?.tunnelOf(peer.address)
     if (!t) return l2tpOn ? undefined : { authMethods: [], phase1Proposals: [] }
     const method = t.auth === 'psk' ? OakleyAuth.PreSharedKey : cert!.method
+    const trust = tunnelTrust.get(peer.address)
     return {
+      ...(trust ? { trust } : {}),
       authMethods: [method], phase1Proposals: DEFAULT_PHASE1_PROPOSALS.map((x) => ({ ...x, authMethod: method })),
       mode: 'tunnel', acceptSelectors: (local, remote) => tunnels!.acceptSelectors(peer.address, local, remote),
     }
@@ -190,12 +198,16 @@ interface LoadedCredentials {
 }
 
 /** The gateway certificate (serverAuth + IKE intermediate, from `gatehouse init`) and its CA as the trust anchor. */
-function loadCredentials(config: GatewayConfig, extraCaFiles: readonly string[]): LoadedCredentials {
-  const read = (path: string, what: string): string => {
-    try { return readFileSync(path, 'utf8') } catch (e) {
-      throw new VpnError('ERR_CONFIG', `cannot read the ${what} ${path} for IPsec certificate authentication: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (run \`gatehouse init\`, or set ipsec.auth: [psk])`)
-    }
+const NO_REVOCATION: Revocation = { isRevoked: () => false, revokedSerials: new Set() }
+
+function readConfigFile(path: string, what: string): string {
+  try { return readFileSync(path, 'utf8') } catch (e) {
+    throw new VpnError('ERR_CONFIG', `cannot read the ${what} ${path} for IPsec certificate authentication: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (run \`gatehouse init\`, or set ipsec.auth: [psk])`)
   }
+}
+
+function loadCredentials(config: GatewayConfig): LoadedCredentials {
+  const read = readConfigFile
   const certPem = read(config.paths.serverCert, 'server certificate')
   const keyPem = read(config.paths.serverKey, 'server key')
   const caPem = read(config.paths.ca, 'CA certificate')
@@ -203,8 +215,7 @@ function loadCredentials(config: GatewayConfig, extraCaFiles: readonly string[])
   try { method = signatureMethodFor(createPrivateKey(keyPem)) } catch (e) { throw new VpnError('ERR_CONFIG', `the server key ${config.paths.serverKey} cannot sign IKE: ${(e as Error).message}`) }
   return {
     certDer: new Uint8Array(new X509Certificate(certPem).raw), keyPem, method,
-    // Tunnel peers' CAs (ipsec.tunnels[].caFile) are trusted as well; the tunnel's peerId pins which peer.
-    trust: { anchors: [new X509Certificate(caPem), ...extraCaFiles.map((f) => new X509Certificate(read(f, 'tunnel CA certificate')))], revocation: liveRevocation(config.dir), wallClock: () => Date.now() },
+    trust: { anchors: [new X509Certificate(caPem)], revocation: liveRevocation(config.dir), wallClock: () => Date.now() },
   }
 }
 

@@ -62,3 +62,27 @@ test('phase 1 per peer: no auth method for a peer refuses its main mode; the ini
   control.settle()
   assert.ok(!control.events.r.some((e) => e.type === 'ikeUp'), 'without the policy the AES-only offer is refused')
 })
+
+test('trust per peer: a tunnel peer\'s certificate from its own CA is accepted from that peer only, never by the endpoint-wide trust', async () => {
+  const { X509Certificate } = await import('node:crypto')
+  const { createCa, loadCa } = await import('../../src/pki/ca.js')
+  const { issueCert } = await import('../../src/pki/issue.js')
+  const oursPem = createCa({ commonName: 'Our CA' }), theirsPem = createCa({ commonName: 'Peer Site CA' })
+  const ours = loadCa(oursPem), theirs = loadCa(theirsPem)
+  const rCert = issueCert(ours, { kind: 'server', commonName: 'gw-a.example', dnsNames: ['gw-a.example'] })
+  const iCert = issueCert(theirs, { kind: 'server', commonName: 'gw-b.example', dnsNames: ['gw-b.example'] })
+  const none = { isRevoked: () => false, revokedSerials: new Set<string>() }
+  const trustOf = (pem: string) => ({ anchors: [new X509Certificate(pem)], revocation: none, wallClock: () => Date.now() })
+  const creds = (c: { certPem: string; keyPem: string }) => ({ certDer: new Uint8Array(new X509Certificate(c.certPem).raw), keyPem: c.keyPem })
+  const run = (policy: boolean) => {
+    const p = pair({
+      iExtra: { credentials: creds(iCert), trust: trustOf(oursPem.certPem) },
+      rExtra: { credentials: creds(rCert), trust: trustOf(oursPem.certPem), ...(policy ? { peerPolicy: (peer: Endpoint) => (peer.address === I_ADDR ? { trust: trustOf(theirsPem.certPem) } : undefined) } : {}) },
+    })
+    p.connect()
+    p.settle()
+    return p.events.r.some((e) => e.type === 'ikeUp')
+  }
+  assert.equal(run(true), true, 'the peer policy trusts the peer site CA for this peer')
+  assert.equal(run(false), false, 'the endpoint-wide trust (our CA only) refuses it')
+})

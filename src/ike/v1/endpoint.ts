@@ -85,6 +85,8 @@ export interface IkeKeyLogEntry { readonly ckyI: Uint8Array; readonly ckyR: Uint
 export interface PeerPolicy {
   readonly phase1Proposals?: readonly Phase1Transform[]
   readonly authMethods?: readonly number[]
+  /** The CAs this peer's certificate may chain to (e.g. a site-to-site peer's own CA), instead of `trust`. */
+  readonly trust?: IkeTrust
   readonly mode?: EspMode
   readonly acceptSelectors?: (local: TrafficSelector, remote: TrafficSelector) => boolean
 }

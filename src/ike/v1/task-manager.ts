@@ -77,7 +77,7 @@ export class IkeV1Manager {
     const sa = new IkeSaV1(role, ckyI, ckyR, peer, this.o.local, now)
     const pp = this.o.peerPolicy?.(peer)
     const mm = new MainModeTask(sa, { rng: this.o.rng, proposals: pp?.phase1Proposals ?? this.o.phase1Proposals, accept: this.o.acceptPhase1, psk: this.o.psk, localId: this.o.localId, initialContact, natT: this.o.natT,
-      authMethods: pp?.authMethods ?? this.o.authMethods, ...(this.o.signer ? { signer: this.o.signer } : {}), ...(this.o.trust ? { trust: this.o.trust } : {}), ...(this.o.certLocalId ? { certLocalId: this.o.certLocalId } : {}) })
+      authMethods: pp?.authMethods ?? this.o.authMethods, ...(this.o.signer ? { signer: this.o.signer } : {}), ...((pp?.trust ?? this.o.trust) ? { trust: pp?.trust ?? this.o.trust } : {}), ...(this.o.certLocalId ? { certLocalId: this.o.certLocalId } : {}) })
     const e: IkeV1Entry = { sa, mm, qm: new Map(), doneMids: new Set(), child: undefined, outstanding: undefined, cache: [], authFailures: 0, children: new Map(), life: newEntryLife(peer, now, randomU32(this.o.rng)) }
     this.entries.set(hex(ckyI), e)
     return e
