@@ -32,7 +32,10 @@ export interface EspUdpPortOptions {
  * Maps each peer to a stable Endpoint for the L2TP core: the peer's address and, when its ESP is
  * UDP-encapsulated, its outer UDP port (several clients behind one NAT share an address and all use inner
  * port 1701: the outer port tells them apart), otherwise its inner source port. A rekeyed SA of the same
- * peer takes the flow over, so the L2TP tunnel does not notice the rekey. Counters: 'rx', 'tx',
+ * peer takes the flow over, so the L2TP tunnel does not notice the rekey. The outer address and port are
+ * the ones the SA had when this port first saw it: a NAT that rebinds the peer mid-session moves the SA
+ * (RFC 3948 §3.2, EspDriver 'peer-moved') and replies follow it, but the L2TP core keeps its peer; a new
+ * SA that lands on a port a moved SA left is not handed that flow ('drop:flow-clash'). Counters: 'rx', 'tx',
  * 'drop:not-udp', 'drop:udp.*' (bad UDP header), 'drop:wrong-port', 'tx:drop:no-flow', 'tx:drop:esp'.
  */
 export class EspUdpPort {
@@ -41,6 +44,8 @@ export class EspUdpPort {
   private cb: ((data: Uint8Array, from: Endpoint) => void) | undefined
   private readonly flows = new Map<string, Flow>()
   private readonly live = new Set<IpsecChild>()
+  /** Each child's outer address and port when first seen (inherited by the child that rekeys it): its flows' identity. */
+  private readonly origin = new WeakMap<IpsecChild, EspPeer>()
   // Hot path (one L2TP data packet each way per call): the last flow found by Endpoint identity (the L2TP
   // core hands back the Endpoint object it was given) and by (child, peer object, inner port) on receive,
   // so a packet builds no key string; both are forgotten whenever the flow table changes.
@@ -60,8 +65,10 @@ export class EspUdpPort {
   /** A transport-mode child came up: a flow of the same peer moves to it (rekey). */
   childUp(c: IpsecChild): void {
     if (c.mode !== 'transport') return
+    const heir = [...this.live].find((x) => samePeer(x, c))
+    if (heir && !this.origin.has(c)) this.origin.set(c, this.originOf(heir))
     this.live.add(c)
-    for (const f of this.flows.values()) if (samePeer(f.child, c)) f.child = c
+    for (const f of this.flows.values()) if (this.sameFlowPeer(f.child, c)) f.child = c
   }
 
   /** A child went down: its flows move to another live child of the same peer, or end. */
@@ -69,7 +76,7 @@ export class EspUdpPort {
     if (!this.live.delete(c)) return
     for (const [k, f] of [...this.flows]) {
       if (f.child !== c) continue
-      const next = [...this.live].find((x) => samePeer(x, c))
+      const next = [...this.live].find((x) => this.sameFlowPeer(x, c))
       if (next) { f.child = next; continue }
       this.flows.delete(k)
       this.forgetCached()
@@ -83,7 +90,7 @@ export class EspUdpPort {
    */
   open(c: IpsecChild, innerPort: number): Endpoint {
     this.live.add(c)
-    const endpoint = flowEndpoint(c, innerPort)
+    const endpoint = this.flowEndpoint(c, innerPort)
     this.flows.set(`${endpoint.address}:${endpoint.port}`, { endpoint, innerPort, child: c })
     this.forgetCached()
     return endpoint
@@ -101,10 +108,11 @@ export class EspUdpPort {
     let f: Flow | undefined
     if (c === this.rxChild && c.handle.peer === this.rxPeer && udp.sourcePort === this.rxPort && this.rxFlow!.child === c) f = this.rxFlow!
     else {
-      const endpoint = flowEndpoint(c, udp.sourcePort)
+      const endpoint = this.flowEndpoint(c, udp.sourcePort)
       const k = `${endpoint.address}:${endpoint.port}`
       f = this.flows.get(k)
       if (!f) { f = { endpoint, innerPort: udp.sourcePort, child: c }; this.flows.set(k, f); this.forgetCached() }
+      else if (f.child !== c && !this.sameFlowPeer(f.child, c)) { this.counters.inc('drop:flow-clash'); return }
       else if (f.child !== c && this.live.has(c)) f.child = c
       // Remembered only once the flow uses this child (a child not live does not take a flow over).
       if (f.child === c) { this.rxChild = c; this.rxPeer = c.handle.peer; this.rxPort = udp.sourcePort; this.rxFlow = f }
@@ -138,16 +146,28 @@ export class EspUdpPort {
     return f
   }
 
+  private originOf(c: IpsecChild): EspPeer {
+    let o = this.origin.get(c)
+    if (!o) { o = c.handle.peer; this.origin.set(c, o) }
+    return o
+  }
+
+  private flowEndpoint(c: IpsecChild, innerPort: number): Endpoint {
+    const p = this.originOf(c)
+    return { address: p.address, port: c.udpEncapsulated && p.port !== undefined ? p.port : innerPort }
+  }
+
+  /** Children of one peer: where they are now (a rekey pair), or where they were first seen (one moved, one not yet). */
+  private sameFlowPeer(a: IpsecChild, b: IpsecChild): boolean {
+    return a !== b && a.mode === b.mode && (samePeer(a, b) || this.originOf(a) === this.originOf(b))
+  }
+
   private forgetCached(): void {
     this.lastTo = undefined; this.lastToFlow = undefined
     this.rxChild = undefined; this.rxPeer = undefined; this.rxPort = -1; this.rxFlow = undefined
   }
 }
 
-function flowEndpoint(c: IpsecChild, innerPort: number): Endpoint {
-  const p = c.handle.peer
-  return { address: p.address, port: c.udpEncapsulated && p.port !== undefined ? p.port : innerPort }
-}
 
 function samePeer(a: IpsecChild, b: IpsecChild): boolean {
   return a !== b && a.handle.peer.address === b.handle.peer.address && a.handle.peer.port === b.handle.peer.port && a.mode === b.mode

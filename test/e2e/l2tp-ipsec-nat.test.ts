@@ -131,6 +131,39 @@ test('three clients behind one NAT at once: each its own IKE SA, ESP SAs and L2T
   await until('all sessions gone', async () => (await liveSessions(gwDir)).length === 0, 10000)
 })
 
+test('the NAT rebinds the client to a new outer port mid-session: ESP follows it (RFC 3948 §3.2), the L2TP session survives', async () => {
+  const ns = behindNat[0]!
+  const nat = `${lab.prefix}nat`
+  const { c, address } = await connected(ns)
+  const before = await counters()
+  const [session] = await liveSessions(gwDir)
+  const conntrack = (...a: string[]): void => { lab.exec(nat, 'sysctl', ['-qw', ...a]) }
+  // New mappings get ports 42000-42999; the live one is forgotten after 1 s without traffic: a packet each way
+  // sets its timeout to the new 1 s, then the raw table drops everything before conntrack can refresh it.
+  conntrack('net.netfilter.nf_conntrack_udp_timeout=1', 'net.netfilter.nf_conntrack_udp_timeout_stream=1')
+  const rule = ['POSTROUTING', '-o', 'nat0', '-p', 'udp', '-j', 'MASQUERADE', '--to-ports', '42000-42999']
+  lab.exec(nat, 'iptables', ['-t', 'nat', '-I', rule[0]!, '1', ...rule.slice(1)])
+  try {
+    assert.ok(pingOk(lab, ns, GW_TUN))
+    lab.exec(nat, 'iptables', ['-t', 'raw', '-I', 'PREROUTING', '-j', 'DROP'])
+    await new Promise((r) => setTimeout(r, 2500))
+    conntrack('net.netfilter.nf_conntrack_udp_timeout=30', 'net.netfilter.nf_conntrack_udp_timeout_stream=120')
+    lab.exec(nat, 'iptables', ['-t', 'raw', '-D', 'PREROUTING', '-j', 'DROP'])
+    assert.ok(pingOk(lab, ns, GW_TUN), 'the client pings the gateway from its new outer port')
+    assert.ok(pingOk(lab, srv, address), 'the gateway reaches it there')
+    const after = await counters()
+    assert.equal(delta(before, after, 'ipsec.esp.demux.peer-moved'), 1, `the gateway saw the peer move once (${ipsecCounters(after)})`)
+    assert.equal(delta(before, after, 'l2tp.listener.rx-wrong-peer'), 0, 'the L2TP listener still knows the peer')
+    const live = await liveSessions(gwDir)
+    assert.equal(live.length, 1)
+    assert.equal(live[0]!.id, session!.id, 'the same session')
+  } finally {
+    lab.exec(nat, 'iptables', ['-t', 'nat', '-D', ...rule])
+  }
+  assert.equal(await stopChild(c, 5000, 'SIGINT'), 0)
+  await until('no session', async () => (await liveSessions(gwDir)).length === 0, 5000)
+})
+
 test('wrong PSK: the client exits 1 naming the pre-shared key, in bounded time; no session; the gateway counts it', async () => {
   const { ns } = bridgedClientNs(lab, srv, 0, '198.18.76')
   const wrong = join(dir, 'wrong-psk.txt')

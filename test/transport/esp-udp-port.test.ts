@@ -65,17 +65,46 @@ test('the send buffer is reused: every datagram is right at the time of its call
   assert.deepEqual([...sent[2]!.bytes], [0x06, 0xa5, 0x06, 0xa5, 0, 9, 0, 0, 2])
 })
 
-test('NAT-T peers behind one address are told apart by their outer port; a moved NAT binding is a new flow', () => {
-  const { port, got } = setup()
+test('NAT-T peers behind one address are told apart by their outer port; a moved NAT binding keeps its flow, replies follow the move', () => {
+  const { port, got, sent } = setup()
   const a = child(0x100, '198.18.9.1', 40000), b = child(0x200, '198.18.9.1', 40001)
   port.childUp(a); port.childUp(b)
   port.receive(a, 17, udp(1701, 1701, 1))
   port.receive(b, 17, udp(1701, 1701, 2))
   port.receive(a, 17, udp(1701, 1701, 3))
   assert.deepEqual(got.map((g) => g.from.port), [40000, 40001, 40000])
+  // The NAT rebinds a to 41000 (EspDriver moved the SA, RFC 3948 §3.2): the L2TP core still sees 40000, found by
+  // e2e/l2tp-ipsec-nat (its listener counted rx-wrong-peer and the session died when this was a new flow).
   a.handle.peer = { address: '198.18.9.1', port: 41000, behindNat: true }
   port.receive(a, 17, udp(1701, 1701, 4))
-  assert.deepEqual(got[3]!.from, { address: '198.18.9.1', port: 41000 })
+  assert.deepEqual(got[3]!.from, { address: '198.18.9.1', port: 40000 })
+  port.send(got[3]!.from, Uint8Array.of(5))
+  assert.equal(sent.at(-1)!.child, a, 'the reply goes into a, whose handle now names 41000')
+  // A new client the NAT puts on the port a left is not handed a's flow, nor does it get a's Endpoint.
+  const c = child(0x300, '198.18.9.1', 40000)
+  port.childUp(c)
+  port.receive(c, 17, udp(1701, 1701, 6))
+  assert.equal(got.length, 4)
+  assert.equal(port.counters.snapshot()['drop:flow-clash'], 1)
+  port.send(got[3]!.from, Uint8Array.of(7))
+  assert.equal(sent.at(-1)!.child, a)
+})
+
+test('a rekey after the NAT moved the old SA: the new SA (at the new port) takes over the flow that keeps the first port', () => {
+  const { port, got, sent } = setup()
+  const old = child(0x100, '198.18.9.1', 40000)
+  port.childUp(old)
+  port.receive(old, 17, udp(1701, 1701, 1))
+  old.handle.peer = { address: '198.18.9.1', port: 41000, behindNat: true }
+  const next = child(0x200, '198.18.9.1', 41000)
+  port.childUp(next)
+  port.receive(next, 17, udp(1701, 1701, 2))
+  assert.deepEqual(got.map((g) => g.from), [{ address: '198.18.9.1', port: 40000 }, { address: '198.18.9.1', port: 40000 }])
+  port.send(got[1]!.from, Uint8Array.of(3))
+  assert.equal(sent.at(-1)!.child, next)
+  port.childDown(old)
+  port.send(got[1]!.from, Uint8Array.of(4))
+  assert.equal(sent.at(-1)!.child, next, 'the flow outlives the old SA')
 })
 
 test('rekey: the new child of the same peer takes the flow over (same Endpoint to L2TP); the old one going down ends nothing', () => {
@@ -148,29 +177,45 @@ class ModelPort {
   readonly flows = new Map<string, { endpoint: Endpoint; innerPort: number; child: IpsecChild }>()
   readonly live = new Set<IpsecChild>()
   readonly out: string[] = []
+  /** Where each child was first seen ("address:port"); a rekeying child inherits its predecessor's. */
+  private readonly first = new Map<IpsecChild, string>()
   private static key(e: Endpoint): string { return `${e.address}:${e.port}` }
-  private static ep(c: IpsecChild, inner: number): Endpoint {
-    const p = c.handle.peer
-    return { address: p.address, port: c.udpEncapsulated && p.port !== undefined ? p.port : inner }
+  private firstOf(c: IpsecChild): string {
+    if (!this.first.has(c)) this.first.set(c, `${c.handle.peer.address}:${c.handle.peer.port ?? ''}#${this.first.size}`)
+    return this.first.get(c)!
   }
-  private static same(a: IpsecChild, b: IpsecChild): boolean {
-    return a !== b && a.handle.peer.address === b.handle.peer.address && a.handle.peer.port === b.handle.peer.port && a.mode === b.mode
+  private ep(c: IpsecChild, inner: number): Endpoint {
+    const [address, rest] = this.firstOf(c).split(':') as [string, string]
+    const port = rest.split('#')[0]!
+    return { address, port: c.udpEncapsulated && port !== '' ? Number(port) : inner }
   }
-  childUp(c: IpsecChild): void { this.live.add(c); for (const f of this.flows.values()) if (ModelPort.same(f.child, c)) f.child = c }
+  private static here(a: IpsecChild, b: IpsecChild): boolean {
+    return a.handle.peer.address === b.handle.peer.address && a.handle.peer.port === b.handle.peer.port
+  }
+  private same(a: IpsecChild, b: IpsecChild): boolean {
+    return a !== b && a.mode === b.mode && (ModelPort.here(a, b) || this.firstOf(a) === this.firstOf(b))
+  }
+  childUp(c: IpsecChild): void {
+    const heir = [...this.live].find((x) => x !== c && x.mode === c.mode && ModelPort.here(x, c))
+    if (heir && !this.first.has(c)) this.first.set(c, this.firstOf(heir))
+    this.live.add(c)
+    for (const f of this.flows.values()) if (this.same(f.child, c)) f.child = c
+  }
   childDown(c: IpsecChild): void {
     if (!this.live.delete(c)) return
     for (const [k, f] of [...this.flows]) {
       if (f.child !== c) continue
-      const next = [...this.live].find((x) => ModelPort.same(x, c))
+      const next = [...this.live].find((x) => this.same(x, c))
       if (next) { f.child = next; continue }
       this.flows.delete(k)
       this.out.push(`gone ${ModelPort.key(f.endpoint)}`)
     }
   }
   receive(c: IpsecChild, src: number, tag: number): void {
-    const endpoint = ModelPort.ep(c, src)
+    const endpoint = this.ep(c, src)
     let f = this.flows.get(ModelPort.key(endpoint))
     if (!f) { f = { endpoint, innerPort: src, child: c }; this.flows.set(ModelPort.key(endpoint), f) }
+    else if (f.child !== c && !this.same(f.child, c)) { this.out.push(`clash ${tag}`); return }
     else if (f.child !== c && this.live.has(c)) f.child = c
     this.out.push(`rx ${tag} from ${ModelPort.key(f.endpoint)}`)
   }
@@ -204,7 +249,13 @@ test('property: with the per-packet caches, deliveries, sends (child and inner p
     for (const o of ops) {
       tag = (tag + 1) & 0xff
       switch (o.k) {
-        case 'rx': port.receive(cs[o.c]!, 17, udp(o.src, 1701, tag)); model.receive(cs[o.c]!, o.src, tag); break
+        case 'rx': {
+          const before = port.counters.snapshot()['drop:flow-clash'] ?? 0
+          port.receive(cs[o.c]!, 17, udp(o.src, 1701, tag))
+          if ((port.counters.snapshot()['drop:flow-clash'] ?? 0) > before) out.push(`clash ${tag}`)
+          model.receive(cs[o.c]!, o.src, tag)
+          break
+        }
         case 'tx': {
           const e = seen[seen.length - 1 - (o.e % Math.max(1, seen.length))] // mostly recent ones: the cached endpoint
           if (!e) break
