@@ -1,6 +1,7 @@
 // Pair tests for what SoftEther VPN Server 5.01 does as an IKEv1 responder (seen in
 // test/interop/gatehouse-vs-softether.sh): it identifies itself as ID_IPV4_ADDR 0.0.0.0 and hashes 0.0.0.0 into its
-// NAT-D (RFC 3947 §3.2), so a client with no NAT in the way sees the peer "behind a NAT" and floats to 4500; and it
+// own NAT-D and a random value into the one for us (RFC 3947 §3.2), so a client with no NAT in the way sees NAT on
+// both sides and floats to 4500 (SoftEther forces NAT-T on every client); and it
 // may start its own quick mode (RFC 2409 §5.5: either end of an ISAKMP SA may) right after main mode. Our responder
 // with local address 0.0.0.0 reproduces the first; createChildSa on the responder the second. Plus the debug key log.
 import { test } from 'node:test'
@@ -35,6 +36,35 @@ test('a responder calling itself 0.0.0.0: main mode completes, its ID is 0.0.0.0
   assert.equal(ci.natT, true)
   assert.equal(ci.inbound.spi, cr.outbound.spi)
   assert.equal(toHex(ci.inbound.keymat), toHex(cr.outbound.keymat))
+  assert.equal(toHex(ci.outbound.keymat), toHex(cr.inbound.keymat))
+})
+
+/** Overwrites the first NAT-D payload (type 20) of a plain ISAKMP message in place (RFC 2408 §3.2 chain walk). */
+function scrambleFirstNatD(msg: Uint8Array): boolean {
+  let next = msg[16]!, off = 28
+  while (next !== 0 && off + 4 <= msg.length) {
+    const len = (msg[off + 2]! << 8) | msg[off + 3]!
+    if (next === 20) { for (let k = off + 4; k < off + len; k++) msg[k] = msg[k]! ^ 0x5a; return true }
+    next = msg[off]!
+    off += len
+  }
+  return false
+}
+
+test('SoftEther\'s NAT-D for us is random ("Randomize in order to be forced to use NAT", its Proto_IKE.c) on top of 0.0.0.0: both ends look NATed, main mode and a UDP-encapsulated transport child still complete', () => {
+  const p = pair(softEtherLike)
+  p.connect()
+  // Main mode 4 is plain and NAT-D is outside HASH_R (RFC 3947 §3.2), so rewriting it in flight is what SoftEther's
+  // random hash looks like to us.
+  let scrambled = false
+  p.settle((n, from) => { if (n === 3 && from === 'r') scrambled = scrambleFirstNatD(p.log[3]!.data); return 'ok' })
+  assert.ok(scrambled)
+  const up = p.events.i.find((e) => e.type === 'ikeUp')
+  assert.ok(up && up.type === 'ikeUp')
+  assert.deepEqual({ local: up.natT?.localBehindNat, peer: up.natT?.peerBehindNat }, { local: true, peer: true })
+  const [ci, cr] = [childOf(p.events.i)[0], childOf(p.events.r)[0]]
+  assert.ok(ci && cr)
+  assert.equal(ci.encapsulation, EncapsulationMode.UdpTransport)
   assert.equal(toHex(ci.outbound.keymat), toHex(cr.inbound.keymat))
 })
 
