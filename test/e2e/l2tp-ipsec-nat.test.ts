@@ -162,6 +162,8 @@ test('the NAT rebinds the client to a new outer port mid-session: ESP follows it
   }
   assert.equal(await stopChild(c, 5000, 'SIGINT'), 0)
   await until('no session', async () => (await liveSessions(gwDir)).length === 0, 5000)
+  // The client's DELETE now comes from the new port: the gateway's IKE core still finds its SA (by cookies).
+  await until('the SAs to be deleted', async () => { const n = await counters(); return n['ipsec.ike.sas'] === 0 && n['ipsec.esp.sa-pairs'] === 0 }, 5000).catch(async (e: Error) => { throw new Error(`${e.message}: ${ipsecCounters(await counters())}`) })
 })
 
 test('wrong PSK: the client exits 1 naming the pre-shared key, in bounded time; no session; the gateway counts it', async () => {

@@ -131,6 +131,11 @@ test('hostile input is counted by reason and never disturbs a live session', asy
   const esp = await capture()
   assert.ok(esp, 'an ESP packet of the live client was seen')
   sendRawIp(lab, ns, 50, GW, [esp, esp])
+  // The same SPI with a fresh sequence number and one bit flipped: the ICV check fails (RFC 4303 §3.4.4).
+  const forged = Buffer.from(esp, 'hex')
+  forged.writeUInt32BE(forged.readUInt32BE(4) + 1000, 4)
+  forged[forged.length - 20]! ^= 0x01
+  sendRawIp(lab, ns, 50, GW, [forged.toString('hex')])
   // Half-open IKE SAs from one source are bounded (issue 4): 30 main mode 1 with fresh cookies, 8 kept
   // (IkeV1Endpoint's halfOpenPerAddress default; the gateway does not override it).
   const flooder = clientNs()
@@ -148,6 +153,7 @@ test('hostile input is counted by reason and never disturbs a live session', asy
   assert.ok(delta(before, after, 'ipsec.esp.demux.drop:bad-spi') >= 2, `unknown SPIs counted, raw and UDP (${seen})`)
   assert.ok(delta(before, after, 'ipsec.esp.demux.drop:too-short') >= 1, `a too-short ESP packet counted (${seen})`)
   assert.equal(delta(before, after, 'ipsec.esp.sa.drop:replay:duplicate'), 2, `the replayed packet is dropped as a duplicate, twice (${seen})`)
+  assert.equal(delta(before, after, 'ipsec.esp.sa.drop:icv'), 1, `the forged one fails its ICV (${seen})`)
   assert.equal(delta(before, after, 'l2tp.listener.rx'), 0, 'plain L2TP reached no listener')
 
   // The live session never noticed.
