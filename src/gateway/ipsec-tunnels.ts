@@ -125,7 +125,17 @@ export class IpsecTunnels {
     this.byChild.set(c.handle.inboundSpi, tun)
     this.d.log.info('tunnel child SA up', { tunnel: tun.cfg.name, spi: hex8(c.handle.inboundSpi), suite: c.suite, nat: c.udpEncapsulated, children: tun.children.length })
     if (tun.session === undefined) this.startSession(tun)
-    if (this.missing(tun).length === 0) tun.backoff.up(this.t.now())
+    if (this.missing(tun).length === 0) {
+      tun.backoff.up(this.t.now())
+      const d = tun.dialing
+      if (d && d.sa !== c.ikeSa) {
+        // Both sides initiated and the peer's SA won: drop our half-open main mode rather than finish a second
+        // ISAKMP SA whose INITIAL-CONTACT (RFC 2407 §4.6.3.3) would make the peer delete the one carrying traffic.
+        tun.dialing = undefined
+        this.bySa.delete(d.sa)
+        this.d.ike.deleteIkeSa(d.sa, 'the peer brought the tunnel up first')
+      }
+    }
     return true
   }
 

@@ -148,7 +148,7 @@ test('certificates (each side trusts the other\'s CA, peerId pinned), both sides
   await startGateways('certificate', true)
   await until('LAN A to reach LAN B', () => ping(lanA, '198.18.82.2'), 25000)
   for (let i = 0; i < 5; i++) {
-    assert.ok(ping(lanA, '198.18.82.2') && ping(lanB, '198.18.81.2'), 'both LANs reach each other throughout')
+    assert.ok(ping(lanA, '198.18.82.2', 2) && ping(lanB, '198.18.81.2', 2), 'both LANs reach each other throughout')
     const a = sessions(gwA, dA()), b = sessions(gwB, dB())
     assert.ok(a.length === 1 && b.length === 1, `one tunnel session on each side (A: ${JSON.stringify(a)}, B: ${JSON.stringify(b)})`)
     await new Promise((r) => setTimeout(r, 400))

@@ -233,6 +233,18 @@ test('a child that came up from the peer\'s side stops our own attempts (both si
   assert.equal(s.sessions.size, 1)
 })
 
+test('both sides initiating: when the peer\'s child covers every pair first, our half-open main mode is dropped', () => {
+  const s = setup({ ...TUN, remoteSubnets: ['10.2.0.0/24'] })
+  s.tunnels.start(); s.timers.advance(0)
+  assert.equal(s.calls.connect.length, 1)
+  s.tunnels.childUp(child('peer-sa', '10.1.0.0/24', '10.2.0.0/24'))
+  assert.deepEqual(s.calls.deleted, ['sa1'])
+  s.tunnels.ikeEvent({ type: 'closed', sa: 'sa1', peer: { address: PEER, port: 500 }, reason: 'the peer brought the tunnel up first' })
+  s.timers.advance(120_000)
+  assert.equal(s.calls.connect.length, 1, 'no redial: the tunnel is up')
+  assert.equal(s.counters.snapshot()['ipsec-tunnel.connect-failed'], undefined)
+})
+
 test('a quick mode refused by the peer is retried with back-off', () => {
   const s = setup({ ...TUN, remoteSubnets: ['10.2.0.0/24'] })
   s.tunnels.start(); s.timers.advance(0); s.tunnels.ikeEvent(ikeUp('sa1'))
