@@ -1,8 +1,10 @@
 // ESP per-packet cryptography (RFC 4303 §3.3.2 encryption + ICV, §3.4.4 ICV check + decryption):
 // AES-CBC / 3DES-CBC with an HMAC (RFC 3602 §3, RFC 2451, RFC 2404, RFC 4868) and AES-GCM
-// (RFC 4106 §3-5). Stateless apart from the keys; sequence numbers and IVs come from the SA.
+// (RFC 4106 §3-5). Stateless apart from the keys and, for AES-CBC, one long-lived cipher context
+// per direction (cbc-context.ts); sequence numbers and IVs come from the SA.
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto'
 import { checkPairing } from './algorithms.js'
+import { CbcOpenContext, CbcSealContext, isAesCbc } from './cbc-context.js'
 import type { EspEncryptionAlgorithm, EspIntegrityAlgorithm, EspKeys } from './algorithms.js'
 import { ESP_HEADER_LENGTH, ESP_TRAILER_LENGTH, encodeEspHeaderInto, espPadLength, writeEspTrailer, writeU32 } from './packet.js'
 
@@ -27,6 +29,15 @@ export function espIcv(integrity: EspIntegrityAlgorithm, key: Uint8Array, covere
   return new Uint8Array(h.digest().subarray(0, integrity.icvLength))
 }
 
+/** How an EspTransform runs its cipher (measurement and equivalence tests compare the two). */
+export interface EspTransformOptions {
+  /**
+   * AES-CBC through one long-lived OpenSSL context per direction (default true); false creates a
+   * Cipher/Decipher per packet, as 3DES-CBC and AES-GCM always do. Same bytes either way.
+   */
+  readonly reuseCipherContexts?: boolean
+}
+
 /** A copy that we own and can zero (Buffer.alloc never hands out the shared pool). */
 function own(b: Uint8Array): Buffer { const c = Buffer.alloc(b.length); c.set(b); return c }
 
@@ -48,10 +59,14 @@ export class EspTransform {
   private readonly nonce = Buffer.alloc(12)
   private readonly aad = Buffer.alloc(12)
   private readonly seqHiBytes = Buffer.alloc(4)
+  private readonly reuse: boolean
+  // Created on first use: an SA direction only ever seals or only ever opens.
+  private sealCtx: CbcSealContext | undefined
+  private openCtx: CbcOpenContext | undefined
   private zeroed = false
 
   /** Copies the keys. Throws RangeError for a wrong key length or pairing (our bug, not the peer's). */
-  constructor(encryption: EspEncryptionAlgorithm, integrity: EspIntegrityAlgorithm | undefined, keys: EspKeys) {
+  constructor(encryption: EspEncryptionAlgorithm, integrity: EspIntegrityAlgorithm | undefined, keys: EspKeys, options: EspTransformOptions = {}) {
     checkPairing(encryption, integrity)
     const ek = keys.encryptionKey
     if (ek.length !== encryption.keyLength + encryption.saltLength) throw new RangeError(`${encryption.name} key must be ${encryption.keyLength + encryption.saltLength} bytes, got ${ek.length}`)
@@ -64,6 +79,8 @@ export class EspTransform {
     // RFC 4106 §8.1: "The first N octets are the AES key, and the remaining four octets are used as the salt".
     this.salt = own(ek.subarray(encryption.keyLength))
     this.authKey = integrity ? own(keys.integrityKey!) : undefined
+    // 3DES stays on a context per packet (legacy, rarely negotiated); GCM needs one per nonce.
+    this.reuse = (options.reuseCipherContexts ?? true) && !encryption.aead && isAesCbc(encryption.cipher)
   }
 
   /** Bytes of the ESP packet (header to ICV) that carries `payloadLength` bytes of Payload Data. */
@@ -96,10 +113,18 @@ export class EspTransform {
     const total = ESP_HEADER_LENGTH + this.ivLength + ptLen + this.icvLength
     if (out.length - offset < total) throw new RangeError(`ESP output buffer too small: need ${total} bytes at ${offset}, have ${out.length - offset}`)
     encodeEspHeaderInto(out, offset, spi, seq)
-    out.set(iv, offset + ESP_HEADER_LENGTH)
-    out.set(payload, ctStart)
+    if (payload.buffer !== out.buffer || payload.byteOffset !== out.byteOffset + ctStart) out.set(payload, ctStart)
     writeEspTrailer(out, ctStart + payload.length, pad, nextHeader)
     const plain = out.subarray(ctStart, ctStart + ptLen)
+    if (this.reuse) {
+      this.sealCtx ??= new CbcSealContext(this.encryption.cipher, this.key)
+      // Writes iv || ciphertext over the IV slot and the plaintext (cbc-context.ts: same bytes).
+      this.sealCtx.sealInPlace(iv, out.subarray(offset + ESP_HEADER_LENGTH, ctStart + ptLen))
+      const mac = this.hmac(out.subarray(offset, ctStart + ptLen), seqHi)
+      out.set(mac.subarray(0, this.icvLength), ctStart + ptLen)
+      return total
+    }
+    out.set(iv, offset + ESP_HEADER_LENGTH)
     if (this.encryption.aead) {
       const c = createCipheriv(this.encryption.cipher as 'aes-128-gcm', this.key, this.gcmNonce(iv), { authTagLength: this.icvLength })
       c.setAAD(this.gcmAad(out, offset, seqHi))
@@ -151,6 +176,11 @@ export class EspTransform {
     }
     const mac = this.hmac(packet.subarray(0, icvStart), seqHi)
     if (!timingSafeEqual(mac.subarray(0, this.icvLength), icv)) return EspOpenFault.icv
+    if (this.reuse) {
+      this.openCtx ??= new CbcOpenContext(this.encryption.cipher, this.key)
+      // iv || C are contiguous in the packet; the context returns the plaintext after the IV block.
+      return this.openCtx.open(packet.subarray(ivStart, icvStart))
+    }
     const d = createDecipheriv(this.encryption.cipher, this.key, iv)
     d.setAutoPadding(false)
     const plain = d.update(ct)
@@ -158,13 +188,21 @@ export class EspTransform {
     return plain
   }
 
-  /** Overwrites every key byte; later seal/open calls throw RangeError. Idempotent. */
+  /**
+   * Overwrites every key byte and drops the long-lived AES-CBC contexts (node:crypto cannot wipe
+   * its internal key copy on demand: cbc-context.ts destroy() releases it as far as Node allows).
+   * Later seal/open calls throw RangeError. Idempotent.
+   */
   zero(): void {
     this.key.fill(0); this.salt.fill(0); this.authKey?.fill(0); this.nonce.fill(0)
+    this.sealCtx?.destroy(); this.openCtx?.destroy()
+    this.sealCtx = undefined; this.openCtx = undefined
     this.zeroed = true
   }
 
   get isZeroed(): boolean { return this.zeroed }
+  /** Long-lived cipher contexts this transform holds (0 before first use, with reuse off, and after zero()). */
+  get liveCipherContexts(): number { return (this.sealCtx ? 1 : 0) + (this.openCtx ? 1 : 0) }
 
   /** RFC 4106 §4: nonce = salt (4) || explicit IV (8). Reused buffer: node copies it. */
   private gcmNonce(iv: Uint8Array): Buffer {
