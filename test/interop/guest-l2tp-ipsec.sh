@@ -6,8 +6,9 @@
 #   MODE  psk | nat (psk through the host's NAT) | cert | natcert | badpsk (wrong PSK: IKE must
 #         fail, nothing else may start) | bulk (psk + 300 full-size pings + 2 MiB download)
 #   CRED  psk:FILE (the pre-shared key) or cert:DIR (DIR/client-cert.pem, client-key.pem, ca.pem)
-# Env (passed as arguments by run-guest.sh's command line): IKE and ESP proposals via IKE=, ESP=
-# in LOGDIR/ipsec-env (optional), BLOB_HOST (default TUNNEL_GW).
+# LOGDIR/ipsec-env (optional, sourced): IKE=, ESP= strongSwan proposal strings ("default": no
+# ike=/esp= line, strongSwan's own default proposals, as NetworkManager-l2tp without "legacy
+# proposals"), BLOB_HOST (the 2 MiB file's host; default TUNNEL_GW).
 [ $# -ge 7 ] || { echo "usage: guest-l2tp-ipsec.sh MODE SERVER USER PASSWORD TUNNEL_GW LOGDIR CRED" >&2; exit 2; }
 mode=$1 server=$2 user=$3 password=$4 tunnel_gw=$5 logdir=$6 cred=$7
 . "$(dirname "$0")/lib-guest.sh"
@@ -97,8 +98,8 @@ $authconf
   right=$server
   rightid=%any
   keyexchange=ikev1
-  ike=$IKE
-  esp=$ESP
+$([ "$IKE" = default ] || echo "  ike=$IKE")
+$([ "$ESP" = default ] || echo "  esp=$ESP")
   rekey=no
   forceencaps=no
 CONF

@@ -8,7 +8,7 @@
 #        SoftEther's L2TP/IPsec takes only a PSK)
 # Env: TARGET=gatehouse|softether; GHVM_DELAY (default 20ms); OUT=DIR keeps results there (default
 #      a new /tmp/gatehouse-l2tp-ipsec-interop.XXXXXX); IKE=/ESP= strongSwan proposal strings for the
-#      guest (default NetworkManager-l2tp's legacy set); NAT_PORTS=keep uses a port-preserving
+#      guest (default NetworkManager-l2tp's legacy set; "default" = strongSwan's own defaults); NAT_PORTS=keep uses a port-preserving
 #      MASQUERADE (default --random-fully, as a carrier-grade NAT would).
 # Exit status: 0 when every mode had its expected outcome and every capture decoded cleanly.
 set -euo pipefail
