@@ -4,7 +4,7 @@
 # 198.19.2.0/24 (Gatehouse side, lo 198.19.2.1) <=> 198.19.1.0/24 (strongSwan side, lo 198.19.1.1).
 # Not part of npm test (needs root, strongSwan and the lab scripts).
 #
-# Usage: sudo test/interop/ipsec-site-vs-strongswan.sh [SCENARIO...]     (default: all eight)
+# Usage: sudo test/interop/ipsec-site-vs-strongswan.sh [SCENARIO...]     (default: all ten)
 #   SCENARIO = [nat-]{psk|cert}-{we|ss}-init
 #     psk|cert   phase 1 authentication: this tunnel's pre-shared key, or certificates (each side trusts the
 #                other's CA; Gatehouse pins strongSwan's DN with peerId, strongSwan pins Gatehouse's DN)
@@ -12,6 +12,9 @@
 #                Gatehouse has initiate: false)
 #     nat-       Gatehouse sits behind pl_s2s_nat (nftables masquerade, fully random ports); for ss-init the NAT
 #                forwards UDP 500/4500 to Gatehouse (a port forward, as a branch router would have)
+#   -cut       (suffix, e.g. psk-we-init-cut) then the link is cut with iptables DROP on Gatehouse's side until
+#              its DPD ends the tunnel, restored, and the tunnel must come back by itself (Gatehouse redials, or
+#              strongSwan with dpd_action = restart)
 #   Each scenario: both LANs ping each other (both directions), tshark decodes the capture on strongSwan's
 #   interface (ISAKMP + ESP-in-UDP) with no malformed packet. strongSwan's libipsec always encapsulates ESP in
 #   UDP 4500 (it fakes NAT-D), so Gatehouse negotiates UDP-encapsulated tunnel mode even without a NAT.
@@ -114,6 +117,7 @@ connections {
     remote_addrs = $([ "$ssinit" = 1 ] && echo "$ghaddr" || echo %any)
     proposals = aes256-sha256-modp2048, aes128-sha1-modp2048
     dpd_delay = 5s
+    dpd_timeout = 10s
     local { $localauth }
     remote { $remoteauth }
     children { net {
@@ -144,7 +148,7 @@ scenario() {
   local sc=$1 nat=0 auth who ghaddr d=$OUT/$1/gw rc=0
   [[ $sc == nat-* ]] && nat=1
   auth=$(echo "$sc" | sed -E 's/^(nat-)?(psk|cert)-.*/\2/'); [ "$auth" = cert ] && auth=certificate
-  who=$(echo "$sc" | sed -E 's/.*-(we|ss)-init$/\1/')
+  who=$(echo "$sc" | sed -E 's/.*-(we|ss)-init(-cut)?$/\1/')
   mkdir -p "$OUT/$sc"
   echo; log "scenario $sc (auth $auth, initiator $who, nat $nat)"
   cleanup
@@ -191,6 +195,17 @@ EOF
   else
     echo "   ping: FAILED"; rc=1
   fi
+  if [[ $sc == *-cut ]]; then
+    ip netns exec "$CLI" iptables -I INPUT -i cli0 -j DROP
+    local down=0
+    for _ in $(seq 1 60); do grep -q 'tunnel down' "$OUT/$sc/gateway.log" && { down=1; break; }; sleep 0.5; done
+    ip netns exec "$CLI" ping -c 1 -W 1 -I 198.19.2.1 198.19.1.1 >/dev/null 2>&1 && { echo "   cut: traffic still passed"; rc=1; }
+    sleep 2
+    ip netns exec "$CLI" iptables -D INPUT -i cli0 -j DROP
+    local back=0 t0=$SECONDS
+    for _ in $(seq 1 90); do ip netns exec "$CLI" ping -c 1 -W 1 -I 198.19.2.1 198.19.1.1 >/dev/null 2>&1 && { back=1; break; }; sleep 0.5; done
+    if [ $down = 1 ] && [ $back = 1 ]; then echo "   cut: DPD ended the tunnel; restored, back after $((SECONDS - t0)) s: OK"; else echo "   cut: FAILED (down=$down back=$back)"; rc=1; fi
+  fi
   "$LAB/strongswan.sh" swanctl "$INST" --list-sas > "$OUT/$sc/sas.log" 2>&1
   grep -E 'ESTABLISHED|INSTALLED|in  |out |local |remote ' "$OUT/$sc/sas.log" | head -8 | sed 's/^/   sa: /'
   kill -INT "$CAP_PID" 2>/dev/null; sleep 1; CAP_PID=""
@@ -201,7 +216,7 @@ EOF
   return $rc
 }
 
-ALL="psk-we-init psk-ss-init cert-we-init cert-ss-init nat-psk-we-init nat-psk-ss-init nat-cert-we-init nat-cert-ss-init"
+ALL="psk-we-init psk-ss-init cert-we-init cert-ss-init nat-psk-we-init nat-psk-ss-init nat-cert-we-init nat-cert-ss-init psk-we-init-cut psk-ss-init-cut"
 fails=0
 for sc in ${*:-$ALL}; do scenario "$sc" || fails=$((fails + 1)); done
 echo; echo "== $fails scenario(s) failed; logs and captures in $OUT"
