@@ -4,6 +4,7 @@
 # IKEv1 key charon logged — the L2TP (RFC 2661) and PPP inside.
 #
 # decode_l2tp_ipsec CAP XFRM CHARONLOG PREFIX MODE: writes PREFIX-*.txt, sets decode_summary
+# (XFRM and CHARONLOG may be comma-separated lists: several guests in one capture)
 # (counts) and decode_problem (first problem), returns 1 on a problem. Problems: a malformed
 # packet; an expert warning or error outside TCP sequence analysis; an ESP packet whose ICV does not
 # verify or that does not decrypt to L2TP; L2TP outside ESP; for a connecting mode no ESP, no L2TP
@@ -46,17 +47,22 @@ xfrm_to_uat() {
     END { flush() }' "$1"
 }
 
-# ike_key CHARONLOG: the IKEv1 encryption key (hex) charon logged at "ike 4" ("encryption key Ka").
+# ike_key CHARONLOG: "COOKIE,KEY" — the initiator cookie (charon's "mgr 2" line "checkout IKEv1 SA
+# with SPIs X_i ...", empty if absent) and the IKEv1 encryption key (hex) it logged at "ike 4"
+# ("encryption key Ka").
 ike_key() {
   awk '
-    /encryption key Ka/ { on = 1; next }
+    cookie == "" && /checkout IKEv1 SA with SPIs [0-9a-f]+_i/ {
+      for (i = 1; i <= NF; i++) if ($i ~ /^[0-9a-f]+_i$/ && $i !~ /^0+_i$/) { cookie = substr($i, 1, length($i) - 2); break }
+    }
+    !done && /encryption key Ka/ { on = 1; next }
     on && /[0-9]+: ([0-9A-F][0-9A-F] )/ {
       sub(/.*[0-9]+: /, ""); n = split($0, b, " ")
       for (i = 1; i <= n && i <= 16; i++) if (b[i] ~ /^[0-9A-F][0-9A-F]$/) key = key b[i]
       next
     }
-    on { exit }
-    END { print tolower(key) }' "$1" 2>/dev/null
+    on { on = 0; done = 1 }
+    END { if (key != "") print cookie "," tolower(key) }' "$1" 2>/dev/null
 }
 
 decode_l2tp_ipsec() {
@@ -64,15 +70,22 @@ decode_l2tp_ipsec() {
   local uatdir=$prefix-profile
   decode_problem= decode_summary=
   rm -rf "$uatdir"; mkdir -p "$uatdir"
-  [[ -s $xfrm ]] && xfrm_to_uat "$xfrm" > "$uatdir/esp_sa"
+  local f
+  : > "$uatdir/esp_sa"
+  for f in ${xfrm//,/ }; do [[ -s $f ]] && xfrm_to_uat "$f" >> "$uatdir/esp_sa"; done
   local opts=(-o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE
               -o esp.do_esp_sequence_analysis:TRUE)
   local row
   while IFS= read -r row; do opts+=(-o "uat:esp_sa:$row"); done < <(cat "$uatdir/esp_sa" 2>/dev/null)
-  local icookie key
-  icookie=$(tshark -r "$cap" -Y isakmp -T fields -e isakmp.ispi 2>/dev/null | head -1)
-  key=$(ike_key "$charonlog")
-  [[ -n $icookie && -n $key ]] && opts+=(-o "uat:ikev1_decryption_table:$icookie,$key")
+  local icookie key pair
+  for f in ${charonlog//,/ }; do
+    pair=$(ike_key "$f")
+    [[ -n $pair ]] || continue
+    icookie=${pair%%,*} key=${pair#*,}
+    # Without charon's cookie line, the first ISAKMP initiator cookie on the wire (one guest).
+    [[ -n $icookie ]] || icookie=$(tshark -r "$cap" -Y isakmp -T fields -e isakmp.ispi 2>/dev/null | head -1)
+    [[ -n $icookie ]] && opts+=(-o "uat:ikev1_decryption_table:$icookie,$key")
+  done
   printf '%s\n' "${opts[@]}" | grep -v '^-o$' | sed -E 's/(0x[0-9a-f]{8})[0-9a-f]+/\1…/g' > "$prefix-tshark-opts.txt"
   t() { tshark -r "$cap" "${opts[@]}" "$@" 2>>"$prefix-tshark.err"; }
   cnt() { t -Y "$1" | wc -l; }
@@ -130,7 +143,7 @@ decode_l2tp_ipsec() {
     [[ -z $key ]] || ((n_isakmp_dec == n_isakmp_enc)) || fail "isakmp-not-decrypted($((n_isakmp_enc - n_isakmp_dec)))"
     ((n_ppp_in > 0)) || fail no-ppp-in-esp
     ((n_l2tp_in == n_esp)) || fail "esp-not-l2tp($((n_esp - n_l2tp_in)))"
-    if [[ $mode == nat* ]]; then ((n_esp_udp == n_esp)) || fail esp-not-udp-encapsulated; fi
+    if [[ $mode == nat* || $mode == twonat ]]; then ((n_esp_udp == n_esp)) || fail esp-not-udp-encapsulated; fi
   fi
   [[ -z $decode_problem ]]
 }

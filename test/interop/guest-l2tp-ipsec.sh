@@ -4,7 +4,9 @@
 # kernel-netlink; kernel-libipsec is switched off), IKEv1 main mode, then xl2tpd (LAC) + pppd.
 # Usage (inside the guest): guest-l2tp-ipsec.sh MODE SERVER USER PASSWORD TUNNEL_GW LOGDIR CRED
 #   MODE  psk | nat (psk through the host's NAT) | cert | natcert | badpsk (wrong PSK: IKE must
-#         fail, nothing else may start) | bulk (psk + 300 full-size pings + 2 MiB download)
+#         fail, nothing else may start) | bulk (psk + 300 full-size pings + 2 MiB download) |
+#         twonat-a, twonat-b (two guests behind one NAT at once: each says LOGDIR/up-MODE when its
+#         ppp0 pings, waits for the other's, pings again while both are up, then hangs up)
 #   CRED  psk:FILE (the pre-shared key) or cert:DIR (DIR/client-cert.pem, client-key.pem, ca.pem)
 # LOGDIR/ipsec-env (optional, sourced): IKE=, ESP= strongSwan proposal strings ("default": no
 # ike=/esp= line, strongSwan's own default proposals, as NetworkManager-l2tp without "legacy
@@ -12,7 +14,7 @@
 [ $# -ge 7 ] || { echo "usage: guest-l2tp-ipsec.sh MODE SERVER USER PASSWORD TUNNEL_GW LOGDIR CRED" >&2; exit 2; }
 mode=$1 server=$2 user=$3 password=$4 tunnel_gw=$5 logdir=$6 cred=$7
 . "$(dirname "$0")/lib-guest.sh"
-case $mode in psk|nat|cert|natcert|badpsk|bulk) ;; *) echo "unknown mode $mode" >&2; exit 2 ;; esac
+case $mode in psk|nat|cert|natcert|badpsk|bulk|twonat-a|twonat-b) ;; *) echo "unknown mode $mode" >&2; exit 2 ;; esac
 # NetworkManager-l2tp's "legacy proposals" (what Windows-era servers accept); ipsec-env may override.
 IKE='aes256-sha1-modp2048,aes128-sha1-modp2048,aes256-sha1-modp1536,aes128-sha1-modp1536,aes256-sha1-modp1024,aes128-sha1-modp1024,3des-sha1-modp1024!'
 ESP='aes256-sha1,aes128-sha1,3des-sha1!'
@@ -46,6 +48,7 @@ charon {
       knl = 2
       cfg = 2
       net = 1
+      mgr = 2
     }
   }
 }
@@ -173,6 +176,21 @@ CONF
   if [ $connected = yes ]; then
     ppp0_report
     ppp0_pings
+    case $mode in twonat-*)
+      # Both clients up at once: the gateway holds two IKE SAs, two ESP SA pairs and two L2TP
+      # tunnels from one address, told apart by the NAT's ports (RFC 3947/3948).
+      other=twonat-a; [ $mode = twonat-a ] && other=twonat-b
+      touch "$logdir/up-$mode"
+      i=0
+      while [ ! -f "$logdir/up-$other" ] && [ $i -lt 150 ]; do sleep 1; i=$((i + 1)); done
+      if [ -f "$logdir/up-$other" ]; then
+        echo "== guest: $other is up too; pinging again while both sessions live"
+        ping=fail bigping=fail; ppp0_pings
+        sleep 5   # the other guest pings meanwhile
+      else
+        echo "== guest: $other never came up"; ping=fail
+      fi ;;
+    esac
     if [ $mode = bulk ]; then
       bulk=ok
       echo "== guest: 300 full-size pings in a burst (ppp0 MTU $mtu)"
@@ -219,6 +237,6 @@ reason=
 echo "RESULT mode=$mode ike=$ike sa=$sa encap=$encap connected=$connected ping=$ping bigping=$bigping bulk=$bulk disconnect=$disconnect esp_out=${esp_out:-0} esp_in=${esp_in:-0}${reason:+ ike_failure=$reason}"
 case $mode in
   badpsk) [ $ike = no ] && [ $sa = no ] ;;
-  nat|natcert) [ $connected = yes ] && [ $ping = ok ] && [ $bigping = ok ] && [ $disconnect = clean ] && [ $encap = espinudp ] && [ "${esp_in:-0}" -gt 0 ] ;;
+  nat|natcert|twonat-*) [ $connected = yes ] && [ $ping = ok ] && [ $bigping = ok ] && [ $disconnect = clean ] && [ $encap = espinudp ] && [ "${esp_in:-0}" -gt 0 ] ;;
   *) [ $connected = yes ] && [ $ping = ok ] && [ $bigping = ok ] && [ $bulk = ok -o $bulk = skipped ] && [ $disconnect = clean ] && [ "${esp_in:-0}" -gt 0 ] && [ "${esp_out:-0}" -gt 0 ] ;;
 esac

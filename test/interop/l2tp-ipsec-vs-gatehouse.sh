@@ -4,7 +4,7 @@
 # the QEMU guest against our gateway — or, with TARGET=softether, against SoftEther VPN Server's
 # L2TP/IPsec — captured on the wire and decoded by tshark with the guest's ESP keys.
 # Usage: l2tp-ipsec-vs-gatehouse.sh [MODE...]   MODE: psk, cert, nat, natcert, badpsk, bulk (see
-#        guest-l2tp-ipsec.sh); default: psk cert nat badpsk (TARGET=softether: psk nat badpsk bulk;
+#        guest-l2tp-ipsec.sh), twonat (two guests behind the one NAT, connected at once); default: psk cert nat badpsk (TARGET=softether: psk nat badpsk bulk;
 #        SoftEther's L2TP/IPsec takes only a PSK)
 # Env: TARGET=gatehouse|softether; GHVM_DELAY (default 20ms); OUT=DIR keeps results there (default
 #      a new /tmp/gatehouse-l2tp-ipsec-interop.XXXXXX); IKE=/ESP= strongSwan proposal strings for the
@@ -26,8 +26,9 @@ fi
 # guest's TAP ghvm-tap6 and the veth to the NAT namespace ghvm_ln (198.18.12.3 outside); the NAT
 # guest is on ghvm-tap7 (198.18.13.0/24) behind it. One address on one LAN: a server that answers
 # from the address the client sent to is not needed (SoftEther answers from the outgoing one).
-NS=ghvm_li TAP=ghvm-tap6 BR=ghvm-br6 NAT_NS=ghvm_ln NAT_TAP=ghvm-tap7
+NS=ghvm_li TAP=ghvm-tap6 BR=ghvm-br6 NAT_NS=ghvm_ln NAT_TAP=ghvm-tap7 NAT_TAP2=ghvm-tap8
 GW_OUTER=198.18.12.1 GUEST_OUTER=198.18.12.2 WAN_NAT=198.18.12.3 NAT_INNER=198.18.13.1 NAT_GUEST=198.18.13.2
+NAT_INNER2=198.18.16.1 NAT_GUEST2=198.18.16.2   # the second NAT guest (mode twonat)
 POOL=198.19.12.0/24 TUNNEL_GW=198.19.12.1
 host_out gatehouse-l2tp-ipsec-interop
 D=$OUT/gw
@@ -67,6 +68,9 @@ nat_up() {
   ip -n "$NAT_NS" tuntap add dev "$NAT_TAP" mode tap
   ip -n "$NAT_NS" addr add "$NAT_INNER/24" dev "$NAT_TAP"
   ip -n "$NAT_NS" link set "$NAT_TAP" up
+  ip -n "$NAT_NS" tuntap add dev "$NAT_TAP2" mode tap
+  ip -n "$NAT_NS" addr add "$NAT_INNER2/24" dev "$NAT_TAP2"
+  ip -n "$NAT_NS" link set "$NAT_TAP2" up
   ip netns exec "$NAT_NS" sysctl -qw net.ipv4.ip_forward=1
   local rand=--random-fully
   [[ ${NAT_PORTS:-} == keep ]] && rand=
@@ -127,7 +131,7 @@ gw_up() {
 declare -A verdict
 status=0
 for mode in "${MODES[@]}"; do
-  case $mode in psk|nat|cert|natcert|badpsk|bulk) ;; *) echo "unknown mode $mode" >&2; exit 2 ;; esac
+  case $mode in psk|nat|cert|natcert|badpsk|bulk|twonat) ;; *) echo "unknown mode $mode" >&2; exit 2 ;; esac
   if [[ $TARGET == softether && $mode == *cert ]]; then
     verdict[$mode]="skipped (SoftEther's L2TP/IPsec has no certificate authentication)"; continue
   fi
@@ -145,7 +149,26 @@ for mode in "${MODES[@]}"; do
   # the translation.
   gwlines=0; [[ -f $OUT/gateway.log ]] && gwlines=$(wc -l < "$OUT/gateway.log")
   cap_start "$BR" "$cap" "$mode"
-  if [[ $mode == nat* ]]; then
+  xfrms=$OUT/xfrm-$mode.txt charons=$OUT/charon-$mode.log
+  if [[ $mode == twonat ]]; then
+    ip netns exec "$NAT_NS" dumpcap -q -i "$NAT_TAP" -i "$NAT_TAP2" -w "$OUT/l2tp-ipsec-$mode-inside.pcapng" > "$OUT/dumpcap-$mode-inside.log" 2>&1 &
+    cap2_pid=$!
+    rm -f "$OUT"/up-twonat-*
+    log "mode $mode: booting two guests behind the NAT"
+    set +e
+    NS=$NAT_NS run_guest 300 "$NAT_TAP" "$NAT_GUEST/24" "$NAT_INNER" /bin/sh "$HERE/guest-l2tp-ipsec.sh" \
+      twonat-a "$GW_OUTER" "$USER_NAME" "$PASSWORD" "$TUNNEL_GW" /run/ghvm-share "$cred" > "$OUT/guest-twonat-a.log" 2>&1 &
+    ga=$!
+    NS=$NAT_NS GHVM_MAC=52:54:00:67:68:08 run_guest 300 "$NAT_TAP2" "$NAT_GUEST2/24" "$NAT_INNER2" /bin/sh "$HERE/guest-l2tp-ipsec.sh" \
+      twonat-b "$GW_OUTER" "$USER_NAME" "$PASSWORD" "$TUNNEL_GW" /run/ghvm-share "$cred" > "$OUT/guest-twonat-b.log" 2>&1 &
+    gb=$!
+    wait $ga; rca=$?; wait $gb; rcb=$?
+    set -e
+    rc=$((rca | rcb))
+    grep -h -E '^== guest|^RESULT' "$OUT/guest-twonat-a.log" "$OUT/guest-twonat-b.log"
+    { grep -m1 '^RESULT' "$OUT/guest-twonat-a.log"; grep -m1 '^RESULT' "$OUT/guest-twonat-b.log"; } | tr '\n' ' ' > "$OUT/guest-$mode.log"
+    xfrms=$OUT/xfrm-twonat-a.txt,$OUT/xfrm-twonat-b.txt charons=$OUT/charon-twonat-a.log,$OUT/charon-twonat-b.log
+  elif [[ $mode == nat* ]]; then
     ip netns exec "$NAT_NS" dumpcap -q -i "$NAT_TAP" -w "$OUT/l2tp-ipsec-$mode-inside.pcapng" > "$OUT/dumpcap-$mode-inside.log" 2>&1 &
     cap2_pid=$!
     log "mode $mode: booting guest behind the NAT"
@@ -172,7 +195,15 @@ for mode in "${MODES[@]}"; do
     cat "$SE_DIR"/log/server_log/*.log 2>/dev/null | grep -aE 'IPsec|L2TP|IKE' | tail -n 30 | sed 's/^/   se: /'
   fi
   # tshark: ISAKMP and ESP on the wire; with the guest's xfrm keys the L2TP and PPP inside ESP too.
-  if decode_l2tp_ipsec "$cap" "$OUT/xfrm-$mode.txt" "$OUT/charon-$mode.log" "$OUT/decode-$mode" "$mode"; then :; else
+  if [[ $mode == twonat && $TARGET == gatehouse ]]; then
+    # Two IKE SAs and two sessions from the NAT's one address, on two different ports.
+    n_ike=$(grep -c 'IKE SA up peer=198.18.12.3:' "$OUT/gateway-$mode.log" || true)
+    n_ports=$(grep -o 'IKE SA up peer=198.18.12.3:[0-9]*' "$OUT/gateway-$mode.log" | sort -u | wc -l)
+    n_up=$(grep -c 'session up' "$OUT/gateway-$mode.log" || true)
+    log "mode $mode: gateway: $n_ike IKE SAs from 198.18.12.3 on $n_ports ports, $n_up sessions up"
+    ((n_ike == 2 && n_ports == 2 && n_up == 2)) || { v="$v,gateway:ike=$n_ike,ports=$n_ports,sessions=$n_up"; status=1; }
+  fi
+  if decode_l2tp_ipsec "$cap" "$xfrms" "$charons" "$OUT/decode-$mode" "$mode"; then :; else
     v="$v,decode:$decode_problem"; status=1
   fi
   verdict[$mode]="$v $decode_summary $(grep -m1 '^RESULT' "$OUT/guest-$mode.log" || echo 'RESULT none')"
