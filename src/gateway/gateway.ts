@@ -47,6 +47,8 @@ export class Gateway {
   private l2tpCounters: (() => Record<string, number>) | undefined
   private ipsecCounters: (() => Record<string, number>) | undefined
   private readonly dialers: LinkDialer[] = []
+  /** Site-to-site tunnels: stopped with the dialers, before sessions close, so none is re-established while shutting down. */
+  private stopTunnels: (() => void) | undefined
 
   private constructor(config: GatewayConfig, log: Logger, registry: SessionRegistry, pool: AddressPool) {
     this.config = config
@@ -207,6 +209,7 @@ export class Gateway {
       })
       : undefined
     if (ipsec) {
+      gw.stopTunnels = () => ipsec.tunnels.stop()
       gw.closers.push(() => ipsec.close())
       gw.ipsecCounters = () => ipsec.counters()
     }
@@ -318,6 +321,7 @@ export class Gateway {
   async stop(): Promise<void> {
     this.log.info('shutting down: closing sessions', { sessions: this.registry.size })
     for (const d of this.dialers) d.stop() // no redial while shutting down
+    this.stopTunnels?.()
     await this.registry.closeAll('admin', 'gateway shutting down', 3000)
     this.registry.forceCloseRemaining('gateway-shutdown', Date.now())
     await this.registry.kernelRoutesSettled()
