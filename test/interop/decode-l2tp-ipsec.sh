@@ -8,7 +8,7 @@
 # (counts) and decode_problem (first problem), returns 1 on a problem. Problems: a malformed
 # packet; an expert warning or error outside TCP sequence analysis; an ESP packet whose ICV does not
 # verify or that does not decrypt to L2TP; L2TP outside ESP; for a connecting mode no ESP, no L2TP
-# or no PPP inside; for badpsk any ESP or L2TP at all; for nat modes ESP not in UDP 4500.
+# or no PPP inside; for badpsk/revoked any ESP or L2TP at all; for nat modes ESP not in UDP 4500.
 
 # xfrm_to_uat XFRM: one tshark esp_sa UAT row per SA in `ip xfrm state` output. Addresses are "*"
 # (the NAT rewrites the guest's source); the SPI tells the SAs apart.
@@ -134,8 +134,8 @@ decode_l2tp_ipsec() {
   ((n_bad == 0)) || fail malformed-or-expert
   ((n_clear == 0)) || fail l2tp-outside-esp
   ((n_isakmp > 0)) || fail no-isakmp
-  if [[ $mode == badpsk ]]; then
-    ((n_esp == 0)) || fail esp-after-bad-psk
+  if [[ $mode == badpsk || $mode == revoked ]]; then
+    ((n_esp == 0)) || fail esp-after-refused-ike
   else
     ((n_esp > 0)) || fail no-esp
     ((n_icv_bad == 0)) || fail esp-icv-bad

@@ -4,7 +4,8 @@
 # kernel-netlink; kernel-libipsec is switched off), IKEv1 main mode, then xl2tpd (LAC) + pppd.
 # Usage (inside the guest): guest-l2tp-ipsec.sh MODE SERVER USER PASSWORD TUNNEL_GW LOGDIR CRED
 #   MODE  psk | nat (psk through the host's NAT) | cert | natcert | badpsk (wrong PSK: IKE must
-#         fail, nothing else may start) | bulk (psk + 300 full-size pings + 2 MiB download) |
+#         fail, nothing else may start) | revoked (cert, but the gateway revoked it: IKE must
+#         fail likewise) | bulk (psk + 300 full-size pings + 2 MiB download) |
 #         twonat-a, twonat-b (two guests behind one NAT at once: each says LOGDIR/up-MODE when its
 #         ppp0 pings, waits for the other's, pings again while both are up, then hangs up)
 #   CRED  psk:FILE (the pre-shared key) or cert:DIR (DIR/client-cert.pem, client-key.pem, ca.pem)
@@ -14,7 +15,7 @@
 [ $# -ge 7 ] || { echo "usage: guest-l2tp-ipsec.sh MODE SERVER USER PASSWORD TUNNEL_GW LOGDIR CRED" >&2; exit 2; }
 mode=$1 server=$2 user=$3 password=$4 tunnel_gw=$5 logdir=$6 cred=$7
 . "$(dirname "$0")/lib-guest.sh"
-case $mode in psk|nat|cert|natcert|badpsk|bulk|twonat-a|twonat-b) ;; *) echo "unknown mode $mode" >&2; exit 2 ;; esac
+case $mode in psk|nat|cert|natcert|badpsk|revoked|bulk|twonat-a|twonat-b) ;; *) echo "unknown mode $mode" >&2; exit 2 ;; esac
 # NetworkManager-l2tp's "legacy proposals" (what Windows-era servers accept); ipsec-env may override.
 IKE='aes256-sha1-modp2048,aes128-sha1-modp2048,aes256-sha1-modp1536,aes128-sha1-modp1536,aes256-sha1-modp1024,aes128-sha1-modp1024,3des-sha1-modp1024!'
 ESP='aes256-sha1,aes128-sha1,3des-sha1!'
@@ -128,7 +129,7 @@ grep -q 'encap type espinudp' "$xfrmfile" && encap=espinudp
 echo "== guest: IKE SA established: $ike; kernel transport-mode SAs installed: $sa; encapsulation: $encap"
 sed 's/^/   /' "$logdir/ipsec-status-$mode.txt"
 
-if [ $ike = yes ] && [ $sa = yes ] && [ $mode != badpsk ]; then
+if [ $ike = yes ] && [ $sa = yes ] && [ $mode != badpsk ] && [ $mode != revoked ]; then
   printf '%s * %s *\n' "$user" "$password" > /etc/ppp/chap-secrets
   chmod 600 /etc/ppp/chap-secrets
   # pppd options as NetworkManager-l2tp writes them (no MPPE: ESP protects the link; MRU/MTU 1400
@@ -236,7 +237,7 @@ reason=
 [ $ike = yes ] || [ -n "$reason" ] || reason=$(grep -oE 'sending retransmit [0-9]+ of request message ID [0-9]+, seq [0-9]+' "$charonlog" | tail -1 | tr ' ,' '_.')
 echo "RESULT mode=$mode ike=$ike sa=$sa encap=$encap connected=$connected ping=$ping bigping=$bigping bulk=$bulk disconnect=$disconnect esp_out=${esp_out:-0} esp_in=${esp_in:-0}${reason:+ ike_failure=$reason}"
 case $mode in
-  badpsk) [ $ike = no ] && [ $sa = no ] ;;
+  badpsk|revoked) [ $ike = no ] && [ $sa = no ] ;;
   nat|natcert|twonat-*) [ $connected = yes ] && [ $ping = ok ] && [ $bigping = ok ] && [ $disconnect = clean ] && [ $encap = espinudp ] && [ "${esp_in:-0}" -gt 0 ] ;;
   *) [ $connected = yes ] && [ $ping = ok ] && [ $bigping = ok ] && [ $bulk = ok -o $bulk = skipped ] && [ $disconnect = clean ] && [ "${esp_in:-0}" -gt 0 ] && [ "${esp_out:-0}" -gt 0 ] ;;
 esac

@@ -4,12 +4,15 @@
 # the QEMU guest against our gateway — or, with TARGET=softether, against SoftEther VPN Server's
 # L2TP/IPsec — captured on the wire and decoded by tshark with the guest's ESP keys.
 # Usage: l2tp-ipsec-vs-gatehouse.sh [MODE...]   MODE: psk, cert, nat, natcert, badpsk, bulk (see
-#        guest-l2tp-ipsec.sh), twonat (two guests behind the one NAT, connected at once); default: psk cert nat badpsk (TARGET=softether: psk nat badpsk bulk;
-#        SoftEther's L2TP/IPsec takes only a PSK)
+#        guest-l2tp-ipsec.sh), revoked (a client certificate the gateway's CA revoked while the
+#        gateway runs: must be refused), twonat (two guests behind the one NAT, connected at once);
+#        default: psk cert nat badpsk (TARGET=softether: psk nat badpsk bulk; SoftEther's
+#        L2TP/IPsec takes only a PSK)
 # Env: TARGET=gatehouse|softether; GHVM_DELAY (default 20ms); OUT=DIR keeps results there (default
 #      a new /tmp/gatehouse-l2tp-ipsec-interop.XXXXXX); IKE=/ESP= strongSwan proposal strings for the
-#      guest (default NetworkManager-l2tp's legacy set; "default" = strongSwan's own defaults); NAT_PORTS=keep uses a port-preserving
-#      MASQUERADE (default --random-fully, as a carrier-grade NAT would).
+#      guest (default NetworkManager-l2tp's legacy set; "default" = strongSwan's own defaults);
+#      NAT_PORTS=keep uses a port-preserving MASQUERADE (default --random-fully, as a
+#      carrier-grade NAT would).
 # Exit status: 0 when every mode had its expected outcome and every capture decoded cleanly.
 set -euo pipefail
 
@@ -95,6 +98,17 @@ else
   head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$OUT/ipsec/psk"
 fi
 
+# p12_to_pem DIR PASS: DIR/client.p12 -> DIR/client-cert.pem + client-key.pem, and the gateway's
+# ca.pem: strongSwan reads PEM (openssl's -legacy only if the bundle needs it).
+p12_to_pem() {
+  local dir=$1 o=(-in "$1/client.p12" -passin "pass:$2")
+  openssl pkcs12 "${o[@]}" -nokeys -clcerts -out "$dir/client-cert.pem" 2>"$dir/openssl.log" \
+    || openssl pkcs12 -legacy "${o[@]}" -nokeys -clcerts -out "$dir/client-cert.pem" 2>>"$dir/openssl.log"
+  openssl pkcs12 "${o[@]}" -nocerts -nodes -out "$dir/client-key.pem" 2>>"$dir/openssl.log" \
+    || openssl pkcs12 -legacy "${o[@]}" -nocerts -nodes -out "$dir/client-key.pem" 2>>"$dir/openssl.log"
+  cp "$D/ca.pem" "$dir/ca.pem"
+}
+
 # gw_up psk|cert: our gateway serving L2TP/IPsec with a pre-shared key, or with machine
 # certificates (the default trust), in $OUT/gw-psk or $OUT/gw-cert; restarted when the kind changes.
 gw_up() {
@@ -111,13 +125,7 @@ gw_up() {
     local p12pass="Gh$(head -c 12 /dev/urandom | base64 | tr -d '/+=')7q"
     printf '%s\n' "$p12pass" | node "$REPO/bin/gatehouse.js" ca issue --dir "$D" roadwarrior --client \
       --p12 "$OUT/ipsec/client.p12" > "$OUT/ca-issue.log" 2>&1 || { cat "$OUT/ca-issue.log"; exit 1; }
-    # strongSwan reads PEM: split the bundle with openssl (-legacy only if the bundle needs it).
-    local o=(-in "$OUT/ipsec/client.p12" -passin "pass:$p12pass")
-    openssl pkcs12 "${o[@]}" -nokeys -clcerts -out "$OUT/ipsec/client-cert.pem" 2>"$OUT/openssl.log" \
-      || openssl pkcs12 -legacy "${o[@]}" -nokeys -clcerts -out "$OUT/ipsec/client-cert.pem" 2>>"$OUT/openssl.log"
-    openssl pkcs12 "${o[@]}" -nocerts -nodes -out "$OUT/ipsec/client-key.pem" 2>>"$OUT/openssl.log" \
-      || openssl pkcs12 -legacy "${o[@]}" -nocerts -nodes -out "$OUT/ipsec/client-key.pem" 2>>"$OUT/openssl.log"
-    cp "$D/ca.pem" "$OUT/ipsec/ca.pem"
+    p12_to_pem "$OUT/ipsec" "$p12pass"
     openssl x509 -in "$OUT/ipsec/client-cert.pem" -noout -subject -issuer -ext extendedKeyUsage 2>/dev/null | sed 's/^/   client cert: /'
   fi
   log "starting gateway ($kind)"
@@ -131,8 +139,8 @@ gw_up() {
 declare -A verdict
 status=0
 for mode in "${MODES[@]}"; do
-  case $mode in psk|nat|cert|natcert|badpsk|bulk|twonat) ;; *) echo "unknown mode $mode" >&2; exit 2 ;; esac
-  if [[ $TARGET == softether && $mode == *cert ]]; then
+  case $mode in psk|nat|cert|natcert|badpsk|revoked|bulk|twonat) ;; *) echo "unknown mode $mode" >&2; exit 2 ;; esac
+  if [[ $TARGET == softether && ($mode == *cert || $mode == revoked) ]]; then
     verdict[$mode]="skipped (SoftEther's L2TP/IPsec has no certificate authentication)"; continue
   fi
   cred=psk:/run/ghvm-share/ipsec/psk
@@ -141,8 +149,21 @@ for mode in "${MODES[@]}"; do
     cred=psk:/run/ghvm-share/ipsec/psk-bad
   fi
   [[ $mode == *cert ]] && cred=cert:/run/ghvm-share/ipsec
+  [[ $mode == revoked ]] && cred=cert:/run/ghvm-share/ipsec-revoked
   if [[ $TARGET == gatehouse ]]; then
-    if [[ $mode == *cert ]]; then gw_up cert; else gw_up psk; fi
+    if [[ $mode == *cert || $mode == revoked ]]; then gw_up cert; else gw_up psk; fi
+  fi
+  if [[ $mode == revoked ]]; then
+    # A second machine certificate, issued and then revoked while the gateway runs (it re-reads
+    # issued.json: no restart).
+    mkdir -p "$OUT/ipsec-revoked"
+    rpass="Gh$(head -c 12 /dev/urandom | base64 | tr -d '/+=')7r"
+    printf '%s\n' "$rpass" | node "$REPO/bin/gatehouse.js" ca issue --dir "$D" lostlaptop --client \
+      --p12 "$OUT/ipsec-revoked/client.p12" > "$OUT/ca-issue-revoked.log" 2>&1 || { cat "$OUT/ca-issue-revoked.log"; exit 1; }
+    p12_to_pem "$OUT/ipsec-revoked" "$rpass"
+    node "$REPO/bin/gatehouse.js" ca revoke --dir "$D" lostlaptop --reason keyCompromise >> "$OUT/ca-issue-revoked.log" 2>&1 \
+      || { cat "$OUT/ca-issue-revoked.log"; exit 1; }
+    sleep 1.5   # the gateway checks issued.json at most once a second
   fi
   cap=$OUT/l2tp-ipsec-$mode.pcapng
   # The server's side of the wire (the bridge), and for a NAT guest also the NAT's inside, to show
