@@ -129,7 +129,7 @@ test('a certificate client through a NAT: main mode floats to UDP 4500 with the 
 test('gateway SIGTERM exits 0, writes the record of the live session, and the client is told (IPsec DELETE, L2TP StopCCN)', async () => {
   assert.ok(gw)
   const { ns, outer } = clientNs()
-  const live = await addressOf(connect(ns, join(dir, 'laptop2.p12')), () => gw?.log() ?? '')
+  const live = await addressOf(connect(ns, issue(gwDir, 'laptop3')), () => gw?.log() ?? '')
   const watch = watchExit(live.c)
   // The IKE SA ends with a DELETE (RFC 2408 §3.15) in an Informational exchange (type 5, §4.8) on UDP 500:
   // the gateway's, or the client's when the L2TP StopCCN (sent first) made it close and delete first. DPD's

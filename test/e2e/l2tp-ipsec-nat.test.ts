@@ -1,6 +1,6 @@
 // End to end, L2TP/IPsec through a masquerading NAT (RFC 3947 NAT-D and the float to UDP 4500, RFC 3948
-// UDP-encapsulated ESP) with a pre-shared key, three clients behind one NAT at once, and a wrong key
-// (issue 4, "What must hold"). 198.18.76.0/24 outer, 198.18.77.0/24 behind the NAT, 198.19.76.0/24 pool.
+// UDP-encapsulated ESP) with a pre-shared key, three clients behind one NAT at once, a NAT rebinding, a wrong
+// key, gateway SIGTERM (issue 4, "What must hold"). 198.18.76.0/24 outer, 198.18.77.0/24 behind the NAT, 198.19.76.0/24 pool.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { NetnsLab, removeLeftoverNamespaces, stopChild } from '../../src/transport/netns.js'
 import { BIN, bridgedClientNs, gatewayStatus, initGateway, liveSessions, pingOk, until } from '../helpers/e2e-gateway.js'
 import { captureIp, sendUdp } from '../helpers/e2e-ipsec.js'
-import { addressOf, assertAllPing, exitAndStderr, gatewayNs, natBehind, startGateway, transfer, type RunningGateway } from '../helpers/e2e-lab.js'
+import { addressOf, assertAllPing, assertSigtermEndsSession, exitAndStderr, watchExit, gatewayNs, natBehind, startGateway, transfer, type RunningGateway } from '../helpers/e2e-lab.js'
 
 const PASSWORD = 'Correct-Horse-42-battery'
 const GW = '198.18.76.1'
@@ -185,3 +185,19 @@ test('wrong PSK: the client exits 1 naming the pre-shared key, in bounded time; 
   assert.match(gw!.log(), /IKE SA failed peer=198\.18\.76\.\d+:\d+ reason="authentication failed: main mode 5 does not decrypt \(wrong pre-shared key\?\)"/, 'and logs why')
 })
 
+
+test('gateway SIGTERM with a client behind the NAT: exit 0, its record, and a DELETE on UDP 4500 behind the Non-ESP Marker', async () => {
+  assert.ok(gw)
+  const ns = behindNat[1]!
+  const live = await connected(ns)
+  const watch = watchExit(live.c)
+  // An Informational exchange (type 5, RFC 2408 §4.8) on 4500 after the 4-octet marker (RFC 3948 §2.2): the
+  // gateway's DELETE, or the client's if the L2TP StopCCN (sent first) made it delete first. Both go through
+  // the NAT, so each side's copy is looked for where it arrives.
+  const informational = 'b.length > 40 && (b[8] | b[9] | b[10] | b[11]) === 0 && b[12 + 18] === 5'
+  const fromGateway = await captureIp(lab, ns, 17, GW, `${informational} && ((b[0] << 8) | b[1]) === 4500`, 5000)
+  const fromClient = await captureIp(lab, srv, 17, NAT_OUTER, `${informational} && ((b[2] << 8) | b[3]) === 4500`, 5000)
+  await assertSigtermEndsSession(gw, gwDir, live, watch)
+  const [byGateway, byClient] = await Promise.all([fromGateway(), fromClient()])
+  assert.ok(byGateway ?? byClient, 'an ISAKMP Informational (the DELETE) crossed the NAT on UDP 4500')
+})
