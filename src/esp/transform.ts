@@ -117,7 +117,8 @@ export class EspTransform {
     writeEspTrailer(out, ctStart + payload.length, pad, nextHeader)
     const plain = out.subarray(ctStart, ctStart + ptLen)
     if (this.reuse) {
-      this.sealCtx ??= new CbcSealContext(this.encryption.cipher, this.key)
+      // A context that threw destroyed itself (cbc-context.ts); the next packet gets a fresh one.
+      if (!this.sealCtx?.isLive) this.sealCtx = new CbcSealContext(this.encryption.cipher, this.key)
       // Writes iv || ciphertext over the IV slot and the plaintext (cbc-context.ts: same bytes).
       this.sealCtx.sealInPlace(iv, out.subarray(offset + ESP_HEADER_LENGTH, ctStart + ptLen))
       const mac = this.hmac(out.subarray(offset, ctStart + ptLen), seqHi)
@@ -177,7 +178,7 @@ export class EspTransform {
     const mac = this.hmac(packet.subarray(0, icvStart), seqHi)
     if (!timingSafeEqual(mac.subarray(0, this.icvLength), icv)) return EspOpenFault.icv
     if (this.reuse) {
-      this.openCtx ??= new CbcOpenContext(this.encryption.cipher, this.key)
+      if (!this.openCtx?.isLive) this.openCtx = new CbcOpenContext(this.encryption.cipher, this.key)
       // iv || C are contiguous in the packet; the context returns the plaintext after the IV block.
       return this.openCtx.open(packet.subarray(ivStart, icvStart))
     }
@@ -202,7 +203,7 @@ export class EspTransform {
 
   get isZeroed(): boolean { return this.zeroed }
   /** Long-lived cipher contexts this transform holds (0 before first use, with reuse off, and after zero()). */
-  get liveCipherContexts(): number { return (this.sealCtx ? 1 : 0) + (this.openCtx ? 1 : 0) }
+  get liveCipherContexts(): number { return (this.sealCtx?.isLive ? 1 : 0) + (this.openCtx?.isLive ? 1 : 0) }
 
   /** RFC 4106 §4: nonce = salt (4) || explicit IV (8). Reused buffer: node copies it. */
   private gcmNonce(iv: Uint8Array): Buffer {

@@ -138,6 +138,25 @@ test('close() zeroes the keys and ends the long-lived contexts: the OpenSSL obje
   assert.throws(() => tout.seal(1, 1, undefined, new Uint8Array(16), new Uint8Array(1), 17, new Uint8Array(100)), RangeError)
 })
 
+test('a context that failed is replaced on the next packet, which still carries the right bytes', () => {
+  const key = randomBytes(16), authKey = randomBytes(20)
+  const t = new EspTransform(EspEncryption.AES_CBC_128, EspIntegrity.HMAC_SHA1_96, { encryptionKey: key, integrityKey: authKey })
+  type Ctx = { sealCtx?: CbcSealContext; openCtx?: CbcOpenContext }
+  const iv = randomBytes(16), payload = randomBytes(33)
+  const first = new Uint8Array(t.sealedLength(33))
+  t.seal(9, 1, undefined, iv, payload, 4, first)
+  assert.ok(typeof t.open(first, undefined) !== 'string')
+  ;(t as unknown as Ctx).sealCtx!.destroy() // what sealInPlace does when OpenSSL throws
+  ;(t as unknown as Ctx).openCtx!.destroy()
+  assert.equal(t.liveCipherContexts, 0)
+  const out = new Uint8Array(t.sealedLength(33))
+  t.seal(9, 2, undefined, iv, payload, 4, out)
+  assert.deepEqual(Buffer.from(out), referenceSeal(EspEncryption.AES_CBC_128, EspIntegrity.HMAC_SHA1_96, key, authKey, 9, 2, undefined, iv, payload, 4))
+  const plain = t.open(out, undefined)
+  assert.ok(Buffer.isBuffer(plain) && plain.subarray(0, 33).equals(payload))
+  assert.equal(t.liveCipherContexts, 2)
+})
+
 test('the contexts refuse what is not AES-CBC or not whole blocks (caller bugs, RangeError)', () => {
   assert.throws(() => new CbcSealContext('des-ede3-cbc', new Uint8Array(24)), RangeError)
   assert.throws(() => new CbcOpenContext('aes-128-gcm', new Uint8Array(16)), RangeError)
