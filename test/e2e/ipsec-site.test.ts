@@ -20,6 +20,8 @@ const BIN = join(ROOT, 'bin/gatehouse.js')
 const PSK = 'site-to-site-psk-0123456789abcdef'
 const LAN_A = '198.18.81.0/24'
 const LAN_B = '198.18.82.0/24'
+/** A second network behind B (lanB's loopback 198.18.83.1): two subnet pairs, two child SAs on one ISAKMP SA. */
+const LAN_B2 = '198.18.83.0/24'
 
 const lab = new NetnsLab(`ghi${process.pid % 10000}_`)
 let dir = ''
@@ -36,13 +38,13 @@ function init(d: string, listen: string, pool: string): void {
   writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/intervalSeconds: \d+/, 'intervalSeconds: 1').replace(/^(\s+)failures: \d+/m, '$1failures: 3'))
 }
 
-interface TunnelOpts { peer: string; local: string; remote: string; initiate: boolean; auth: 'psk' | 'certificate'; caFile?: string; peerId?: string }
+interface TunnelOpts { peer: string; local: readonly string[]; remote: readonly string[]; initiate: boolean; auth: 'psk' | 'certificate'; caFile?: string; peerId?: string }
 function addTunnel(d: string, t: TunnelOpts): void {
   const lines = [`  tunnels:`, `    - name: site`, `      peer: ${t.peer}`, `      auth: ${t.auth}`]
   if (t.auth === 'psk') { writeFileSync(join(d, 'site.psk'), `${PSK}\n`, { mode: 0o600 }); lines.push('      pskFile: site.psk') }
   if (t.caFile) lines.push(`      caFile: ${t.caFile}`)
   if (t.peerId) lines.push(`      peerId: ${JSON.stringify(t.peerId)}`)
-  lines.push(`      localSubnets: ["${t.local}"]`, `      remoteSubnets: ["${t.remote}"]`, `      initiate: ${t.initiate}`)
+  lines.push(`      localSubnets: ${JSON.stringify(t.local)}`, `      remoteSubnets: ${JSON.stringify(t.remote)}`, `      initiate: ${t.initiate}`)
   const cfg = join(d, 'gatehouse.yaml')
   const text = readFileSync(cfg, 'utf8')
   assert.match(text, /^ {2}tunnels: \[\]$/m)
@@ -74,6 +76,9 @@ before(async () => {
   lab.link(gwA, 'lan0', '198.18.81.1/24', lanA, 'eth0', '198.18.81.2/24')
   lab.link(gwB, 'lan0', '198.18.82.1/24', lanB, 'eth0', '198.18.82.2/24')
   ip('-n', lanA, 'route', 'add', LAN_B, 'via', '198.18.81.1')
+  ip('-n', lanA, 'route', 'add', LAN_B2, 'via', '198.18.81.1')
+  ip('-n', lanB, 'addr', 'add', '198.18.83.1/32', 'dev', 'lo')
+  ip('-n', gwB, 'route', 'add', LAN_B2, 'via', '198.18.82.2')
   ip('-n', lanB, 'route', 'add', LAN_A, 'via', '198.18.82.1')
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-ipsec-site-'))
 })
@@ -86,8 +91,8 @@ async function startGateways(auth: 'psk' | 'certificate', bInitiates: boolean): 
   init(dB(), '198.18.80.2', '198.19.82.0/24')
   const subject = (d: string): string => new X509Certificate(readFileSync(join(d, 'server.pem'))).subject.split('\n').join(', ')
   const cert = (other: string) => (auth === 'certificate' ? { caFile: join(other, 'ca.pem'), peerId: subject(other) } : {})
-  addTunnel(dA(), { peer: '198.18.80.2', local: LAN_A, remote: LAN_B, initiate: true, auth, ...cert(dB()) })
-  addTunnel(dB(), { peer: '198.18.80.1', local: LAN_B, remote: LAN_A, initiate: bInitiates, auth, ...cert(dA()) })
+  addTunnel(dA(), { peer: '198.18.80.2', local: [LAN_A], remote: [LAN_B, LAN_B2], initiate: true, auth, ...cert(dB()) })
+  addTunnel(dB(), { peer: '198.18.80.1', local: [LAN_B, LAN_B2], remote: [LAN_A], initiate: bInitiates, auth, ...cert(dA()) })
   serverB = lab.spawn(gwB, process.execPath, [BIN, 'serve', '--dir', dB()])
   serverA = lab.spawn(gwA, process.execPath, [BIN, 'serve', '--dir', dA()])
   serverA.stderr!.on('data', (d: Buffer) => { logA += d.toString() })
@@ -113,7 +118,11 @@ test('PSK, A initiates: LAN A and LAN B ping each other through ESP tunnel mode;
   await until('LAN A to reach LAN B', () => ping(lanA, '198.18.82.2'), 20000)
   assert.ok(ping(lanA, '198.18.82.2', 3), 'LAN A -> LAN B')
   assert.ok(ping(lanB, '198.18.81.2', 3), 'LAN B -> LAN A')
-  for (const [ns, d, routes] of [[gwA, dA(), [LAN_B]], [gwB, dB(), [LAN_A]]] as const) {
+  // The second pair (LAN A <=> LAN B2) has its own child SA, negotiated on the same ISAKMP SA.
+  await until('LAN A to reach LAN B2', () => ping(lanA, '198.18.83.1'), 10000)
+  assert.ok(ping(lanA, '198.18.83.1', 3), 'LAN A -> LAN B2')
+  assert.match(logA, /children=2/)
+  for (const [ns, d, routes] of [[gwA, dA(), [LAN_B, LAN_B2]], [gwB, dB(), [LAN_A]]] as const) {
     const s = sessions(ns, d)
     assert.equal(s.length, 1, JSON.stringify(s))
     assert.equal(s[0]!.protocol, 'ipsec-tunnel')
@@ -147,7 +156,7 @@ test('certificates (each side trusts the other\'s CA, peerId pinned), both sides
   assert.deepEqual(await stopGateways(), [0, 0])
   await startGateways('certificate', true)
   await until('LAN A to reach LAN B', () => ping(lanA, '198.18.82.2'), 25000)
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 3; i++) {
     assert.ok(ping(lanA, '198.18.82.2', 2) && ping(lanB, '198.18.81.2', 2), 'both LANs reach each other throughout')
     const a = sessions(gwA, dA()), b = sessions(gwB, dB())
     assert.ok(a.length === 1 && b.length === 1, `one tunnel session on each side (A: ${JSON.stringify(a)}, B: ${JSON.stringify(b)})`)
