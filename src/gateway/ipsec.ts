@@ -138,11 +138,12 @@ export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<Gateway
         case 'ikeUp': ids.set(e.sa, idText(e.peerId, e.peerCertificate?.subject)); ipsecLog.info('IKE SA up', { peer: `${e.peer.address}:${e.peer.port}`, id: ids.get(e.sa), nat: e.natT?.peerBehindNat ?? false }); break
         case 'childSaFailed': ipsecLog.warn('quick mode failed', { sa: e.sa, reason: e.reason }); break
         case 'closed': {
-          // An SA that never came up failed (wrong key, revoked or untrusted certificate, no answer): the operator
-          // is told why at warn level, as for a refused login.
+          // A refused key or certificate (wrong PSK, revoked, untrusted) is told at warn level, as a refused login is;
+          // a main mode that merely stopped (a scan, a half-open flood: unauthenticated, DESIGN §5) only at info.
           const wasUp = ids.delete(e.sa)
-          if (!wasUp || /authentication|refused|timeout/.test(e.reason)) ipsecLog.warn('IKE SA failed', { peer: `${e.peer.address}:${e.peer.port}`, reason: e.reason })
-          else ipsecLog.info('IKE SA closed', { peer: `${e.peer.address}:${e.peer.port}`, reason: e.reason })
+          const peer = `${e.peer.address}:${e.peer.port}`
+          if (AUTH_REFUSED.test(e.reason)) ipsecLog.warn('IKE SA failed', { peer, reason: e.reason })
+          else ipsecLog.info(wasUp ? 'IKE SA closed' : 'IKE SA failed', { peer, reason: e.reason })
           break
         }
         default: break
@@ -174,6 +175,9 @@ export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<Gateway
     close: () => { t.stop(); return d.close() },
   }
 }
+
+/** Close reasons of the IKEv1 core that mean a peer's key or certificate was refused (either side). */
+const AUTH_REFUSED = /authentication|refused|revoked|untrusted|certificate|pre-shared key/i
 
 function peerText(c: IpsecChild): string { const p = c.handle.peer; return p.port === undefined ? p.address : `${p.address}:${p.port}` }
 
