@@ -53,7 +53,7 @@ export const OakleyAuth = {
 } as const
 
 /** RFC 2409 §6 (1, 2), RFC 3526 (5, 14–18), RFC 5903 §5 (19–21). */
-export const OakleyGroup = { Modp768: 1, Modp1024: 2, Modp1536: 5, Modp2048: 14, Modp3072: 15, Modp4096: 16, Ecp256: 19, Ecp384: 20, Ecp521: 21 } as const
+export const OakleyGroup = { Modp768: 1, Modp1024: 2, Modp1536: 5, Modp2048: 14, Modp3072: 15, Modp4096: 16, Ecp256: 19, Ecp384: 20, Ecp521: 21, Curve25519: 31 } as const
 
 /** RFC 2409 Appendix A Life Type (shared numbering with RFC 2407 §4.5 SA Life Type). */
 export const LifeType = { Seconds: 1, Kilobytes: 2 } as const

@@ -1,7 +1,9 @@
 // Diffie-Hellman for IKEv1 groups: MODP 1024 (RFC 2409 §6.2, group 2), MODP 2048 (RFC 3526 §3, group
 // 14) with the RFC primes and generator 2; ECP 256/384 (RFC 5903 §3, groups 19/20) where the KE data is
 // x | y and the shared secret is x only (RFC 5903 §7, §9 errata note).
-import { createDiffieHellman, createECDH } from 'node:crypto'
+// Curve25519 (RFC 8031 numbering, group 31; X25519 of RFC 7748) as strongSwan offers it first in IKEv1.
+import { createDiffieHellman, createECDH, createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import type { DiffieHellman, ECDH } from 'node:crypto'
 import type { Rng } from '../../../crypto/rng.js'
 import { OakleyGroup } from '../oakley.js'
@@ -26,7 +28,7 @@ export const MODP_GENERATOR = 2
 export interface DhGroup {
   readonly id: number
   readonly name: string
-  readonly kind: 'modp' | 'ecp'
+  readonly kind: 'modp' | 'ecp' | 'x25519'
   /** KE payload data length: the prime length (MODP) or 2 * coordinate length (ECP). */
   readonly publicLength: number
   /** Shared secret length: the prime length (MODP) or one coordinate (ECP). */
@@ -46,7 +48,15 @@ export const DH_GROUPS: Readonly<Partial<Record<number, DhGroup>>> = {
   [OakleyGroup.Modp2048]: { id: 14, name: 'modp2048', kind: 'modp', publicLength: 256, sharedLength: 256, privateLength: 32, prime: MODP_2048_PRIME },
   [OakleyGroup.Ecp256]: { id: 19, name: 'ecp256', kind: 'ecp', publicLength: 64, sharedLength: 32, privateLength: 32, curve: 'prime256v1' },
   [OakleyGroup.Ecp384]: { id: 20, name: 'ecp384', kind: 'ecp', publicLength: 96, sharedLength: 48, privateLength: 48, curve: 'secp384r1' },
+  // RFC 8031 §2 (numbered for IKEv2; strongSwan and NetworkManager-l2tp offer it first in IKEv1 main mode too):
+  // the KE data is the 32-byte u-coordinate, the shared secret the 32-byte X25519 output.
+  [OakleyGroup.Curve25519]: { id: 31, name: 'curve25519', kind: 'x25519', publicLength: 32, sharedLength: 32, privateLength: 32 },
 }
+
+/** DER wrappers of a raw X25519 key (RFC 8410 §7 PKCS#8, §4 SubjectPublicKeyInfo): node:crypto takes keys only as objects. */
+const X25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20])
+const X25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00])
+function withPrefix(prefix: Uint8Array, raw: Uint8Array): Buffer { const b = Buffer.alloc(prefix.length + raw.length); b.set(prefix); b.set(raw, prefix.length); return b }
 
 function leftPad(b: Uint8Array, n: number): Uint8Array {
   if (b.length === n) return b
@@ -61,7 +71,7 @@ export class DhExchange {
   readonly group: DhGroup
   /** Our KE payload data: RFC 2409 §5 "MUST be the length of the negotiated Diffie-Hellman group ... pre-pending the value with zeros". */
   readonly publicValue: Uint8Array
-  private impl: DiffieHellman | ECDH | undefined
+  private impl: DiffieHellman | ECDH | KeyObject | undefined
   private priv: Uint8Array
 
   /** Draws the private value from `rng` (fixed in tests). Throws RangeError for an unsupported group id (a configuration bug: proposals only name supported groups). */
@@ -76,6 +86,13 @@ export class DhExchange {
       dh.generateKeys()
       this.impl = dh
       this.publicValue = leftPad(view(dh.getPublicKey()), g.publicLength)
+    } else if (g.kind === 'x25519') {
+      const der = withPrefix(X25519_PKCS8_PREFIX, this.priv)
+      const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
+      der.fill(0)
+      this.impl = key
+      const spki = createPublicKey(key).export({ type: 'spki', format: 'der' })
+      this.publicValue = new Uint8Array(spki.subarray(spki.length - 32))
     } else {
       const ec = createECDH(g.curve!)
       // A scalar outside [1, n-1] makes setPrivateKey throw; with 32/48 random bytes that is ~2^-32 likely
@@ -101,6 +118,12 @@ export class DhExchange {
         // The group object is shared: put our private value back first (nothing runs between these calls).
         dh.setPrivateKey(this.priv)
         return leftPad(view(dh.computeSecret(peer)), g.sharedLength)
+      }
+      if (g.kind === 'x25519') {
+        const publicKey = createPublicKey({ key: withPrefix(X25519_SPKI_PREFIX, peer), format: 'der', type: 'spki' })
+        const shared = view(diffieHellman({ privateKey: this.impl as KeyObject, publicKey }))
+        // RFC 8031 §2.2 / RFC 7748 §6.1: an all-zero result means a small-order point: refuse it.
+        return shared.every((b) => b === 0) ? undefined : shared
       }
       const point = new Uint8Array(peer.length + 1)
       point[0] = 0x04

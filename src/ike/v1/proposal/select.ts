@@ -32,7 +32,7 @@ export function selectPhase1(sa: SaBody, accept: (t: Phase1Transform) => boolean
     for (const t of p.transforms) {
       const r = parsePhase1Transform(t)
       if (!r.ok) { reasons.push(`p${p.number}t${t.number}: ${r.reason}`); continue }
-      if (!accept(r.value)) { reasons.push(`p${p.number}t${t.number}: not accepted`); continue }
+      if (!accept(r.value)) { reasons.push(`p${p.number}t${t.number}: ${describePhase1(r.value)} not accepted`); continue }
       return { proposal: p, transform: t, parsed: r.value }
     }
   }
@@ -55,7 +55,7 @@ export function selectEsp(sa: SaBody, accept: (t: EspTransform) => boolean): Sel
     for (const t of p.transforms) {
       const r = parseEspTransform(t)
       if (!r.ok) { reasons.push(`p${p.number}t${t.number}: ${r.reason}`); continue }
-      if (!accept(r.value)) { reasons.push(`p${p.number}t${t.number}: not accepted`); continue }
+      if (!accept(r.value)) { reasons.push(`p${p.number}t${t.number}: ${describeEsp(r.value)} not accepted`); continue }
       return { proposal: p, transform: t, parsed: r.value }
     }
   }
@@ -93,4 +93,12 @@ export function implementedEsp(t: EspTransform): boolean {
     case EspTransformId.AesGcm16: return (t.keyLength === 128 || t.keyLength === 256) && t.authAlgorithm === undefined
     default: return false
   }
+}
+
+/** A transform in words for the refusal log: the administrator sees which suite a client offered ("enc 7/128 hash 4 group 31 auth 1"). */
+function describePhase1(t: Phase1Transform): string {
+  return `enc ${t.encryption}${t.keyLength ? `/${t.keyLength}` : ''} hash ${t.hash} group ${t.group}${DH_GROUPS[t.group] ? '' : ' (unsupported)'} auth ${t.authMethod}`
+}
+function describeEsp(t: EspTransform): string {
+  return `esp ${t.transformId}${t.keyLength ? `/${t.keyLength}` : ''} auth ${t.authAlgorithm ?? '-'}${t.group !== undefined ? ` pfs group ${t.group}` : ''} encap ${t.encapsulation ?? '-'}`
 }
