@@ -100,7 +100,9 @@ export class PppSession implements PppLink {
     })
     this.ipcp = new Fsm(this.ipcpS, fsmOpts)
     // No policy, no CCP: CCP from the peer then gets Protocol-Reject like any unknown protocol (SSTP).
-    this.ccp = opts.mppe ? new CcpLayer({ role: opts.role, policy: opts.mppe, fsm: fsmOpts }) : undefined
+    // A policy with no key strengths (L2TP inside IPsec: ESP protects PPP) runs no CCP at all: a peer's CCP
+    // gets LCP Protocol-Reject (RFC 1661 §5.7) instead of an empty Configure-Request from us.
+    this.ccp = opts.mppe && opts.mppe.keyBits.length > 0 ? new CcpLayer({ role: opts.role, policy: opts.mppe, fsm: fsmOpts }) : undefined
   }
 
   get phase(): PppPhase { return this.ph }
