@@ -28,6 +28,8 @@ export function describeCloseReason(reason: string, message: string, user: strin
     case 'call-refused': return `the gateway refused the call${message ? ` (${message})` : ''}: it may be out of capacity, or it does not accept calls of this protocol`
     // L2TP (RFC 2661): the control channel went unacknowledged through every retransmission (§5.8), or the LNS sent StopCCN.
     case 'peer-silent': return `the gateway does not answer L2TP on UDP (${message || 'no acknowledgement'}): is \`gatehouse serve\` running with l2tp enabled (l2tp.allowWithoutIpsec), and is UDP 1701 open in its firewall?`
+    // L2TP/IPsec: the SA carrying the call ended (the gateway deleted it, dead peer detection, expiry without rekey).
+    case 'ipsec-down': return `the IPsec connection to the gateway ended${message ? ` (${message})` : ''}`
     case 'tunnel-closed': return `the gateway closed the L2TP tunnel${message ? ` (${message})` : ''}`
     case 'address-changed': return message || 'the gateway changed the tunnel addresses'
     case 'peer-cleared': return `the gateway ended the call${message ? ` (${message})` : ''}`

@@ -42,7 +42,7 @@ export async function dialL2tpIpsec(o: L2tpIpsecDialOptions): Promise<L2tpDial> 
   let driver: IkeDriver | undefined
   // The call ends only when its flow has no SA left: a rekeyed child (childSaUp with rekeyOf) takes the flow
   // over before the old one goes down with reason 'rekeyed'.
-  const port = new EspUdpPort({ port: L2TP_PORT, send: (c, p, nh) => driver!.send(c, p, nh), onFlowGone: () => onDown?.('the IPsec SA ended') })
+  const port = new EspUdpPort({ port: L2TP_PORT, send: (c, p, nh) => driver!.send(c, p, nh), onFlowGone: (_peer, reason) => onDown?.(`the IPsec SA ended: ${reason}`) })
   const auth = o.auth
   // Debugging captures (test/interop/gatehouse-vs-softether.sh): the keys of every SA go to this file.
   const keyLogFile = process.env['GATEHOUSE_ESP_KEYLOG'] || undefined
@@ -60,7 +60,7 @@ export async function dialL2tpIpsec(o: L2tpIpsecDialOptions): Promise<L2tpDial> 
       retransmit: o.retransmit ?? { firstMs: 1000, factor: 1.5, tries: 4 },
     },
     onChildUp: (c) => { port.childUp(c); onChild?.(c) },
-    onChildDown: (c) => { port.childDown(c) },
+    onChildDown: (c, reason) => { port.childDown(c, reason) },
     onIkeEvent: (e) => {
       if (e.type === 'natFloat') o.progress(`IPsec: NAT detected; continuing on UDP 4500`)
       if (e.type === 'childSaFailed') onFail?.(`quick mode refused: ${e.reason}`)

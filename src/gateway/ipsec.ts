@@ -102,7 +102,7 @@ export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<Gateway
   const port = new EspUdpPort({
     port: l2tpPort,
     send: (c, p, nh) => driver!.send(c, p, nh),
-    onFlowGone: (peer) => o.onPeerGone(peer, 'the IPsec SA carrying the call was deleted or expired'),
+    onFlowGone: (peer, reason) => o.onPeerGone(peer, `the IPsec SA carrying the call ended: ${reason}`),
   })
   const ids = new Map<string, string>()
   const ipsecLog = log.child('ipsec')
@@ -112,9 +112,10 @@ export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<Gateway
     ike: {
       psk: (peer) => tunnelPsk.get(peer.address) ?? psk,
       peerPolicy,
-      // Dead peer detection (RFC 3706) with the gateway's keepalive settings when tunnels need it (a dead
-      // tunnel must be noticed to be re-established); otherwise the core's defaults.
-      ...(tunnelCfgs.length > 0 ? { dpd: { intervalMs: config.keepalive.intervalSeconds * 1000, timeoutMs: config.keepalive.intervalSeconds * 1000 * (config.keepalive.failures + 1) } } : {}),
+      // Dead peer detection (RFC 3706, for peers that announce it) on the gateway's keepalive settings, as PPP's
+      // echo: a dead tunnel peer must be noticed to be re-established, and a vanished client's SAs should not
+      // outlive its PPP session by minutes.
+      dpd: { intervalMs: config.keepalive.intervalSeconds * 1000, timeoutMs: config.keepalive.intervalSeconds * 1000 * (config.keepalive.failures + 1) },
       ...(cert ? { credentials: { certDer: cert.certDer, keyPem: cert.keyPem }, trust: cert.trust } : {}),
       authMethods,
       mode: 'transport',
@@ -129,7 +130,7 @@ export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<Gateway
     },
     onChildDown: (c, reason) => {
       if (tunnels?.childDown(c, reason)) return
-      port.childDown(c)
+      port.childDown(c, reason)
       ipsecLog.info('IPsec SA down', { peer: peerText(c), reason })
     },
     onIkeEvent: (e) => {

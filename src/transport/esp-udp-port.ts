@@ -25,7 +25,7 @@ export interface EspUdpPortOptions {
   /** Encrypts one transport-mode payload on a child (IkeDriver.send). `payload` is a view of a reused buffer, valid during the call only. */
   readonly send: (c: IpsecChild, payload: Uint8Array, nextHeader: number) => boolean
   /** The last SA of a flow went down: the layer above should drop that peer's tunnels now, not after HELLO timeouts. */
-  readonly onFlowGone?: (endpoint: Endpoint) => void
+  readonly onFlowGone?: (endpoint: Endpoint, reason: string) => void
 }
 
 /**
@@ -72,7 +72,7 @@ export class EspUdpPort {
   }
 
   /** A child went down: its flows move to another live child of the same peer, or end. */
-  childDown(c: IpsecChild): void {
+  childDown(c: IpsecChild, reason = 'SA deleted'): void {
     if (!this.live.delete(c)) return
     for (const [k, f] of [...this.flows]) {
       if (f.child !== c) continue
@@ -80,7 +80,7 @@ export class EspUdpPort {
       if (next) { f.child = next; continue }
       this.flows.delete(k)
       this.forgetCached()
-      this.o.onFlowGone?.(f.endpoint)
+      this.o.onFlowGone?.(f.endpoint, reason)
     }
   }
 
