@@ -17,29 +17,29 @@ export function isAesCbc(cipher: string): boolean {
  * ciphertext block it produced (encrypting) or consumed (decrypting), and C_i = E_K(P_i ^ C_i-1)
  * continues from it across update() calls, exactly as a long CBC stream would.
  *
- * Sealing with the IV `iv` chosen by the SA: we first feed the block X = D_K(iv) ^ S. The context
- * outputs E_K(X ^ S) = E_K(D_K(iv)) = iv, and from then on chains from iv, so the bytes after it
- * are CBC_K(iv, P) — the same bytes a fresh createCipheriv(K, iv) gives (tests check this over
- * random keys, IVs and lengths). RFC 3602 §3: "The IV MUST be chosen at random, and MUST be
- * unpredictable": the IV is still the SA's random block (its Rng pool), untouched by this trick;
- * X never leaves the process. (The "IV = E_K(random)" construction of NIST SP 800-38A App. C
- * would save the D_K call, but then the IV is no longer the one the caller chose and the vector
- * tests with fixed IVs could not drive the same code.)
+ * Sealing with the IV `iv` chosen by the SA: we feed P_1 ^ iv ^ S in place of P_1. The context
+ * outputs E_K(P_1 ^ iv ^ S ^ S) = E_K(P_1 ^ iv) = C_1 and then chains from C_1, so its output is
+ * CBC_K(iv, P) — the same bytes a fresh createCipheriv(K, iv) gives (the tests check this over
+ * random keys, IVs and lengths, and on the RFC 3602 §4 cases). RFC 3602 §3: "The IV MUST be
+ * chosen at random, and MUST be unpredictable": the IV is still the SA's random block from its
+ * Rng pool, written to the packet unchanged; S is the previous packet's last ciphertext block,
+ * already public, and the masked block never leaves the process. Nothing about the IV changes, so
+ * neither does the security argument of CBC with random IVs. (The "IV = E_K(random)" construction
+ * of NIST SP 800-38A App. C would also be sound, but then the IV on the wire would no longer be
+ * the one the caller chose and the fixed-IV vector tests could not drive the same code.)
  *
  * Opening: a CBC decryption context fed iv || C outputs D_K(iv) ^ S (thrown away, then zeroed)
  * followed by P_i = D_K(C_i) ^ C_i-1 with C_0 = iv: the plaintext, whatever S was.
  *
  * Keys: node:crypto copies the key into OpenSSL's context and offers no call to wipe it. destroy()
  * calls final(), after which Node frees the context (OpenSSL clears a cipher context when it frees
- * it) and the object can no longer be used; the references are dropped too. We cannot check from
- * JavaScript that the memory was overwritten — that is the limit of node:crypto.
+ * it) and the object refuses further use (the tests check that); the references are dropped too.
+ * We cannot check from JavaScript that the memory was overwritten — that is the limit of node:crypto.
  */
 
 /** Seals with AES-CBC under caller-chosen IVs through one long-lived context. */
 export class CbcSealContext {
   private enc: Cipher | undefined
-  /** D_K of one block, for X = D_K(iv) ^ S. */
-  private ecb: Decipher | undefined
   /** S: the last ciphertext block the context produced (its initial IV is all zero). */
   private readonly chain = Buffer.alloc(BLOCK)
 
@@ -48,39 +48,36 @@ export class CbcSealContext {
     if (!isAesCbc(cipher)) throw new RangeError(`${cipher} is not AES-CBC`)
     this.enc = createCipheriv(cipher, key, this.chain)
     this.enc.setAutoPadding(false)
-    this.ecb = createDecipheriv(cipher.replace(/-cbc$/, '-ecb'), key, null)
-    this.ecb.setAutoPadding(false)
   }
 
   get isLive(): boolean { return this.enc !== undefined }
 
   /**
    * `region` is [IV slot (16 bytes) || plaintext (whole blocks)], contiguous in the output packet.
-   * Overwrites it with iv || CBC_K(iv, plaintext). `iv` is read before the slot is written, so it
-   * may alias the slot. Throws RangeError after destroy() or for a bad region (caller bugs).
+   * Overwrites it with iv || CBC_K(iv, plaintext). `iv` may alias the slot. Throws RangeError
+   * after destroy() or for a bad region (caller bugs).
    */
   sealInPlace(iv: Uint8Array, region: Uint8Array): void {
-    if (!this.enc || !this.ecb) throw new RangeError('AES-CBC context used after destroy()')
-    if (iv.length !== BLOCK || region.length < BLOCK || region.length % BLOCK !== 0) throw new RangeError('AES-CBC needs a 16-byte IV and whole blocks')
-    const d = this.ecb.update(iv)
-    for (let i = 0; i < BLOCK; i++) region[i] = d[i]! ^ this.chain[i]!
-    d.fill(0)
+    if (!this.enc) throw new RangeError('AES-CBC context used after destroy()')
+    if (iv.length !== BLOCK || region.length < 2 * BLOCK || region.length % BLOCK !== 0) throw new RangeError('AES-CBC needs a 16-byte IV and whole blocks')
+    const plain = region.subarray(BLOCK)
+    for (let i = 0; i < BLOCK; i++) plain[i] = plain[i]! ^ iv[i]! ^ this.chain[i]!
     let c: Buffer
     try {
-      c = this.enc.update(region)
+      c = this.enc.update(plain)
     } catch (e) {
       this.destroy() // a context in an unknown state is never reused
       throw e
     }
     // Whole blocks with padding off: OpenSSL returns every block at once, nothing is held back.
-    region.set(c)
+    region.set(iv, 0)
+    region.set(c, BLOCK)
     this.chain.set(c.subarray(c.length - BLOCK))
   }
 
-  /** Frees the contexts (final()) and drops them; later calls throw RangeError. Idempotent. */
+  /** Frees the context (final()) and drops it; later calls throw RangeError. Idempotent. */
   destroy(): void {
     this.enc = finish(this.enc)
-    this.ecb = finish(this.ecb)
     this.chain.fill(0)
   }
 }
