@@ -121,7 +121,8 @@ test('PSK, A initiates: LAN A and LAN B ping each other through ESP tunnel mode;
   // The second pair (LAN A <=> LAN B2) has its own child SA, negotiated on the same ISAKMP SA.
   await until('LAN A to reach LAN B2', () => ping(lanA, '198.18.83.1'), 10000)
   assert.ok(ping(lanA, '198.18.83.1', 3), 'LAN A -> LAN B2')
-  assert.match(logA, /children=2/)
+  // The pings run synchronously, so the gateway's stderr may not have been read yet: wait for the line.
+  await until('gateway A to log two children', () => /children=2/.test(logA), 5000)
   for (const [ns, d, routes] of [[gwA, dA(), [LAN_B, LAN_B2]], [gwB, dB(), [LAN_A]]] as const) {
     const s = sessions(ns, d)
     assert.equal(s.length, 1, JSON.stringify(s))
