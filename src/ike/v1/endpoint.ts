@@ -35,6 +35,16 @@ export interface IkeV1EndpointOptions {
   /** Responder policy: transport (L2TP/IPsec, the default) or tunnel. */
   readonly mode?: EspMode
   readonly acceptSelectors?: (local: TrafficSelector, remote: TrafficSelector) => boolean
+  /**
+   * Per-peer responder policy for quick mode; when given it replaces `mode` + `acceptSelectors` (and the
+   * quick mode half of `peerPolicy`), and it sees the peer's authenticated phase 1 ID. One
+   * gateway on UDP 500 can so take L2TP/IPsec (transport, any peer) and site-to-site tunnels (tunnel,
+   * configured peers and subnets). true accepts; a string (or false) refuses with that reason (counted as
+   * `refused:child-policy`, reported in `childSaFailed` on our side, and answered with a protected
+   * INVALID-ID-INFORMATION, or NO-PROPOSAL-CHOSEN when the other mode would have passed). It must be a
+   * pure function of its input (it may be asked about a mode the peer did not offer).
+   */
+  readonly acceptChild?: AcceptChild
   readonly natT?: boolean
   /** First retransmission after firstMs, then × factor, at most `tries` resends (strongSwan-like 2 s × 1.8, 5). */
   readonly retransmit?: { readonly firstMs: number; readonly factor: number; readonly tries: number }
@@ -91,6 +101,18 @@ export interface PeerPolicy {
   readonly acceptSelectors?: (local: TrafficSelector, remote: TrafficSelector) => boolean
 }
 
+/** The question a responder's per-peer quick mode policy answers (see `IkeV1EndpointOptions.acceptChild`). */
+export interface ChildPolicyQuery {
+  readonly peer: Endpoint
+  /** The peer's phase 1 identity, authenticated. */
+  readonly peerId: IkeIdentity
+  readonly mode: EspMode
+  /** Our side (IDcr) and the peer's (IDci); undefined when quick mode carried no IDs (the hosts themselves). */
+  readonly local: TrafficSelector | undefined
+  readonly remote: TrafficSelector | undefined
+}
+export type AcceptChild = (q: ChildPolicyQuery) => boolean | string
+
 export interface ChildSaRequest {
   readonly mode: EspMode
   readonly proposals?: readonly EspTransform[]
@@ -103,8 +125,8 @@ export type IkeV1Event =
   | { readonly type: 'ikeUp'; readonly sa: string; readonly peer: Endpoint; readonly peerId: IkeIdentity; readonly natT: NatTState | undefined; readonly peerCertificate?: { readonly serial: string; readonly subject: string }; readonly rekeyOf?: string }
   /** NAT detected: from now on this SA's IKE (and its ESP) uses `peer` (port 4500) with the non-ESP marker (RFC 3947 §4). */
   | { readonly type: 'natFloat'; readonly sa: string; readonly peer: Endpoint }
-  /** `rekeyOf`: the inbound SPI of the child this one replaces (the old one goes down with reason 'rekeyed'). */
-  | ({ readonly type: 'childSaUp'; readonly sa: string; readonly peer: Endpoint; readonly rekeyOf?: number } & ChildSaParams)
+  /** `rekeyOf`: the inbound SPI of the child this one replaces (the old one goes down with reason 'rekeyed'). `peerId` is the IKE SA's authenticated phase 1 identity (the same as its ikeUp's). */
+  | ({ readonly type: 'childSaUp'; readonly sa: string; readonly peer: Endpoint; readonly peerId: IkeIdentity; readonly rekeyOf?: number } & ChildSaParams)
   /** A quick mode failed (ours refused, or the peer's protected error notify); the IKE SA stays up. */
   | { readonly type: 'childSaFailed'; readonly sa: string; readonly reason: string }
   | { readonly type: 'childSaDown'; readonly sa: string; readonly inboundSpi: number; readonly outboundSpi: number; readonly reason: string }
@@ -135,6 +157,7 @@ export class IkeV1Endpoint {
       acceptEsp: o.acceptEsp ?? implementedEsp,
       mode: o.mode ?? 'transport',
       acceptSelectors: o.acceptSelectors ?? (() => true),
+      ...(o.acceptChild ? { acceptChild: o.acceptChild } : {}),
       natT: o.natT ?? true,
       retransmit: o.retransmit ?? { firstMs: 2000, factor: 1.8, tries: 5 },
       halfOpenPerAddress: o.halfOpenPerAddress ?? 8,

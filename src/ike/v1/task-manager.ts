@@ -32,7 +32,7 @@ import { QuickModeTask } from './tasks/quick-mode.js'
 import type { EspMode, TrafficSelector } from './tasks/quick-mode.js'
 import type { InboundV1, TaskStep, V1Task } from './tasks/types.js'
 import type { EspTransform, Phase1Transform } from './proposal/transforms.js'
-import type { ChildSaRequest, PeerPolicy, IkeKeyLogEntry, IkeTransmit, IkeV1Event } from './endpoint.js'
+import type { AcceptChild, ChildSaRequest, PeerPolicy, IkeKeyLogEntry, IkeTransmit, IkeV1Event } from './endpoint.js'
 
 export interface ManagerOptions {
   readonly local: Endpoint
@@ -44,6 +44,7 @@ export interface ManagerOptions {
   readonly acceptEsp: (t: EspTransform) => boolean
   readonly mode: EspMode
   readonly acceptSelectors: (local: TrafficSelector, remote: TrafficSelector) => boolean
+  readonly acceptChild?: AcceptChild
   readonly natT: boolean
   readonly retransmit: { readonly firstMs: number; readonly factor: number; readonly tries: number }
   readonly halfOpenPerAddress: number
@@ -121,13 +122,19 @@ export class IkeV1Manager {
     this.close(e, reason)
   }
 
-  /** `peer`: a responder's quick mode, under that peer's policy (peerPolicy). */
-  private qmOptions(child: ChildSaRequest | undefined, peer?: Endpoint) {
-    const pp = peer ? this.o.peerPolicy?.(peer) : undefined
+  /** `e`: a responder's quick mode, under that peer's policy (acceptChild, else peerPolicy, else endpoint-wide). */
+  private qmOptions(child: ChildSaRequest | undefined, e?: IkeV1Entry) {
+    const pp = e ? this.o.peerPolicy?.(e.sa.peer) : undefined
+    const policy = this.o.acceptChild
     return {
       rng: this.o.rng, proposals: child?.proposals ?? DEFAULT_ESP_PROPOSALS, mode: child?.mode ?? pp?.mode ?? this.o.mode,
       ...(child?.pfsGroup !== undefined ? { pfsGroup: child.pfsGroup } : {}), ...(child?.selectors ? { selectors: child.selectors } : {}),
       accept: this.o.acceptEsp, acceptSelectors: pp?.acceptSelectors ?? this.o.acceptSelectors, initiator: child !== undefined, lifetimeSeconds: this.o.lifecycle.childLifetimeSeconds,
+      // Per-peer responder policy: the peer as authenticated in phase 1 (address and ID) goes with the question.
+      ...(policy && e ? { acceptChild: (mode: EspMode, local: TrafficSelector | undefined, remote: TrafficSelector | undefined) => {
+        const v = policy({ peer: e.sa.peer, peerId: e.sa.peerId!, mode, local, remote })
+        return v === true ? true : v === false ? 'refused by policy' : v
+      } } : {}),
       spiInUse: (spi: number) => this.o.inboundSpiInUse(spi) || this.life.children.has(spi) || [...this.entries.values()].some((x) => x.children.has(spi) || [...x.qm.values()].some((q) => Buffer.from(q.spiIn).readUInt32BE(0) === spi)),
     }
   }
@@ -184,7 +191,7 @@ export class IkeV1Manager {
       let qm = e.qm.get(header.messageId)
       if (!qm) {
         if (e.doneMids.has(header.messageId) || header.messageId === 0) { this.stats.inc('drop:message-id'); return }
-        qm = new QuickModeTask(e.sa, this.qmOptions(undefined, e.sa.peer), header.messageId)
+        qm = new QuickModeTask(e.sa, this.qmOptions(undefined, e), header.messageId)
         const r = this.runTask(now, e, qm, header, data, from)
         if (r === 'ok' && !e.doneMids.has(header.messageId)) e.qm.set(header.messageId, qm)
         return
@@ -235,6 +242,7 @@ export class IkeV1Manager {
     if (step.kind === 'ignore') { this.stats.inc(`drop:auth:${step.reason}`); this.authFailed(e, mid, e.mm.lastAuthFailure ?? step.reason); return 'dropped' }
     if (step.kind === 'failed') {
       this.stats.inc('negotiation-failed')
+      if (task instanceof QuickModeTask && task.policyRefusal !== undefined) this.stats.inc('refused:child-policy')
       if (e.sa.state === 'established' && mid !== 0) {
         e.qm.delete(mid); e.doneMids.add(mid)
         // The quick mode authenticated, so the refusal goes back protected (RFC 2409 §5.7), naming the
@@ -322,7 +330,7 @@ export class IkeV1Manager {
     e.sa.exchangeIvs.delete(mid)
     const r = qm.result!
     e.children.set(r.inbound.spi, r.outbound.spi)
-    this.events.push({ type: 'childSaUp', sa: name, peer: e.sa.peer, ...r, ...this.life.childUp(now, e, mid, r) })
+    this.events.push({ type: 'childSaUp', sa: name, peer: e.sa.peer, peerId: e.sa.peerId!, ...r, ...this.life.childUp(now, e, mid, r) })
   }
 
   /** RFC 2407 §4.6.3.3: the peer has no other SA with us; drop every older SA of the same identity. */

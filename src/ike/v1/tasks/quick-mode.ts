@@ -66,8 +66,14 @@ export interface QuickModeOptions {
   readonly selectors?: { readonly local: TrafficSelector; readonly remote: TrafficSelector }
   /** Responder: ESP policy. */
   readonly accept: (t: EspTransform) => boolean
-  /** Responder: may these selectors (ours, the peer's) be used? */
+  /** Responder: may these selectors (ours, the peer's) be used? (Ignored when `acceptChild` is given.) */
   readonly acceptSelectors: (local: TrafficSelector, remote: TrafficSelector) => boolean
+  /**
+   * Responder, per-peer policy (replaces the `mode` + `acceptSelectors` check): true accepts this mode
+   * with these selectors (ours, the peer's; undefined when no IDci/IDcr came), a string refuses with that
+   * reason. Must be pure: it may be asked about a mode the peer did not offer, to pick the right notify.
+   */
+  readonly acceptChild?: (mode: EspMode, local: TrafficSelector | undefined, remote: TrafficSelector | undefined) => true | string
   /** True for an inbound SPI already taken (by any IKE SA of the endpoint or the ESP demux): draw again. */
   readonly spiInUse?: (spi: number) => boolean
   /**
@@ -118,6 +124,9 @@ export class QuickModeTask implements V1Task {
   private offered: EspTransform[] = []
   private chosen: EspTransform | undefined
   private selectors: ChildSaParams['selectors']
+  private mode: EspMode
+  /** Responder: why the per-peer policy (`acceptChild`) refused this quick mode, if it did. */
+  policyRefusal: string | undefined
   /** Set once the child SA is agreed: the initiator after main 2, the responder after main 3. */
   result: ChildSaParams | undefined
 
@@ -126,6 +135,7 @@ export class QuickModeTask implements V1Task {
     this.o = o
     this.messageId = messageId
     this.initiator = o.initiator ?? sa.role === 'initiator'
+    this.mode = o.mode
     // RFC 4303 §2.1: SPIs 1..255 are reserved by IANA; 0 is local use. Draw until outside them.
     let spi = 0
     while (spi < 256 || o.spiInUse?.(spi)) spi = randomU32(o.rng)
@@ -191,21 +201,35 @@ export class QuickModeTask implements V1Task {
     if (firstSpi && firstSpi.length === 4) this.peerSpi = new Uint8Array(firstSpi)
     const ke = msg.payloads.find((p) => p.payload === 'ke')
     const natted = this.sa.natDetected
+    const ids = msg.payloads.filter((p) => p.payload === 'id')
+    // IDci is the initiator's side, IDcr ours (RFC 2409 §5.5).
+    const local = ids.length === 2 ? selOf(ids[1]!) : undefined, remote = ids.length === 2 ? selOf(ids[0]!) : undefined
+    const verdicts = new Map<EspMode, true | string>()
+    const ask = (m: EspMode): true | string => { let v = verdicts.get(m); if (v === undefined) { v = this.o.acceptChild!(m, local, remote); verdicts.set(m, v) } return v }
+    const modeAllowed = (m: EspMode): boolean => (this.o.acceptChild ? ask(m) === true : m === this.o.mode)
     const choice = selectEsp(sa, (t) => {
       const mode = t.encapsulation === undefined ? undefined : baseEncapsulation(t.encapsulation)
       // RFC 3947 §5.1: under NAT the UDP-encapsulated modes; without NAT the plain ones.
-      if (mode !== this.o.mode || isUdpEncapsulated(t.encapsulation!) !== natted) return false
+      if (mode === undefined || isUdpEncapsulated(t.encapsulation!) !== natted || !modeAllowed(mode)) return false
       if ((t.group !== undefined) !== (ke !== undefined)) return false
       return this.o.accept(t)
     })
+    if (this.o.acceptChild && verdicts.size > 0 && ![...verdicts.values()].includes(true)) {
+      // The policy refused every mode offered. RFC 2409 §5.5: "If the client identities are not acceptable
+      // to the Quick Mode responder (due to policy or other reasons), a Notify payload with Notify Message
+      // Type INVALID-ID-INFORMATION (18) SHOULD be sent." When the other mode would pass with the same
+      // identities, it is the proposal that is wrong: NO-PROPOSAL-CHOSEN (RFC 2408 §5.8 is silent on modes).
+      const reason = [...verdicts.values()].find((v): v is string => v !== true)!
+      this.policyRefusal = reason
+      const otherOk = (['transport', 'tunnel'] as const).some((m) => !verdicts.has(m) && ask(m) === true)
+      return fail(`quick mode 1: refused by policy (${reason})`, ids.length === 2 && !otherOk ? NotifyType.InvalidIdInformation : NotifyType.NoProposalChosen)
+    }
     if (!('parsed' in choice)) return fail(`quick mode 1: no proposal chosen (${choice.reasons.join('; ')})`, choice.notify)
-    const ids = msg.payloads.filter((p) => p.payload === 'id')
-    if (ids.length === 2) {
-      // IDci is the initiator's side, IDcr ours (RFC 2409 §5.5).
-      const local = selOf(ids[1]!), remote = selOf(ids[0]!)
-      if (!this.o.acceptSelectors(local, remote)) return fail('quick mode 1: traffic selectors refused', NotifyType.InvalidIdInformation)
+    if (local && remote) {
+      if (!this.o.acceptChild && !this.o.acceptSelectors(local, remote)) return fail('quick mode 1: traffic selectors refused', NotifyType.InvalidIdInformation)
       this.selectors = { local, remote }
     }
+    this.mode = baseEncapsulation(choice.parsed.encapsulation!)!
     this.chosen = choice.parsed
     this.spiOut = new Uint8Array(choice.proposal.spi)
     this.ni = new Uint8Array(body('nonce'))
@@ -277,7 +301,7 @@ export class QuickModeTask implements V1Task {
     const ni = this.ni!, nr = this.nr!
     const km = (spi: Uint8Array): Uint8Array => quickModeKeymat(k.hash, k.d, { protocol: ProtocolId.IpsecEsp, spi, niB: ni, nrB: nr, ...(gqmxy ? { gqmxy } : {}) }, len)
     this.result = {
-      mode: this.o.mode, encapsulation: t.encapsulation!, natT: isUdpEncapsulated(t.encapsulation!),
+      mode: this.mode, encapsulation: t.encapsulation!, natT: isUdpEncapsulated(t.encapsulation!),
       inbound: { spi: u32(this.spiIn), keymat: km(this.spiIn) }, outbound: { spi: u32(this.spiOut!), keymat: km(this.spiOut!) },
       encryption, integrity, selectors: this.selectors, lifetimeSeconds: this.lifetime, pfs: gqmxy !== undefined,
     }
