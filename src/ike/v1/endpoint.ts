@@ -21,13 +21,23 @@ import type { IkeCredentials, IkeTrust } from './tasks/cert-auth.js'
 import { DEFAULT_DPD } from './tasks/dpd.js'
 import type { DpdOptions } from './tasks/dpd.js'
 import { VpnError } from '../../lib/errors.js'
+export { AGGRESSIVE_MODE_WARNING } from './tasks/aggressive-mode.js'
 
 export interface IkeV1EndpointOptions {
   /** Our address and IKE port as the peer should see them (NAT-D input, default ID). */
   readonly local: Endpoint
   readonly rng: Rng
-  /** Pre-shared key for a peer address (main mode: the ID is not known when keys are derived). */
-  readonly psk: (peer: Endpoint) => Uint8Array | undefined
+  /**
+   * Pre-shared key for a peer. Main mode passes the address only (the ID is not known when keys are
+   * derived, RFC 2409 §5.4); aggressive mode also passes the peer's ID, which arrives with its KE.
+   */
+  readonly psk: (peer: Endpoint, id?: IkeIdentity) => Uint8Array | undefined
+  /**
+   * Responder: take aggressive mode (RFC 2409 §5.4). Off by default: an aggressive mode 1 is then answered
+   * with a plain INVALID-EXCHANGE-TYPE notify and counted (`refused:aggressive-mode`). Whoever turns it on
+   * must show AGGRESSIVE_MODE_WARNING (tasks/aggressive-mode.ts).
+   */
+  readonly aggressive?: boolean
   readonly localId?: IkeIdentity
   readonly phase1Proposals?: readonly Phase1Transform[]
   readonly acceptPhase1?: (t: Phase1Transform) => boolean
@@ -113,6 +123,14 @@ export interface ChildPolicyQuery {
 }
 export type AcceptChild = (q: ChildPolicyQuery) => boolean | string
 
+/** How an initiator runs phase 1. */
+export interface ConnectOptions {
+  /** Aggressive mode (RFC 2409 §5.4) instead of main mode; see AGGRESSIVE_MODE_WARNING. */
+  readonly aggressive?: boolean
+  /** Our IDii for this SA (aggressive mode: what the responder picks the PSK by; default `localId`). */
+  readonly id?: IkeIdentity
+}
+
 export interface ChildSaRequest {
   readonly mode: EspMode
   readonly proposals?: readonly EspTransform[]
@@ -147,7 +165,7 @@ export class IkeV1Endpoint {
     const dpd = o.dpd ?? DEFAULT_DPD
     if (dpd && !(dpd.intervalMs > 0 && dpd.timeoutMs > dpd.intervalMs)) throw new VpnError('ERR_IKE_DPD', `dpd: timeoutMs (${dpd.timeoutMs}) must exceed intervalMs (${dpd.intervalMs}) > 0`)
     this.m = new IkeV1Manager({
-      local: o.local, rng: o.rng, psk: o.psk,
+      local: o.local, rng: o.rng, psk: o.psk, aggressive: o.aggressive ?? false,
       localId: o.localId ?? ipv4Identity(addressBytes(o.local.address)),
       ...(signer ? { signer, certLocalId: o.localId ?? signer.id } : {}), ...(o.trust ? { trust: o.trust } : {}),
       authMethods: o.authMethods ?? (certAuth ? [signer.method] : [OakleyAuth.PreSharedKey]),
@@ -175,10 +193,10 @@ export class IkeV1Endpoint {
   }
 
   /**
-   * Starts main mode towards `peer` and, once it is up, quick mode for `child`. Returns the SA's name
+   * Starts main mode (or aggressive mode with `opts.aggressive`) towards `peer` and, once it is up, quick mode for `child`. Returns the SA's name
    * (the hex initiator cookie) that every event of this SA carries.
    */
-  connect(now: Millis, peer: Endpoint, child?: ChildSaRequest): string { return this.m.connect(now, peer, child) }
+  connect(now: Millis, peer: Endpoint, child?: ChildSaRequest, opts?: ConnectOptions): string { return this.m.connect(now, peer, child, opts) }
   /** Starts another quick mode on an established SA (undefined when `sa` is not established). */
   createChildSa(now: Millis, sa: string, child: ChildSaRequest): number | undefined { return this.m.createChildSa(now, sa, child) }
   /** Sends an encrypted DELETE for every child SA and the ISAKMP SA, then forgets it. */

@@ -62,7 +62,7 @@ export function plainNotify(notifyType: number): IsakmpPayload {
   return { payload: 'notify', doi: Doi.Ipsec, protocolId: ProtocolId.Isakmp, spi: new Uint8Array(0), notifyType, data: new Uint8Array(0) }
 }
 /** The message we answer a rule's message with (for retransmission reasons). */
-export const NEXT_MESSAGE: Partial<Record<string, string>> = { mainMode2: 'main mode 3', mainMode4: 'main mode 5', quickMode1: 'quick mode 2' }
+export const NEXT_MESSAGE: Partial<Record<string, string>> = { mainMode2: 'main mode 3', mainMode4: 'main mode 5', quickMode1: 'quick mode 2', aggressive1: 'aggressive mode 2' }
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 export const ZERO8 = new Uint8Array(8)
 

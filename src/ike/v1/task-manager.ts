@@ -8,7 +8,7 @@ import { bytesEqual } from '../../lib/bytes.js'
 import { Counters } from '../../lib/counters.js'
 import { DecodeError } from '../../lib/errors.js'
 import type { Rng } from '../../crypto/rng.js'
-import { Doi, ExchangeType, HeaderFlag, ISAKMP_VERSION, ProtocolId } from './constants.js'
+import { Doi, ExchangeType, HeaderFlag, ISAKMP_VERSION, NotifyType, ProtocolId } from './constants.js'
 import { phase2Iv } from './crypto/cbc.js'
 import { openMessage, sealMessage } from './crypto/protect.js'
 import { checkHeader, checkPayload } from './message/checks.js'
@@ -26,18 +26,21 @@ import type { IkeV1Entry } from './ike-entry.js'
 import type { IkeIdentity } from './ike-sa.js'
 import { DEFAULT_ESP_PROPOSALS, newMessageId, readInformational, sealInformational, sendDelete } from './informational.js'
 import { MainModeTask } from './tasks/main-mode.js'
+import { AggressiveModeTask, aggressiveProposals } from './tasks/aggressive-mode.js'
 import { OakleyAuth } from './oakley.js'
 import type { IkeTrust, Signer } from './tasks/cert-auth.js'
 import { QuickModeTask } from './tasks/quick-mode.js'
 import type { EspMode, TrafficSelector } from './tasks/quick-mode.js'
 import type { InboundV1, TaskStep, V1Task } from './tasks/types.js'
 import type { EspTransform, Phase1Transform } from './proposal/transforms.js'
-import type { AcceptChild, ChildSaRequest, PeerPolicy, IkeKeyLogEntry, IkeTransmit, IkeV1Event } from './endpoint.js'
+import type { AcceptChild, ChildSaRequest, ConnectOptions, PeerPolicy, IkeKeyLogEntry, IkeTransmit, IkeV1Event } from './endpoint.js'
 
 export interface ManagerOptions {
   readonly local: Endpoint
   readonly rng: Rng
-  readonly psk: (peer: Endpoint) => Uint8Array | undefined
+  readonly psk: (peer: Endpoint, id?: IkeIdentity) => Uint8Array | undefined
+  /** Responder: take aggressive mode (RFC 2409 §5.4); otherwise answer INVALID-EXCHANGE-TYPE. */
+  readonly aggressive: boolean
   readonly localId: IkeIdentity
   readonly phase1Proposals: readonly Phase1Transform[]
   readonly acceptPhase1: (t: Phase1Transform) => boolean
@@ -74,27 +77,30 @@ export class IkeV1Manager {
 
   constructor(o: ManagerOptions) { this.o = o; this.life = new V1Lifecycle(this, { ...o.lifecycle, rng: o.rng, retransmit: o.retransmit }) }
 
-  private newEntry(now: Millis, role: 'initiator' | 'responder', ckyI: Uint8Array, ckyR: Uint8Array, peer: Endpoint, initialContact: boolean): IkeV1Entry {
+  private newEntry(now: Millis, role: 'initiator' | 'responder', ckyI: Uint8Array, ckyR: Uint8Array, peer: Endpoint, initialContact: boolean, aggressive?: ConnectOptions): IkeV1Entry {
     const sa = new IkeSaV1(role, ckyI, ckyR, peer, this.o.local, now)
     const pp = this.o.peerPolicy?.(peer)
-    const mm = new MainModeTask(sa, { rng: this.o.rng, proposals: pp?.phase1Proposals ?? this.o.phase1Proposals, accept: this.o.acceptPhase1, psk: this.o.psk, localId: this.o.localId, initialContact, natT: this.o.natT,
+    const Task = aggressive?.aggressive ? AggressiveModeTask : MainModeTask
+    const base = pp?.phase1Proposals ?? this.o.phase1Proposals
+    const proposals = aggressive?.aggressive ? aggressiveProposals(base) : base
+    const mm = new Task(sa, { rng: this.o.rng, proposals, accept: this.o.acceptPhase1, psk: this.o.psk, localId: aggressive?.id ?? this.o.localId, initialContact, natT: this.o.natT,
       authMethods: pp?.authMethods ?? this.o.authMethods, ...(this.o.signer ? { signer: this.o.signer } : {}), ...((pp?.trust ?? this.o.trust) ? { trust: pp?.trust ?? this.o.trust } : {}), ...(this.o.certLocalId ? { certLocalId: this.o.certLocalId } : {}) })
     const e: IkeV1Entry = { sa, mm, qm: new Map(), doneMids: new Set(), child: undefined, outstanding: undefined, cache: [], authFailures: 0, children: new Map(), life: newEntryLife(peer, now, randomU32(this.o.rng)) }
     this.entries.set(hex(ckyI), e)
     return e
   }
 
-  connect(now: Millis, peer: Endpoint, child?: ChildSaRequest): string {
+  connect(now: Millis, peer: Endpoint, child?: ChildSaRequest, opts?: ConnectOptions): string {
     let ckyI = this.o.rng.bytes(8)
     while (ckyI.every((b) => b === 0) || this.entries.has(hex(ckyI))) ckyI = this.o.rng.bytes(8)
     const firstContact = ![...this.entries.values()].some((e) => e.sa.peer.address === peer.address) && !this.life.hasChildrenWith(peer.address)
-    const e = this.newEntry(now, 'initiator', ckyI, new Uint8Array(8), peer, firstContact)
+    const e = this.newEntry(now, 'initiator', ckyI, new Uint8Array(8), peer, firstContact, opts)
     e.child = child
     const payloads = e.mm.start()
-    const bytes = encodeMessage(this.header(e.sa, ExchangeType.IdentityProtection, 0), payloads)
+    const bytes = encodeMessage(this.header(e.sa, e.mm.exchangeType, 0), payloads)
     const m1 = decodeMessage(bytes)
     e.mm.setSentSa(payloadBody(m1.bytes, m1.spans[0]!))
-    this.send(now, e, bytes, 'main mode 1')
+    this.send(now, e, bytes, `${e.mm.exchangeName} 1`)
     return hex(ckyI)
   }
 
@@ -174,17 +180,30 @@ export class IkeV1Manager {
       }
     }
     if (!e) {
-      if (header.exchangeType !== ExchangeType.IdentityProtection || !bytesEqual(header.responderCookie, ZERO8) || header.messageId !== 0) { this.stats.inc('drop:unknown-cookies'); return }
+      const phase1 = header.exchangeType === ExchangeType.IdentityProtection || header.exchangeType === ExchangeType.Aggressive
+      if (!phase1 || !bytesEqual(header.responderCookie, ZERO8) || header.messageId !== 0) { this.stats.inc('drop:unknown-cookies'); return }
+      if (header.exchangeType === ExchangeType.Aggressive && !this.o.aggressive) {
+        // Refused before any state or crypto. INVALID-EXCHANGE-TYPE (RFC 2408 §3.14.1, 7) names exactly what
+        // is wrong, so the admin of a legitimate peer learns to use main mode; NO-PROPOSAL-CHOSEN would send
+        // them hunting through suites. The reply is smaller than AM1 (no amplification) and holds no secret.
+        this.stats.inc('refused:aggressive-mode')
+        this.transmits.push({ to: from, data: encodeMessage({ initiatorCookie: header.initiatorCookie, responderCookie: ZERO8, version: ISAKMP_VERSION, exchangeType: ExchangeType.Informational, flags: 0, messageId: 0 }, [plainNotify(NotifyType.InvalidExchangeType)]) })
+        return
+      }
       const halfOpen = [...this.entries.values()].filter((x) => x.sa.role === 'responder' && x.sa.state === 'connecting')
       if (halfOpen.length >= this.o.halfOpenTotal) { this.stats.inc('drop:half-open-total'); return }
       if (halfOpen.filter((x) => x.sa.peer.address === from.address).length >= this.o.halfOpenPerAddress) { this.stats.inc('drop:half-open-limit'); return }
       const ckyR = this.o.rng.bytes(8)
-      e = this.newEntry(now, 'responder', new Uint8Array(header.initiatorCookie), ckyR, from, false)
+      e = this.newEntry(now, 'responder', new Uint8Array(header.initiatorCookie), ckyR, from, false, { aggressive: header.exchangeType === ExchangeType.Aggressive })
       const r = this.runTask(now, e, e.mm, header, data, from)
       if (r !== 'ok') this.forget(e)
       return
     }
-    if (header.exchangeType === ExchangeType.IdentityProtection && header.messageId === 0) { this.runTask(now, e, e.mm, header, data, from); return }
+    if ((header.exchangeType === ExchangeType.IdentityProtection || header.exchangeType === ExchangeType.Aggressive) && header.messageId === 0) {
+      if (header.exchangeType !== e.mm.exchangeType) { this.stats.inc('drop:exchange-type'); return }
+      this.runTask(now, e, e.mm, header, data, from)
+      return
+    }
     if (header.exchangeType === ExchangeType.Informational) { this.informational(now, e, header, data); return }
     if (e.sa.state !== 'established') { this.stats.inc('drop:not-established'); return }
     if (header.exchangeType === ExchangeType.QuickMode) {
@@ -218,7 +237,7 @@ export class IkeV1Manager {
       try { opened = openMessage(data, k.cipher, k.encKey, iv) } catch (err) {
         if (!(err instanceof DecodeError)) throw err
         this.stats.inc('drop:decrypt')
-        this.authFailed(e, mid, 'main mode 5 does not decrypt (wrong pre-shared key?)')
+        this.authFailed(e, mid, `${e.mm.initiatorAuthMessage} does not decrypt (wrong pre-shared key?)`)
         return 'dropped'
       }
       msg = { header, payloads: opened.payloads, spans: opened.spans, bytes: opened.plaintext, end: opened.end }
@@ -273,14 +292,16 @@ export class IkeV1Manager {
     }
     // Authenticated: commit the IV (App. B) and follow the peer to the address it really uses (RFC 3947 §4).
     if (nextIv) { if (mid === 0) e.sa.iv = nextIv; else e.sa.exchangeIvs.set(mid, nextIv) }
-    if (e.sa.state === 'established' || step.kind === 'reply' || mid !== 0 || header.flags & HeaderFlag.Encryption) e.sa.peer = from
+    if (e.sa.state === 'established' || step.kind === 'reply' || step.done || mid !== 0 || header.flags & HeaderFlag.Encryption) e.sa.peer = from
     e.outstanding = undefined
     this.life.seen(now, e, msg)
     const request = new Uint8Array(data.subarray(0, header.length))
     if (step.kind === 'reply') {
       const reply = this.encodeReply(e, header, step.payloads, step.encrypted)
       // Responders in phase 1 retransmit only when the peer repeats (no amplification towards a spoofed source).
-      const wait = step.done ? undefined : e.sa.role === 'initiator' || mid !== 0 ? NEXT_MESSAGE[ruleName] : undefined
+      // Aggressive mode 2 is the exception: message 3 has no answer, so (as with quick mode 2) only the
+      // responder can recover its loss; the half-open bounds limit what a spoofed AM1 can make us send.
+      const wait = step.done ? undefined : e.sa.role === 'initiator' || mid !== 0 || ruleName === 'aggressive1' ? NEXT_MESSAGE[ruleName] : undefined
       this.afterPhase1Keys(e, now)
       this.send(now, e, reply, wait)
       remember(e, request, reply)
@@ -392,13 +413,13 @@ export class IkeV1Manager {
   handleTimeout(now: Millis): void {
     for (const e of [...this.entries.values()]) {
       if (e.sa.role === 'responder' && e.sa.state === 'connecting' && now - e.sa.createdAt >= this.o.halfOpenTimeoutMs) {
-        this.close(e, e.mm.lastAuthFailure ? `authentication failed: ${e.mm.lastAuthFailure}` : 'main mode did not complete in time')
+        this.close(e, e.mm.lastAuthFailure ? `authentication failed: ${e.mm.lastAuthFailure}` : `${e.mm.exchangeName} did not complete in time`)
         continue
       }
       const out = e.outstanding
       if (!out || now < out.at) continue
       if (out.tries >= this.o.retransmit.tries) {
-        const hint = e.mm.lastAuthFailure ? ` (${e.mm.lastAuthFailure})` : out.what === 'main mode 5' ? (e.mm.transform && e.mm.transform.authMethod !== OakleyAuth.PreSharedKey ? ' (our certificate refused by the peer?)' : ' (wrong pre-shared key at either end?)') : ''
+        const hint = e.mm.lastAuthFailure ? ` (${e.mm.lastAuthFailure})` : out.what === e.mm.initiatorAuthMessage ? (e.mm.transform && e.mm.transform.authMethod !== OakleyAuth.PreSharedKey ? ' (our certificate refused by the peer?)' : ' (wrong pre-shared key at either end?)') : ''
         this.close(e, `timeout: no answer to ${out.what} after ${out.tries} retransmissions${hint}`)
         continue
       }

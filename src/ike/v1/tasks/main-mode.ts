@@ -21,7 +21,7 @@ import { OakleyAuth } from '../oakley.js'
 import { buildPhase1Transform, parsePhase1Transform } from '../proposal/transforms.js'
 import type { Phase1Transform } from '../proposal/transforms.js'
 import { responderSa, selectPhase1 } from '../proposal/select.js'
-import { VID_DPD, VID_NAT_T_DRAFT_02, VID_NAT_T_DRAFT_02N, VID_NAT_T_DRAFT_03, VID_NAT_T_RFC3947, natTDialect } from '../vendor-ids.js'
+import { VID_DPD, VID_FRAGMENTATION, VID_NAT_T_DRAFT_02, VID_NAT_T_DRAFT_02N, VID_NAT_T_DRAFT_03, VID_NAT_T_RFC3947, natTDialect, vendorIdHasPrefix } from '../vendor-ids.js'
 import type { NatTDialect } from '../vendor-ids.js'
 import type { MessageRuleName } from '../message/exchange-rules.js'
 import type { IkeIdentity, IkeSaV1 } from '../ike-sa.js'
@@ -33,8 +33,11 @@ export interface MainModeOptions {
   readonly proposals: readonly Phase1Transform[]
   /** Responder: which parsed transform local policy takes. */
   readonly accept: (t: Phase1Transform) => boolean
-  /** RFC 2409 §5.4: the key must be known before ID arrives, so it is looked up by the peer's address. */
-  readonly psk: (peer: Endpoint) => Uint8Array | undefined
+  /**
+   * RFC 2409 §5.4: in main mode the key must be known before ID arrives, so it is looked up by the
+   * peer's address alone; aggressive mode also passes the peer's ID (it arrives with the KE).
+   */
+  readonly psk: (peer: Endpoint, id?: IkeIdentity) => Uint8Array | undefined
   /** Our IDii/IDir (RFC 2407 §4.6.2). */
   readonly localId: IkeIdentity
   /** Send INITIAL-CONTACT in main mode 5 (initiator, first SA towards this peer). */
@@ -62,23 +65,27 @@ export function idPayload(id: IkeIdentity): IsakmpPayload {
 }
 
 export class MainModeTask implements V1Task {
-  private readonly sa: IkeSaV1
-  private readonly o: MainModeOptions
-  private step = 0
-  private saiB: Uint8Array | undefined
-  private chosen: Phase1Transform | undefined
-  private dh: DhExchange | undefined
-  private gxi: Uint8Array | undefined
-  private gxr: Uint8Array | undefined
-  private ni: Uint8Array | undefined
-  private nr: Uint8Array | undefined
-  private dialect: NatTDialect | undefined
+  protected readonly sa: IkeSaV1
+  protected readonly o: MainModeOptions
+  protected step = 0
+  protected saiB: Uint8Array | undefined
+  protected chosen: Phase1Transform | undefined
+  protected dh: DhExchange | undefined
+  protected gxi: Uint8Array | undefined
+  protected gxr: Uint8Array | undefined
+  protected ni: Uint8Array | undefined
+  protected nr: Uint8Array | undefined
+  protected dialect: NatTDialect | undefined
   /** Set when the peer's INITIAL-CONTACT arrived in an authenticated main mode 5. */
   initialContactReceived = false
   /** Why a main mode 5/6 was refused last (a wrong pre-shared key shows up here). */
   lastAuthFailure: string | undefined
   /** The peer's certificate once it verified (signature methods). */
   peerCert: { readonly serial: string; readonly subject: string } | undefined
+  /** The peer announced IKE fragmentation (VID_FRAGMENTATION, prefix match): we may fragment towards it. */
+  peerFragmentation = false
+  /** The peer's ID when the PSK is looked up (aggressive mode: it came with the KE); main mode: none. */
+  protected pskId: IkeIdentity | undefined
 
   constructor(sa: IkeSaV1, o: MainModeOptions) {
     this.sa = sa
@@ -86,6 +93,11 @@ export class MainModeTask implements V1Task {
   }
 
   get transform(): Phase1Transform | undefined { return this.chosen }
+  /** The ISAKMP exchange type this task runs (the manager drops phase 1 messages of another type). */
+  get exchangeType(): number { return MAIN_MODE }
+  /** For reasons and timeouts: the exchange, and its last message that authenticates the initiator. */
+  get exchangeName(): string { return 'main mode' }
+  get initiatorAuthMessage(): string { return 'main mode 5' }
 
   expects(): MessageRuleName | undefined {
     const i = this.sa.role === 'initiator'
@@ -93,10 +105,10 @@ export class MainModeTask implements V1Task {
     return order[this.step]
   }
 
-  private vendorIds(): IsakmpPayload[] {
+  protected vendorIds(): IsakmpPayload[] {
     const v: IsakmpPayload[] = []
     if (this.o.natT) v.push({ payload: 'vendorId', data: VID_NAT_T_RFC3947 })
-    v.push({ payload: 'vendorId', data: VID_DPD })
+    v.push({ payload: 'vendorId', data: VID_DPD }, { payload: 'vendorId', data: VID_FRAGMENTATION })
     return v
   }
 
@@ -116,15 +128,17 @@ export class MainModeTask implements V1Task {
     return this.sa.role === 'initiator' ? this.processInitiator(msg) : this.processResponder(msg)
   }
 
-  private vids(msg: InboundV1): Uint8Array[] {
-    return msg.payloads.flatMap((p) => (p.payload === 'vendorId' ? [p.data] : []))
+  protected vids(msg: InboundV1): Uint8Array[] {
+    const v = msg.payloads.flatMap((p) => (p.payload === 'vendorId' ? [p.data] : []))
+    if (v.some((x) => vendorIdHasPrefix(x, VID_FRAGMENTATION))) this.peerFragmentation = true
+    return v
   }
-  private first<N extends IsakmpPayload['payload']>(msg: InboundV1, name: N): { p: Extract<IsakmpPayload, { payload: N }>; body: Uint8Array } {
+  protected first<N extends IsakmpPayload['payload']>(msg: InboundV1, name: N): { p: Extract<IsakmpPayload, { payload: N }>; body: Uint8Array } {
     const i = msg.payloads.findIndex((p) => p.payload === name)
     return { p: msg.payloads[i] as Extract<IsakmpPayload, { payload: N }>, body: payloadBody(msg.bytes, msg.spans[i]!) }
   }
 
-  private processInitiator(msg: InboundV1): TaskStep {
+  protected processInitiator(msg: InboundV1): TaskStep {
     switch (this.step) {
       case 0: { // main mode 2: exactly one proposal, one transform, one we offered (RFC 2408 §4.2)
         const { p: sa } = this.first(msg, 'sa')
@@ -174,7 +188,7 @@ export class MainModeTask implements V1Task {
     }
   }
 
-  private processResponder(msg: InboundV1): TaskStep {
+  protected processResponder(msg: InboundV1): TaskStep {
     switch (this.step) {
       case 0: { // main mode 1
         const { p: sa, body } = this.first(msg, 'sa')
@@ -185,8 +199,7 @@ export class MainModeTask implements V1Task {
         this.dialect = this.o.natT ? natTDialect(this.vids(msg)) : undefined
         this.step = 1
         // Answer in the NAT-T dialect the initiator announced (RFC 3947 §3.1; drafts for older clients).
-        const vids: IsakmpPayload[] = [{ payload: 'vendorId', data: VID_DPD }]
-        if (this.dialect) vids.unshift({ payload: 'vendorId', data: NAT_T_VIDS[this.dialect] })
+        const vids = this.responderVids()
         return { kind: 'reply', payloads: [{ payload: 'sa', ...responderSa(sa, choice) }, ...vids], encrypted: false, done: false }
       }
       case 1: { // main mode 3
@@ -219,8 +232,15 @@ export class MainModeTask implements V1Task {
     }
   }
 
+  /** A responder's VIDs: NAT-T in the dialect the initiator announced, DPD, fragmentation. */
+  protected responderVids(): IsakmpPayload[] {
+    const vids: IsakmpPayload[] = [{ payload: 'vendorId', data: VID_DPD }, { payload: 'vendorId', data: VID_FRAGMENTATION }]
+    if (this.dialect) vids.unshift({ payload: 'vendorId', data: NAT_T_VIDS[this.dialect] })
+    return vids
+  }
+
   /** Our KE, nonce and NAT-D (main mode 3 or 4). The DH private value is drawn here. */
-  private keNonce(initiator: boolean): IsakmpPayload[] {
+  protected keNonce(initiator: boolean): IsakmpPayload[] {
     this.dh = new DhExchange(this.chosen!.group, this.o.rng)
     const nonce = this.o.rng.bytes(NONCE_LENGTH)
     if (initiator) { this.gxi = this.dh.publicValue; this.ni = nonce } else { this.gxr = this.dh.publicValue; this.nr = nonce }
@@ -235,7 +255,7 @@ export class MainModeTask implements V1Task {
   }
 
   /** Reads the peer's KE/nonce/NAT-D, computes g^xy and every phase 1 key. Undefined on success. */
-  private takeKeNonce(msg: InboundV1, responder: boolean): TaskStep | undefined {
+  protected takeKeNonce(msg: InboundV1, responder: boolean): TaskStep | undefined {
     const ke = this.first(msg, 'ke').p.data, nonce = this.first(msg, 'nonce').p.data
     const gxy = this.dh!.computeShared(ke)
     this.dh!.destroy()
@@ -247,7 +267,7 @@ export class MainModeTask implements V1Task {
     // RFC 2409 §5: for signatures SKEYID = prf(Ni_b | Nr_b, g^xy); for pre-shared keys prf(key, Ni_b | Nr_b).
     if (this.isSig()) skeyid = skeyidSig(h, this.ni!, this.nr!, gxy)
     else {
-      const psk = this.o.psk(this.sa.peer)
+      const psk = this.pskId ? this.o.psk(this.sa.peer, this.pskId) : this.o.psk(this.sa.peer)
       // No notify: telling a stranger whether a key exists for its address is a hint we do not give.
       if (!psk) { gxy.fill(0); return fail(`no pre-shared key for ${this.sa.peer.address}`) }
       skeyid = skeyidPsk(h, psk, this.ni!, this.nr!)
@@ -264,17 +284,17 @@ export class MainModeTask implements V1Task {
     return undefined
   }
 
-  private keys() { return this.sa.keys! }
-  private isSig(): boolean { return this.chosen !== undefined && isSignatureMethod(this.chosen.authMethod) }
+  protected keys() { return this.sa.keys! }
+  protected isSig(): boolean { return this.chosen !== undefined && isSignatureMethod(this.chosen.authMethod) }
   /** A signature method only with our own key of that kind and someone to trust; PSK when listed. */
-  private acceptsMethod(m: number): boolean {
+  protected acceptsMethod(m: number): boolean {
     if (!this.o.authMethods.includes(m)) return false
     if (m === OakleyAuth.PreSharedKey) return true
     return isSignatureMethod(m) && this.o.signer?.method === m && this.o.trust !== undefined
   }
-  private ourId(): IkeIdentity { return this.isSig() ? (this.o.certLocalId ?? this.o.signer!.id) : this.o.localId }
+  protected ourId(): IkeIdentity { return this.isSig() ? (this.o.certLocalId ?? this.o.signer!.id) : this.o.localId }
   /** HASH_x, or CERT + SIG_x for signature methods (RFC 2409 §5.1: "HDR*, IDii, [ CERT, ] SIG_I"). */
-  private authPayloads(authHash: Uint8Array): IsakmpPayload[] {
+  protected authPayloads(authHash: Uint8Array): IsakmpPayload[] {
     if (!this.isSig()) return [{ payload: 'hash', data: authHash }]
     const s = this.o.signer!
     return [{ payload: 'cert', encoding: CertEncoding.X509Signature, data: s.certDer }, { payload: 'sig', data: signAuthHash(this.chosen!.authMethod, s.key, authHash) }]
@@ -283,7 +303,7 @@ export class MainModeTask implements V1Task {
    * The peer's CERT verified for `role`, its ID bound to it, then SIG over the HASH we computed. Any
    * failure ends the negotiation with a notify (the manager sends it encrypted and closes).
    */
-  private verifySig(msg: InboundV1, id: { idType: number; data: Uint8Array }, want: Uint8Array, role: 'client' | 'server', what: string): TaskStep | undefined {
+  protected verifySig(msg: InboundV1, id: { idType: number; data: Uint8Array }, want: Uint8Array, role: 'client' | 'server', what: string): TaskStep | undefined {
     const sigP = msg.payloads.find((p) => p.payload === 'sig')
     if (!sigP || sigP.payload !== 'sig') return fail(`${what}: no SIG payload`, NotifyType.AuthenticationFailed)
     const c = checkPeerCertificate(msg.payloads.filter((p) => p.payload === 'cert'), id, this.o.trust!, role)
@@ -295,9 +315,9 @@ export class MainModeTask implements V1Task {
     this.peerCert = { serial: c.serial, subject: c.subject }
     return undefined
   }
-  private hashInputs(): Phase1HashInputs { return { gxi: this.gxi!, gxr: this.gxr!, ckyI: this.sa.ckyI, ckyR: this.sa.ckyR, saiB: this.saiB! } }
+  protected hashInputs(): Phase1HashInputs { return { gxi: this.gxi!, gxr: this.gxr!, ckyI: this.sa.ckyI, ckyR: this.sa.ckyR, saiB: this.saiB! } }
   /** IDii_b / IDir_b: the ID body (type, protocol, port, data) as we send it. */
-  private idB(id: IkeIdentity): Uint8Array {
+  protected idB(id: IkeIdentity): Uint8Array {
     const b = new Uint8Array(4 + id.data.length)
     b[0] = id.idType
     b.set(id.data, 4)
