@@ -51,7 +51,8 @@ test('main mode with RSA signatures as checked by an independent RFC 2409 §5.1 
   const draws: Uint8Array[] = []
   const base = fixedRng(777)
   const rec: Rng = { bytes(n) { const b = base.bytes(n); draws.push(new Uint8Array(b)); return b } }
-  const p = pair({ seed: 300, iExtra: { rng: rec, credentials: { certDer: der(client.certPem), keyPem: client.keyPem }, trust }, rExtra: { credentials: { certDer: der(server.certPem), keyPem: server.keyPem }, trust } })
+  // Ethernet-sized datagrams so MM5/MM6 stay whole in the log (fragmentation: v1-fragmentation.test.ts).
+  const p = pair({ seed: 300, extra: { fragmentation: { fragmentSize: 1500 } }, iExtra: { rng: rec, credentials: { certDer: der(client.certPem), keyPem: client.keyPem }, trust }, rExtra: { credentials: { certDer: der(server.certPem), keyPem: server.keyPem }, trust } })
   p.connect()
   p.pump()
   assert.equal(childOf(p.events.i).length, 1)

@@ -32,7 +32,8 @@ const der = (c: IssuedCert): Uint8Array => new Uint8Array(new X509Certificate(c.
 const creds = (c: IssuedCert) => ({ credentials: { certDer: der(c), keyPem: c.keyPem }, trust })
 
 function certPair(iCert: IssuedCert, rCert: IssuedCert, iMore: Partial<IkeV1EndpointOptions> = {}, rMore: Partial<IkeV1EndpointOptions> = {}) {
-  return pair({ iExtra: { ...creds(iCert), ...iMore }, rExtra: { ...creds(rCert), ...rMore } })
+  // Ethernet-sized datagrams: these tests read whole MM5/MM6 from the log (fragmentation: v1-fragmentation.test.ts).
+  return pair({ extra: { fragmentation: { fragmentSize: 1500 } }, iExtra: { ...creds(iCert), ...iMore }, rExtra: { ...creds(rCert), ...rMore } })
 }
 const closed = (evs: readonly IkeV1Event[]) => evs.find((e) => e.type === 'closed')?.type === 'closed' ? (evs.find((e) => e.type === 'closed') as Extract<IkeV1Event, { type: 'closed' }>).reason : undefined
 const ikeUp = (evs: readonly IkeV1Event[]) => evs.find((e): e is Extract<IkeV1Event, { type: 'ikeUp' }> => e.type === 'ikeUp')

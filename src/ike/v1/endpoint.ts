@@ -15,6 +15,8 @@ import { DEFAULT_PHASE1_PROPOSALS } from './informational.js'
 import { ipv4Identity } from './tasks/main-mode.js'
 import type { Rng } from '../../crypto/rng.js'
 import { IkeV1Manager } from './task-manager.js'
+import { DEFAULT_FRAGMENTATION } from './fragment-io.js'
+import type { FragmentationOptions } from './fragment-io.js'
 import { OakleyAuth } from './oakley.js'
 import { loadSigner } from './tasks/cert-auth.js'
 import type { IkeCredentials, IkeTrust } from './tasks/cert-auth.js'
@@ -85,6 +87,11 @@ export interface IkeV1EndpointOptions {
   readonly childLifetimeSeconds?: number
   /** Rekey margin (default 9 min), its random reduction (default 0.1) and the old child's overlap (default 10 s). */
   readonly rekey?: { readonly marginMs?: number; readonly fuzz?: number; readonly overlapMs?: number }
+  /**
+   * IKE fragmentation (Cisco/Microsoft; Windows uses it for certificate main mode): we always announce
+   * it and reassemble; we fragment towards peers that announced it. Defaults: DEFAULT_FRAGMENTATION.
+   */
+  readonly fragmentation?: Partial<FragmentationOptions>
   /**
    * Per-peer policy by the peer's address (a gateway serving L2TP/IPsec clients and site-to-site tunnels on
    * one UDP 500): phase 1 proposals and methods for SAs with that peer (both roles), and the quick mode
@@ -189,6 +196,7 @@ export class IkeV1Endpoint {
         dpd, ikeLifetimeSeconds: o.ikeLifetimeSeconds ?? 28800, childLifetimeSeconds: o.childLifetimeSeconds ?? 3600,
         marginMs: o.rekey?.marginMs ?? 540_000, fuzz: o.rekey?.fuzz ?? 0.1, overlapMs: o.rekey?.overlapMs ?? 10_000,
       },
+      fragmentation: { ...DEFAULT_FRAGMENTATION, ...o.fragmentation },
     })
   }
 

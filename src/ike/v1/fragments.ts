@@ -65,6 +65,9 @@ export class FragmentReassembler {
     return { status: 'complete', datagram }
   }
 
+  /** Bytes of fragment data held for the unfinished message (0 when none). */
+  get heldBytes(): number { return this.bytes }
+
   private reset(id: number | undefined): void {
     this.id = id
     this.parts.clear()

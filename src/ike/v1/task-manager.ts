@@ -8,7 +8,7 @@ import { bytesEqual } from '../../lib/bytes.js'
 import { Counters } from '../../lib/counters.js'
 import { DecodeError } from '../../lib/errors.js'
 import type { Rng } from '../../crypto/rng.js'
-import { Doi, ExchangeType, HeaderFlag, ISAKMP_VERSION, NotifyType, ProtocolId } from './constants.js'
+import { Doi, ExchangeType, HeaderFlag, ISAKMP_VERSION, NotifyType, PayloadType, ProtocolId } from './constants.js'
 import { phase2Iv } from './crypto/cbc.js'
 import { openMessage, sealMessage } from './crypto/protect.js'
 import { checkHeader, checkPayload } from './message/checks.js'
@@ -22,6 +22,8 @@ import { NEXT_MESSAGE, ZERO8, hex, newEntryLife, notifyName, plainNotify, rememb
 import { V1Lifecycle } from './lifetimes.js'
 import type { LifecycleOptions } from './lifetimes.js'
 import { randomU32 } from '../../crypto/rng.js'
+import { FragmentIo } from './fragment-io.js'
+import type { FragmentationOptions } from './fragment-io.js'
 import type { IkeV1Entry } from './ike-entry.js'
 import type { IkeIdentity } from './ike-sa.js'
 import { DEFAULT_ESP_PROPOSALS, newMessageId, readInformational, sealInformational, sendDelete } from './informational.js'
@@ -65,6 +67,7 @@ export interface ManagerOptions {
   readonly peerPolicy?: (peer: Endpoint) => PeerPolicy | undefined
   /** Debug key log (IkeV1EndpointOptions.keyLog). */
   readonly keyLog?: (k: IkeKeyLogEntry) => void
+  readonly fragmentation: FragmentationOptions
 }
 
 export class IkeV1Manager {
@@ -74,8 +77,18 @@ export class IkeV1Manager {
   readonly stats = new Counters()
   private readonly o: ManagerOptions
   readonly life: V1Lifecycle
+  private readonly frags: FragmentIo
 
-  constructor(o: ManagerOptions) { this.o = o; this.life = new V1Lifecycle(this, { ...o.lifecycle, rng: o.rng, retransmit: o.retransmit }) }
+  constructor(o: ManagerOptions) {
+    this.o = o
+    this.life = new V1Lifecycle(this, { ...o.lifecycle, rng: o.rng, retransmit: o.retransmit })
+    this.frags = new FragmentIo(o.fragmentation, this.stats)
+  }
+
+  /** Queues an ISAKMP message of `e`, split into fragments when the peer announced them and it is too large. */
+  private emit(e: IkeV1Entry, data: Uint8Array): void {
+    for (const d of this.frags.split(data, e.sa.peer, e.mm.peerFragmentation, e.sa.natDetected || e.sa.peer.port === 4500)) this.transmits.push({ to: e.sa.peer, data: d })
+  }
 
   private newEntry(now: Millis, role: 'initiator' | 'responder', ckyI: Uint8Array, ckyR: Uint8Array, peer: Endpoint, initialContact: boolean, aggressive?: ConnectOptions): IkeV1Entry {
     const sa = new IkeSaV1(role, ckyI, ckyR, peer, this.o.local, now)
@@ -151,7 +164,7 @@ export class IkeV1Manager {
 
   /** Sends and, when `waitFor` names it, keeps the message for retransmission until an answer arrives. */
   private send(now: Millis, e: IkeV1Entry, bytes: Uint8Array, waitFor: string | undefined): void {
-    this.transmits.push({ to: e.sa.peer, data: bytes })
+    this.emit(e, bytes)
     e.outstanding = waitFor ? { bytes, what: waitFor, tries: 0, at: now + this.o.retransmit.firstMs } : undefined
   }
 
@@ -165,17 +178,25 @@ export class IkeV1Manager {
     return undefined
   }
 
-  handleDatagram(now: Millis, data: Uint8Array, from: Endpoint): void {
+  handleDatagram(now: Millis, data: Uint8Array, from: Endpoint, nested = false): void {
     const peek = peekSpis(data)
     if (!peek) { this.stats.inc('drop:short'); return }
     const header = decodeHeader(data)
     const fault = checkHeader(header)
     if (fault) { this.stats.inc(`drop:header:${fault.field}`); return }
     let e = this.find(header)
+    if (header.nextPayload === PayloadType.IkeFragment) {
+      // Reassembled before decryption, rule checks and the reply cache, which then see the whole message
+      // (a retransmitted fragmented MM5 compares equal to the first and gets the same MM6 back).
+      if (!e || nested) { this.stats.inc(e ? 'drop:fragment:nested' : 'drop:fragment:unknown-sa'); return }
+      const whole = this.frags.receive(now, hex(e.sa.ckyI), data)
+      if (whole) this.handleDatagram(now, whole, from, true)
+      return
+    }
     for (const c of e?.cache ?? []) {
       if (bytesEqual(c.request, data.subarray(0, header.length))) {
         this.stats.inc('rx:retransmission')
-        if (c.reply) this.transmits.push({ to: e!.sa.peer, data: c.reply })
+        if (c.reply) this.emit(e!, c.reply)
         return
       }
     }
@@ -405,12 +426,14 @@ export class IkeV1Manager {
     this.forget(e)
   }
   private forget(e: IkeV1Entry): void {
+    this.frags.forget(hex(e.sa.ckyI))
     e.mm.destroy()
     e.sa.destroy()
     this.entries.delete(hex(e.sa.ckyI))
   }
 
   handleTimeout(now: Millis): void {
+    this.frags.expire(now)
     for (const e of [...this.entries.values()]) {
       if (e.sa.role === 'responder' && e.sa.state === 'connecting' && now - e.sa.createdAt >= this.o.halfOpenTimeoutMs) {
         this.close(e, e.mm.lastAuthFailure ? `authentication failed: ${e.mm.lastAuthFailure}` : `${e.mm.exchangeName} did not complete in time`)
@@ -426,13 +449,15 @@ export class IkeV1Manager {
       out.tries++
       out.at = now + this.o.retransmit.firstMs * this.o.retransmit.factor ** out.tries
       this.stats.inc('tx:retransmit')
-      this.transmits.push({ to: e.sa.peer, data: out.bytes })
+      this.emit(e, out.bytes)
     }
     this.life.timeout(now)
   }
 
   nextTimeout(): Millis | undefined {
     let t: Millis | undefined = this.life.deadline()
+    const f = this.frags.nextTimeout()
+    if (f !== undefined && (t === undefined || f < t)) t = f
     for (const e of this.entries.values()) {
       const c = [e.outstanding?.at, e.sa.role === 'responder' && e.sa.state === 'connecting' ? e.sa.createdAt + this.o.halfOpenTimeoutMs : undefined]
       for (const x of c) if (x !== undefined && (t === undefined || x < t)) t = x
