@@ -170,3 +170,15 @@ test('FragmentIo.split: whole below the limit or without the peer\'s VID; limit 
   assert.equal(id(io.split(msg, v4, true, false)[0]!), id(parts[0]!))
   assert.notEqual(id(io.split(new Uint8Array(msg), v4, true, false)[0]!), id(parts[0]!))
 })
+
+test('aggressive mode with certificates (RFC 2409 §5.1 in aggressive form): CERT + SIG_R in AM2 (fragmented), SIG_I in AM3', () => {
+  const p = pair({ seed: 460, iExtra: creds(client), rExtra: { ...creds(server), aggressive: true } })
+  p.i.connect(p.clock.now, { address: R_ADDR, port: 500 }, undefined, { aggressive: true })
+  p.pump()
+  const upR = p.events.r.find((e) => e.type === 'ikeUp'), upI = p.events.i.find((e) => e.type === 'ikeUp')
+  assert.ok(upR && upR.type === 'ikeUp' && upI && upI.type === 'ikeUp', JSON.stringify([p.events.i, p.r.counters()]))
+  assert.equal(upR.peerCertificate?.serial, client.serial)
+  assert.equal(upI.peerCertificate?.serial, server.serial)
+  assert.equal(childOf(p.events.r).length, 1)
+  assert.ok(p.log.some((l) => l.from === 'r' && isFragment(l.data) && decodeHeader(l.data).exchangeType === 4), 'AM2 went out in fragments')
+})
