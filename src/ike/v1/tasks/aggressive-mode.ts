@@ -89,7 +89,7 @@ export class AggressiveModeTask extends MainModeTask {
     if (bad) return bad
     this.step = 1
     const ourId = this.ourId()
-    const auth = this.authPayloads(hashR(this.keys().hash, this.keys().skeyid, this.hashInputs(), this.idB(ourId)))
+    const auth = this.authPayloads(hashR(this.authPrf(), this.keys().skeyid, this.hashInputs(), this.idB(ourId)))
     // RFC 2409 §5.4 order (SA, KE, Nr, IDir, HASH_R), then NAT-D (RFC 3947 §3.2), CR, VIDs.
     return { kind: 'reply', payloads: [{ payload: 'sa', ...responderSa(sa, choice) }, ours[0]!, ours[1]!, idPayload(ourId), ...auth, ...ours.slice(2), ...this.responderVids()], encrypted: false, done: false }
   }
@@ -112,7 +112,7 @@ export class AggressiveModeTask extends MainModeTask {
     // The KE is checked against the group we drew for before any key is derived.
     const bad = this.takeKeNonce(msg, false)
     if (bad) return bad
-    const want = hashR(this.keys().hash, this.keys().skeyid, this.hashInputs(), idrB)
+    const want = hashR(this.authPrf(), this.keys().skeyid, this.hashInputs(), idrB)
     if (this.isSig()) {
       const refused = this.verifySig(msg, id, want, 'server', 'aggressive mode 2')
       if (refused) return refused
@@ -129,7 +129,7 @@ export class AggressiveModeTask extends MainModeTask {
     this.sa.peerId = { idType: id.idType, data: new Uint8Array(id.data) }
     this.step = 1
     const ourId = this.ourId()
-    const payloads: IsakmpPayload[] = [...this.authPayloads(hashI(this.keys().hash, this.keys().skeyid, this.hashInputs(), this.idB(ourId)))]
+    const payloads: IsakmpPayload[] = [...this.authPayloads(hashI(this.authPrf(), this.keys().skeyid, this.hashInputs(), this.idB(ourId)))]
     if (this.dialect) {
       const draft = this.dialect !== 'rfc3947'
       for (const d of natDPayloads(IKE_HASHES[t.hash]!, this.sa.ckyI, this.sa.ckyR, this.sa.peer, [this.sa.local])) payloads.push({ payload: 'natD', draft, data: d })
@@ -144,7 +144,7 @@ export class AggressiveModeTask extends MainModeTask {
   /** Responder: HASH_I (or CERT + SIG_I) over IDii_b from message 1; NAT-D from here (RFC 3947 §3.2). */
   private message3(msg: InboundV1): TaskStep {
     const id = this.peerIdPayload!
-    const want = hashI(this.keys().hash, this.keys().skeyid, this.hashInputs(), this.idiB!)
+    const want = hashI(this.authPrf(), this.keys().skeyid, this.hashInputs(), this.idiB!)
     if (this.isSig()) {
       const refused = this.verifySig(msg, id, want, 'client', 'aggressive mode 3')
       if (refused) return refused

@@ -6,6 +6,7 @@ import { constantTimeEqual } from '../../../lib/bytes.js'
 import type { Rng } from '../../../crypto/rng.js'
 import { CertEncoding, Doi, ExchangeType, IdType, NotifyType, ProtocolId, Situation } from '../constants.js'
 import { IKE_HASHES, ikeCipher } from '../crypto/algorithms.js'
+import type { IkeHash } from '../crypto/algorithms.js'
 import { phase1Iv } from '../crypto/cbc.js'
 import { DhExchange } from '../crypto/dh.js'
 import { deriveSkeyids, encryptionKey, hashI, hashR, skeyidPsk, skeyidSig } from '../crypto/keys.js'
@@ -17,7 +18,7 @@ import { payloadBody } from '../message/message.js'
 import type { IsakmpPayload } from '../message/payloads.js'
 import type { SaBody } from '../message/sa.js'
 import { detectNat, natDPayloads } from '../nat-t.js'
-import { OakleyAuth } from '../oakley.js'
+import { OakleyAuth, OakleyHash } from '../oakley.js'
 import { buildPhase1Transform, parsePhase1Transform } from '../proposal/transforms.js'
 import type { Phase1Transform } from '../proposal/transforms.js'
 import { responderSa, selectPhase1 } from '../proposal/select.js'
@@ -52,6 +53,10 @@ export interface MainModeOptions {
   readonly trust?: IkeTrust
   /** Our ID when authenticating with the certificate (default: its subject as ID_DER_ASN1_DN). */
   readonly certLocalId?: IkeIdentity
+}
+
+const ECDSA_AUTH_PRF: Readonly<Partial<Record<number, number>>> = {
+  [OakleyAuth.EcdsaP256Sha256]: OakleyHash.Sha2_256, [OakleyAuth.EcdsaP384Sha384]: OakleyHash.Sha2_384, [OakleyAuth.EcdsaP521Sha512]: OakleyHash.Sha2_512,
 }
 
 /** Nonce length we send: RFC 2409 §5 allows 8..256 bytes; 32 matches strongSwan. */
@@ -160,7 +165,7 @@ export class MainModeTask implements V1Task {
         if (r) return r
         this.step = 2
         const id = this.ourId()
-        const payloads: IsakmpPayload[] = [idPayload(id), ...this.authPayloads(hashI(this.keys().hash, this.keys().skeyid, this.hashInputs(), this.idB(id)))]
+        const payloads: IsakmpPayload[] = [idPayload(id), ...this.authPayloads(hashI(this.authPrf(), this.keys().skeyid, this.hashInputs(), this.idB(id)))]
         if (this.o.initialContact) {
           // RFC 2407 §4.6.3.3: the SPI of INITIAL-CONTACT is the ISAKMP cookie pair.
           const spi = new Uint8Array(16); spi.set(this.sa.ckyI); spi.set(this.sa.ckyR, 8)
@@ -170,7 +175,7 @@ export class MainModeTask implements V1Task {
       }
       case 2: { // main mode 6
         const { p: id, body: idB } = this.first(msg, 'id')
-        const want = hashR(this.keys().hash, this.keys().skeyid, this.hashInputs(), idB)
+        const want = hashR(this.authPrf(), this.keys().skeyid, this.hashInputs(), idB)
         if (this.isSig()) {
           // RFC 2409 §5.1: the responder is a server to us ('server' EKU: a client certificate cannot pose as the gateway).
           const bad = this.verifySig(msg, id, want, 'server', 'main mode 6')
@@ -211,7 +216,7 @@ export class MainModeTask implements V1Task {
       }
       case 2: { // main mode 5
         const { p: id, body: idB } = this.first(msg, 'id')
-        const want = hashI(this.keys().hash, this.keys().skeyid, this.hashInputs(), idB)
+        const want = hashI(this.authPrf(), this.keys().skeyid, this.hashInputs(), idB)
         if (this.isSig()) {
           const bad = this.verifySig(msg, id, want, 'client', 'main mode 5')
           if (bad) return bad
@@ -225,7 +230,7 @@ export class MainModeTask implements V1Task {
         this.initialContactReceived = msg.payloads.some((p) => p.payload === 'notify' && p.notifyType === NotifyType.InitialContact)
         this.step = 3
         const ourId = this.ourId()
-        const payloads: IsakmpPayload[] = [idPayload(ourId), ...this.authPayloads(hashR(this.keys().hash, this.keys().skeyid, this.hashInputs(), this.idB(ourId)))]
+        const payloads: IsakmpPayload[] = [idPayload(ourId), ...this.authPayloads(hashR(this.authPrf(), this.keys().skeyid, this.hashInputs(), this.idB(ourId)))]
         return { kind: 'reply', payloads, encrypted: true, done: true }
       }
       default: return fail('main mode: no message expected')
@@ -285,6 +290,16 @@ export class MainModeTask implements V1Task {
   }
 
   protected keys() { return this.sa.keys! }
+  /**
+   * The prf of HASH_I/HASH_R. For ECDSA strongSwan uses HMAC with the method's own SHA-2 (9: SHA-256,
+   * 10: SHA-384, 11: SHA-512; keymat_v1.c `prf_auth`) whatever hash the suite negotiated, so the SIG
+   * input has the curve's size; seen in the lab: P-384 with a SHA-256 suite fails both ways otherwise.
+   * Every other method: the negotiated hash (RFC 2409 §5).
+   */
+  protected authPrf(): IkeHash {
+    const h = ECDSA_AUTH_PRF[this.chosen?.authMethod ?? 0]
+    return h !== undefined ? IKE_HASHES[h]! : this.keys().hash
+  }
   protected isSig(): boolean { return this.chosen !== undefined && isSignatureMethod(this.chosen.authMethod) }
   /** A signature method only with our own key of that kind and someone to trust; PSK when listed. */
   protected acceptsMethod(m: number): boolean {
