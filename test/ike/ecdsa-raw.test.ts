@@ -1,5 +1,5 @@
 // Raw-digest ECDSA (src/ike/v1/crypto/ecdsa-raw.ts) against published vectors: RFC 4754 §8.1 (P-256) and
-// §8.2 (P-384), which give w, g^w, the ephemeral k, the digest H = SHA-2("abc") and r, s; RFC 6979 A.2.5
+// §8.2 (P-384) and §8.3 (P-521), which give w, g^w, the ephemeral k, the digest H = SHA-2("abc") and r, s; RFC 6979 A.2.5
 // (P-256: deterministic k with SHA-256, and fixed-k signatures over SHA-1/SHA-512 digests, i.e. shorter
 // and longer than the order). Vectors as quoted by the RFCs (copied from the RFC text, cross-checked with
 // the copies in pyca-style test files found by search). Then node's hashing ECDSA cross-checks ours.
@@ -8,9 +8,10 @@ import assert from 'node:assert/strict'
 import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto'
 import fc from 'fast-check'
 import { fromHex, toHex } from '../../src/lib/bytes.js'
-import { P256, P384, deterministicK, publicPoint, signDigest, signDigestWithKey, verifyDigest, verifyDigestWithKey } from '../../src/ike/v1/crypto/ecdsa-raw.js'
+import { P256, P384, P521, deterministicK, publicPoint, signDigest, signDigestWithKey, verifyDigest, verifyDigestWithKey } from '../../src/ike/v1/crypto/ecdsa-raw.js'
 import { signAuthHash, verifyAuthHash } from '../../src/ike/v1/crypto/signature.js'
 import { OakleyAuth } from '../../src/ike/v1/oakley.js'
+import { implementedPhase1 } from '../../src/ike/v1/proposal/select.js'
 
 const big = (s: string): bigint => BigInt('0x' + s)
 const sha = (alg: string, s: string): Uint8Array => new Uint8Array(createHash(alg).update(s).digest())
@@ -35,6 +36,16 @@ const RFC4754 = [
     h: undefined, // the RFC's H is SHA-384("abc"); computed here
     r: 'FB017B914E29149432D8BAC29A514640B46F53DDAB2C69948084E2930F1C8F7E08E07C9C63F2D21A07DCB56A6AF56EB3',
     s: 'B263A1305E057F984D38726A1B46874109F417BCA112674C528262A40A629AF1CBB9F516CE0FA7D2FF630863A00E8B9F',
+  },
+  {
+    section: 'RFC 4754 §8.3 (ECDSA-521)', curve: P521, hash: 'sha512',
+    w: '0065FDA3409451DCAB0A0EAD45495112A3D813C17BFD34BDF8C1209D7DF5849120597779060A7FF9D704ADF78B570FFAD6F062E95C7E0C5D5481C5B153B48B375FA1',
+    gwx: '0151518F1AF0F563517EDD5485190DF95A4BF57B5CBA4CF2A9A3F6474725A35F7AFE0A6DDEB8BEDBCD6A197E592D40188901CECD650699C9B5E456AEA5ADD19052A8',
+    gwy: '006F3B142EA1BFFF7E2837AD44C9E4FF6D2D34C73184BBAD90026DD5E6E85317D9DF45CAD7803C6C20035B2F3FF63AFF4E1BA64D1C077577DA3F4286C58F0AEAE643',
+    k: '00C1C2B305419F5A41344D7E4359933D734096F556197A9B244342B8B62F46F9373778F9DE6B6497B1EF825FF24F42F9B4A4BD7382CFC3378A540B1B7F0C1B956C2F',
+    h: undefined, // SHA-512("abc")
+    r: '0154FD3836AF92D0DCA57DD5341D3053988534FDE8318FC6AAAAB68E2E6F4339B19F2F281A7E0B22C269D93CF8794A9278880ED7DBB8D9362CAEACEE544320552251',
+    s: '017705A7030290D1CEB605A9A1BB03FF9CDD521E87A696EC926C8C10C8362DF4975367101F67D1CF9BCCBF2F3D239534FA509E70AAC851AE01AAC68D62F866472660',
   },
 ] as const
 
@@ -89,7 +100,7 @@ test('RFC 6979 A.2.5 with the given k: a SHA-1 digest (shorter than n) and a SHA
   }
 })
 
-for (const [curve, name, hash, len] of [[P256, 'prime256v1', 'sha256', 64], [P384, 'secp384r1', 'sha384', 96]] as const) {
+for (const [curve, name, hash, len] of [[P256, 'prime256v1', 'sha256', 64], [P384, 'secp384r1', 'sha384', 96], [P521, 'secp521r1', 'sha512', 132]] as const) {
   test(`${curve.name}: node's ECDSA over SHA-2(m) and ours over the digest SHA-2(m) accept each other`, () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: name })
     const m = Buffer.from('IKEv1 HASH_I input')
@@ -103,13 +114,13 @@ for (const [curve, name, hash, len] of [[P256, 'prime256v1', 'sha256', 64], [P38
   })
 }
 
-test('IKEv1 SIG (methods 9/10): HASH_I is the digest itself, not hashed again (strongSwan SIGN_ECDSA_WITH_NULL)', () => {
+test('IKEv1 SIG (methods 9/10/11): HASH_I is the digest itself, not hashed again (strongSwan SIGN_ECDSA_WITH_NULL)', () => {
   const hashI = fromHex('00112233445566778899aabbccddeeff01234567')
-  for (const [method, name] of [[OakleyAuth.EcdsaP256Sha256, 'prime256v1'], [OakleyAuth.EcdsaP384Sha384, 'secp384r1']] as const) {
+  for (const [method, name] of [[OakleyAuth.EcdsaP256Sha256, 'prime256v1'], [OakleyAuth.EcdsaP384Sha384, 'secp384r1'], [OakleyAuth.EcdsaP521Sha512, 'secp521r1']] as const) {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: name })
     const sig = signAuthHash(method, privateKey, hashI)
     assert.equal(verifyDigestWithKey(publicKey, hashI, sig), true, 'raw digest')
-    assert.equal(verify(name === 'prime256v1' ? 'sha256' : 'sha384', hashI, { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig), false, 'not a signature over SHA-2(HASH_I)')
+    assert.equal(verify(name === 'prime256v1' ? 'sha256' : name === 'secp384r1' ? 'sha384' : 'sha512', hashI, { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig), false, 'not a signature over SHA-2(HASH_I)')
     assert.equal(verifyAuthHash(method, publicKey, hashI, sig), true)
     // The method names the curve: a P-256 key cannot sign as method 10, nor verify as it.
     const other = method === OakleyAuth.EcdsaP256Sha256 ? OakleyAuth.EcdsaP384Sha384 : OakleyAuth.EcdsaP256Sha256
@@ -126,4 +137,9 @@ test('property: verifyDigest never throws on hostile signatures and digests', ()
   fc.assert(fc.property(fc.uint8Array({ maxLength: 100 }), fc.uint8Array({ maxLength: 80 }), (sig, digest) => {
     assert.equal(typeof verifyDigest(P256, q, digest, sig), 'boolean')
   }), { numRuns: 200 })
+})
+
+test('a responder takes ECDSA methods 9, 10 and 11 (all raw-digest now, all seen working against strongSwan)', () => {
+  const t = { encryption: 7, keyLength: 256, hash: 4, group: 14, seconds: 28800 }
+  assert.deepEqual([9, 10, 11].map((authMethod) => implementedPhase1({ ...t, authMethod })), [true, true, true])
 })

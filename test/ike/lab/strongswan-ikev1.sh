@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # strongswan-ikev1.sh - our IKEv1 endpoint (dist/ build) against a real strongSwan 5.9 in two private
-# namespaces (ike2e_srv 198.18.77.1, ike2e_cli 198.18.77.2): ECDSA P-256/P-384 certificate main mode in both
+# namespaces (ike2e_srv 198.18.77.1, ike2e_cli 198.18.77.2): ECDSA P-256/P-384/P-521 certificate main mode in both
 # roles (SIG as ECDSA_WITH_NULL), IKE fragmentation both ways, aggressive mode PSK in both roles.
 # Needs root, strongSwan (../shared/lab/install.sh) and `npx tsc -p .`. Cleans up what it creates.
 # Usage: test/ike/lab/strongswan-ikev1.sh   (exit 0 = every scenario up)
@@ -82,8 +82,8 @@ theirs_initiate() { # our responder in ike2e_srv while strongSwan initiates from
   bash "$SS" swanctl ike2ec --initiate --child net >/dev/null 2>&1; sleep 1; cat "$out"
 }
 
-certs prime256v1; certs secp384r1
-for CURVE in prime256v1 secp384r1; do
+certs prime256v1; certs secp384r1; certs secp521r1
+for CURVE in prime256v1 secp384r1 secp521r1; do
   export CURVE
   conf ike2e srv pubkey "aes256-sha256-modp2048, aes256-sha1-modp2048" $CURVE ""; srv_up
   check "$CURVE certificate main mode, we initiate" "$(ours ike2e_cli initiator client)"

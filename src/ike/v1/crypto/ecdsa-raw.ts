@@ -1,11 +1,11 @@
-// ECDSA over a caller-supplied digest (no hashing inside) for P-256 and P-384 (FIPS 186-4 §6.4, SEC 1
+// ECDSA over a caller-supplied digest (no hashing inside) for P-256, P-384, P-521 (FIPS 186-4 §6.4, SEC 1
 // §4.1.3/§4.1.4), with deterministic k (RFC 6979 §3.2). IKEv1 signs HASH_I/HASH_R itself this way, as
 // strongSwan's SIGN_ECDSA_WITH_NULL does; node:crypto always hashes its input, so this is BigInt code.
 import { createHmac } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 
 export interface Curve {
-  readonly name: 'P-256' | 'P-384'
+  readonly name: 'P-256' | 'P-384' | 'P-521'
   readonly p: bigint
   readonly n: bigint
   readonly b: bigint
@@ -14,7 +14,7 @@ export interface Curve {
   /** Field/order size in bytes (r and s are each this long on the wire, RFC 4754 §7). */
   readonly bytes: number
   /** The HMAC hash RFC 6979 uses to draw k for this curve. */
-  readonly hmac: 'sha256' | 'sha384'
+  readonly hmac: 'sha256' | 'sha384' | 'sha512'
 }
 
 const h = (s: string): bigint => BigInt('0x' + s)
@@ -35,6 +35,16 @@ export const P384: Curve = {
   b: h('b3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef'),
   gx: h('aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7'),
   gy: h('3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f'),
+}
+
+/** FIPS 186-4 App. D.1.2.5 (a = -3, p = 2^521 - 1). */
+export const P521: Curve = {
+  name: 'P-521', bytes: 66, hmac: 'sha512',
+  p: (1n << 521n) - 1n,
+  n: h('01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409'),
+  b: h('0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00'),
+  gx: h('00c6858e06b70404e9cd9e3ecb662395b4429c648139053fb521f828af606b4d3dbaa14b5e77efe75928fe1dc127a2ffa8de3348b3c1856a429bf97e7e31c2e5bd66'),
+  gy: h('011839296a789a3bc0045c8a5fb42c7d1bd998f54449579b446817afbd17273e662c97ee72995ef42640c550b9013fad0761353c7086a272c24088be94769fd16650'),
 }
 
 type Jac = readonly [bigint, bigint, bigint] // Jacobian X, Y, Z; Z = 0 is the point at infinity
@@ -116,7 +126,7 @@ export function* deterministicK(c: Curve, d: bigint, digest: Uint8Array): Genera
   const hmac = (key: Uint8Array, ...parts: Uint8Array[]): Uint8Array => {
     const m = createHmac(c.hmac, key); for (const p of parts) m.update(p); return new Uint8Array(m.digest())
   }
-  const hlen = c.hmac === 'sha256' ? 32 : 48
+  const hlen = c.hmac === 'sha256' ? 32 : c.hmac === 'sha384' ? 48 : 64
   const x = toBytes(d, c.bytes), h1 = toBytes(mod(bits2int(c, digest), c.n), c.bytes)
   let v: Uint8Array = new Uint8Array(hlen).fill(1), k: Uint8Array = new Uint8Array(hlen)
   k = hmac(k, v, Uint8Array.of(0), x, h1); v = hmac(k, v)
@@ -165,15 +175,15 @@ export function verifyDigest(c: Curve, q: { x: bigint; y: bigint }, digest: Uint
   return pt !== undefined && pt.x % c.n === r
 }
 
-/** The curve of a node EC KeyObject (P-256 or P-384), or undefined for any other key. */
+/** The curve of a node EC KeyObject (P-256, P-384, P-521), or undefined for any other key. */
 export function curveOf(key: KeyObject): Curve | undefined {
   const n = key.asymmetricKeyType === 'ec' ? key.asymmetricKeyDetails?.namedCurve : undefined
-  return n === 'prime256v1' ? P256 : n === 'secp384r1' ? P384 : undefined
+  return n === 'prime256v1' ? P256 : n === 'secp384r1' ? P384 : n === 'secp521r1' ? P521 : undefined
 }
 
 function jwkInt(v: string | undefined): bigint { return v ? toInt(Uint8Array.from(Buffer.from(v, 'base64url'))) : 0n }
 
-/** Signs with a node private EC key (P-256/P-384); undefined for another key type. */
+/** Signs with a node private EC key (P-256/P-384/P-521); undefined for another key type. */
 export function signDigestWithKey(key: KeyObject, digest: Uint8Array): Uint8Array | undefined {
   const c = curveOf(key)
   if (!c || key.type !== 'private') return undefined

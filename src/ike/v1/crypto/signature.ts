@@ -1,7 +1,7 @@
 // SIG_I / SIG_R for IKEv1 signature authentication (RFC 2409 §5.1): RSA as a PKCS#1 v1.5 private-key
-// encryption of HASH_I/HASH_R (no DigestInfo), ECDSA P-256/P-384 over HASH_I/HASH_R itself as the digest
+// encryption of HASH_I/HASH_R (no DigestInfo), ECDSA P-256/P-384/P-521 over HASH_I/HASH_R itself as the digest
 // (as strongSwan's IKEv1 SIGN_ECDSA_WITH_NULL), r | s fixed-length (RFC 4754 §7).
-import { constants, privateEncrypt, publicDecrypt, sign, verify } from 'node:crypto'
+import { constants, privateEncrypt, publicDecrypt } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import { constantTimeEqual } from '../../../lib/bytes.js'
 import { OakleyAuth } from '../oakley.js'
@@ -10,18 +10,14 @@ import { signDigestWithKey, verifyDigestWithKey } from './ecdsa-raw.js'
 /**
  * RFC 4754 §3 names a hash per curve (ECDSA-256 SHA-256, -384 SHA-384, -521 SHA-512), but in IKEv1 the
  * thing signed is already a hash: strongSwan signs HASH_I/HASH_R directly (no second hash), and so do we
- * for P-256 and P-384 (ecdsa-raw.ts). P-521 still goes through node's sign('sha512', HASH): untested
- * against any peer and probably not what strongSwan expects (see src/ike/README.md).
+ * (ecdsa-raw.ts); the curve's hash is the prf of HASH_I/HASH_R instead (MainModeTask.authPrf).
+ * The signature is r | s, each the curve's size (RFC 4754 §7).
  */
-const ECDSA_HASH: Readonly<Partial<Record<number, string>>> = {
-  [OakleyAuth.EcdsaP256Sha256]: 'sha256',
-  [OakleyAuth.EcdsaP384Sha384]: 'sha384',
-  [OakleyAuth.EcdsaP521Sha512]: 'sha512',
-}
+const SIG_LENGTH: Readonly<Partial<Record<number, number>>> = { [OakleyAuth.EcdsaP256Sha256]: 64, [OakleyAuth.EcdsaP384Sha384]: 96, [OakleyAuth.EcdsaP521Sha512]: 132 }
 
 /** True for the authentication methods this module can sign and verify. */
 export function isSignatureMethod(method: number): boolean {
-  return method === OakleyAuth.RsaSignatures || ECDSA_HASH[method] !== undefined
+  return method === OakleyAuth.RsaSignatures || SIG_LENGTH[method] !== undefined
 }
 
 function view(b: Buffer): Uint8Array { return new Uint8Array(b.buffer, b.byteOffset, b.byteLength) }
@@ -29,17 +25,14 @@ function view(b: Buffer): Uint8Array { return new Uint8Array(b.buffer, b.byteOff
 /**
  * Signs HASH_I or HASH_R. RSA (method 3): RFC 2409 §5.1 has the hash itself encrypted with the private
  * key in PKCS#1 format, not a PKCS#1 signature with a hash OID (IKEv1 peers reject a DigestInfo).
- * ECDSA (9/10): HASH_I/HASH_R is the digest, signed without hashing again, r | s (deterministic k,
- * RFC 6979). ECDSA 11 (P-521): node's sign over SHA-512(HASH). Throws RangeError for another method or
- * a key that does not match it (configuration bugs) and node's errors for a wrong key type.
+ * ECDSA (9/10/11): HASH_I/HASH_R is the digest, signed without hashing again, r | s (deterministic k,
+ * RFC 6979). Throws RangeError for another method or a key that does not match it (configuration bugs).
  */
 export function signAuthHash(method: number, key: KeyObject, authHash: Uint8Array): Uint8Array {
   if (method === OakleyAuth.RsaSignatures) return view(privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, authHash))
-  const h = ECDSA_HASH[method]
-  if (!h) throw new RangeError(`authentication method ${method} is not a signature method`)
-  if (method === OakleyAuth.EcdsaP521Sha512) return view(sign(h, authHash, { key, dsaEncoding: 'ieee-p1363' }))
+  if (SIG_LENGTH[method] === undefined) throw new RangeError(`authentication method ${method} is not a signature method`)
   const sig = signDigestWithKey(key, authHash)
-  if (!sig || sig.length !== (method === OakleyAuth.EcdsaP256Sha256 ? 64 : 96)) throw new RangeError(`authentication method ${method} does not match the key`)
+  if (!sig || sig.length !== SIG_LENGTH[method]) throw new RangeError(`authentication method ${method} does not match the key`)
   return sig
 }
 
@@ -50,11 +43,8 @@ export function verifyAuthHash(method: number, key: KeyObject, authHash: Uint8Ar
       const recovered = view(publicDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, signature))
       return constantTimeEqual(recovered, authHash)
     }
-    const h = ECDSA_HASH[method]
-    if (!h) return false
-    if (method === OakleyAuth.EcdsaP521Sha512) return verify(h, authHash, { key, dsaEncoding: 'ieee-p1363' }, signature)
     // The method names the curve (RFC 4754 §3): a P-384 key under method 9 is refused by the length check.
-    if (signature.length !== (method === OakleyAuth.EcdsaP256Sha256 ? 64 : 96)) return false
+    if (signature.length !== SIG_LENGTH[method]) return false
     return verifyDigestWithKey(key, authHash, signature)
   } catch {
     return false

@@ -75,7 +75,7 @@ export function responderSa(sa: SaBody, chosen: Selected<unknown>, spi?: Uint8Ar
 export function implementedPhase1(t: Phase1Transform): boolean {
   return ikeCipher(t.encryption, t.keyLength) !== undefined && IKE_HASHES[t.hash] !== undefined && DH_GROUPS[t.group] !== undefined &&
     (t.authMethod === OakleyAuth.PreSharedKey || t.authMethod === OakleyAuth.RsaSignatures ||
-     t.authMethod === OakleyAuth.EcdsaP256Sha256 || t.authMethod === OakleyAuth.EcdsaP384Sha384)
+     t.authMethod === OakleyAuth.EcdsaP256Sha256 || t.authMethod === OakleyAuth.EcdsaP384Sha384 || t.authMethod === OakleyAuth.EcdsaP521Sha512)
 }
 
 /**
