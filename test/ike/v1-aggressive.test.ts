@@ -194,3 +194,27 @@ test('a plain AM3 (RFC 2409 §5.4 draws it unencrypted) is accepted as well as a
   assert.equal(q.r.counters()['drop:auth:hash_i'], 1)
   assert.equal(q.r.pollEvent(), undefined)
 })
+
+test('an aggressive-mode ISAKMP SA is re-established before expiry in aggressive mode again, with the same ID', () => {
+  const seen: (IkeIdentity | undefined)[] = []
+  const psk = (_peer: Endpoint, id?: IkeIdentity) => { seen.push(id); return id && bytesEqual(id.data, ROAD.data) ? utf8('road secret') : undefined }
+  const p = amPair({ seed: 290, iPsk: 'road secret', id: ROAD, extra: { ikeLifetimeSeconds: 3000 }, rExtra: { psk } })
+  p.start()
+  p.pump()
+  const up = p.clock.now
+  const mark = p.log.length
+  // Timers forward to past the re-establishment point (3000 s minus the 9 min margin, minus up to 10% of it).
+  for (let k = 0; k < 10_000; k++) {
+    const d = [p.i.nextTimeout(), p.r.nextTimeout()].filter((x): x is number => x !== undefined)
+    const next = Math.max(p.clock.now, d.length > 0 ? Math.min(...d) : Infinity)
+    if (next > up + 2_600_000) break
+    p.clock.now = next
+    p.i.handleTimeout(next); p.r.handleTimeout(next)
+    p.pump()
+  }
+  const ups = p.events.i.filter((e) => e.type === 'ikeUp')
+  assert.equal(ups.length, 2, 're-established')
+  const phase1 = p.log.slice(mark).filter((l) => l.data.length >= 28 && decodeHeader(l.data).messageId === 0 && decodeHeader(l.data).exchangeType !== ExchangeType.Informational)
+  assert.ok(phase1.length >= 3 && phase1.every((l) => decodeHeader(l.data).exchangeType === ExchangeType.Aggressive), 'aggressive mode again, not main mode')
+  assert.equal(seen.filter((id) => id && bytesEqual(id.data, ROAD.data)).length, 2, 'the responder looked the key up by the same ID twice')
+})

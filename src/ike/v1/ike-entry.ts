@@ -7,7 +7,7 @@ import type { IsakmpPayload } from './message/payloads.js'
 import type { IkeSaV1 } from './ike-sa.js'
 import type { MainModeTask } from './tasks/main-mode.js'
 import type { QuickModeTask } from './tasks/quick-mode.js'
-import type { ChildSaRequest } from './endpoint.js'
+import type { ChildSaRequest, ConnectOptions } from './endpoint.js'
 import { DpdState } from './tasks/dpd.js'
 
 /** The last message we sent that waits for an answer, and when to send it again. */
@@ -34,6 +34,8 @@ export interface IkeV1Entry {
 export interface EntryLife {
   /** Where connect() aimed: a re-established ISAKMP SA goes there again (before any NAT-T float). */
   readonly origin: Endpoint
+  /** How connect() ran phase 1 (aggressive mode, our ID): a re-established ISAKMP SA runs it the same way. */
+  phase1?: ConnectOptions
   readonly dpd: DpdState
   /** Phase 1 rekey (initiator: a new main mode) and hard expiry; set when main mode completes. */
   softAt: Millis | undefined

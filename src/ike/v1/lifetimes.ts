@@ -19,7 +19,7 @@ import { DPD_DEAD_REASON, dpdDeadline, dpdNotify, dpdStep, isDpdNotify, nextProb
 import type { DpdOptions } from './tasks/dpd.js'
 import { VID_DPD } from './vendor-ids.js'
 import type { InboundV1 } from './tasks/types.js'
-import type { ChildSaRequest } from './endpoint.js'
+import type { ChildSaRequest, ConnectOptions } from './endpoint.js'
 import type { IkeV1Manager } from './task-manager.js'
 
 export interface LifecycleOptions {
@@ -49,6 +49,8 @@ export interface ChildLife {
   readonly peerId: IkeIdentity
   /** Where a new main mode goes when no ISAKMP SA holds it (only when we initiated the last one that did). */
   origin: Endpoint | undefined
+  /** How phase 1 ran towards `origin` (aggressive mode, our ID). */
+  phase1: ConnectOptions | undefined
   /** We started its quick mode: we rekey it before it expires. */
   readonly ours: boolean
   readonly request: ChildSaRequest
@@ -117,7 +119,7 @@ export class V1Lifecycle {
     const request: ChildSaRequest = p?.request ?? { mode: r.mode, ...(r.selectors ? { selectors: r.selectors } : {}) }
     const c: ChildLife = {
       inSpi: r.inbound.spi, outSpi: r.outbound.spi, owner: e, saName: hex(e.sa.ckyI), peerKey: peerKey(e), peerAddress: e.sa.peer.address, peerId: e.sa.peerId!,
-      origin: e.sa.role === 'initiator' ? e.life.origin : undefined,
+      origin: e.sa.role === 'initiator' ? e.life.origin : undefined, phase1: e.life.phase1,
       ours: p !== undefined, request, hardAt: now + lifeMs, softAt: p ? now + this.softFor(lifeMs) : undefined,
       rekeyMid: undefined, replacedBy: undefined, deleteAt: undefined, lastInbound: now,
     }
@@ -278,7 +280,7 @@ export class V1Lifecycle {
     if (l.reauthBy !== undefined && this.m.entries.has(l.reauthBy)) { l.softAt = now + RETRY_MS; return }
     l.reauthBy = undefined
     if (e.children.size === 0) { l.softAt = undefined; return }
-    const name = this.m.connect(now, l.origin)
+    const name = this.m.connect(now, l.origin, undefined, l.phase1)
     this.m.entries.get(name)!.life.reauthOf = hex(e.sa.ckyI)
     l.reauthBy = name
     l.softAt = now + RETRY_MS
@@ -294,7 +296,7 @@ export class V1Lifecycle {
     if (!e) {
       // No ISAKMP SA holds it: the one who started it builds a new ISAKMP SA whose quick mode replaces it.
       if (!c.ours || !c.origin) { c.softAt = undefined; return }
-      const name = this.m.connect(now, c.origin, c.request)
+      const name = this.m.connect(now, c.origin, c.request, c.phase1)
       this.m.entries.get(name)!.life.firstRekeyOf = c.inSpi
       c.softAt = now + RETRY_MS
       return
@@ -342,6 +344,7 @@ export class V1Lifecycle {
     c.peerKey = peerKey(e)
     c.peerAddress = e.sa.peer.address
     c.origin = e.sa.role === 'initiator' ? e.life.origin : undefined
+    c.phase1 = e.life.phase1
     e.children.set(c.inSpi, c.outSpi)
   }
 

@@ -108,6 +108,7 @@ export class IkeV1Manager {
     while (ckyI.every((b) => b === 0) || this.entries.has(hex(ckyI))) ckyI = this.o.rng.bytes(8)
     const firstContact = ![...this.entries.values()].some((e) => e.sa.peer.address === peer.address) && !this.life.hasChildrenWith(peer.address)
     const e = this.newEntry(now, 'initiator', ckyI, new Uint8Array(8), peer, firstContact, opts)
+    if (opts) e.life.phase1 = opts
     e.child = child
     const payloads = e.mm.start()
     const bytes = encodeMessage(this.header(e.sa, e.mm.exchangeType, 0), payloads)
