@@ -218,3 +218,12 @@ test('an aggressive-mode ISAKMP SA is re-established before expiry in aggressive
   assert.ok(phase1.length >= 3 && phase1.every((l) => decodeHeader(l.data).exchangeType === ExchangeType.Aggressive), 'aggressive mode again, not main mode')
   assert.equal(seen.filter((id) => id && bytesEqual(id.data, ROAD.data)).length, 2, 'the responder looked the key up by the same ID twice')
 })
+
+test('main mode passes no ID to psk() (keys are derived before IDs arrive, RFC 2409 §5.4)', () => {
+  const calls: unknown[][] = []
+  const p = pair({ seed: 295, rExtra: { psk: (...a: unknown[]) => { calls.push(a); return utf8('shared secret') } } })
+  p.connect()
+  p.pump()
+  assert.equal(childOf(p.events.r).length, 1)
+  assert.ok(calls.length >= 1 && calls.every((a) => a.length === 1), JSON.stringify(calls.map((a) => a.length)))
+})
