@@ -8,7 +8,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); REPO=$(cd "$HERE/../../.." && pwd)
 SS=${SS:-/work/shared/lab/strongswan.sh}; WORK=$(mktemp -d /tmp/ike2e.XXXX); PEER="$HERE/ikev1-peer.mjs"
 PSK=ike2e-lab-psk-0123456789; fails=0
-cleanup() { bash "$SS" stop ike2e >/dev/null 2>&1; bash "$SS" stop ike2ec >/dev/null 2>&1; ip netns del ike2e_srv 2>/dev/null; ip netns del ike2e_cli 2>/dev/null; rm -rf "$WORK"; }
+cleanup() { bash "$SS" stop ike2e >/dev/null 2>&1; bash "$SS" stop ike2ec >/dev/null 2>&1; ip netns del ike2e_srv 2>/dev/null; ip netns del ike2e_cli 2>/dev/null; rm -rf "$WORK" /tmp/pl/ss/ike2e /tmp/pl/ss/ike2ec; }
 trap cleanup EXIT
 ip netns add ike2e_srv && ip netns add ike2e_cli && ip link add ike2e_s type veth peer name ike2e_c || exit 1
 ip link set ike2e_s netns ike2e_srv; ip link set ike2e_c netns ike2e_cli
