@@ -182,3 +182,31 @@ test('aggressive mode with certificates (RFC 2409 §5.1 in aggressive form): CER
   assert.equal(childOf(p.events.r).length, 1)
   assert.ok(p.log.some((l) => l.from === 'r' && isFragment(l.data) && decodeHeader(l.data).exchangeType === 4), 'AM2 went out in fragments')
 })
+
+test('FragmentIo.receive: held bytes are accounted and freed; the timeout runs from the first fragment of the current ID', () => {
+  const stats = new Counters()
+  const io = new FragmentIo({ ...DEFAULT_FRAGMENTATION, reassemblyTimeoutMs: 1000 }, stats)
+  const c = new Uint8Array(16).fill(3)
+  const inner = encodeMessage({ initiatorCookie: c.subarray(0, 8), responderCookie: c.subarray(8), version: 0x10, exchangeType: 2, flags: 0, messageId: 0 }, [{ payload: 'vendorId', data: new Uint8Array(40) }])
+  assert.equal(io.receive(0, 'sa', fragmentMsg(c, 1, 1, 0, inner.subarray(0, 30))), undefined)
+  assert.equal(io.heldBytes, 30)
+  // A new ID at t=900 replaces the set and restarts the clock: nothing expires at t=1500.
+  assert.equal(io.receive(900, 'sa', fragmentMsg(c, 2, 1, 0, inner.subarray(0, 30))), undefined)
+  assert.equal(io.heldBytes, 30)
+  io.expire(1500)
+  assert.equal(stats.snapshot()['drop:fragment:timeout'] ?? 0, 0)
+  assert.equal(io.nextTimeout(), 1900)
+  const whole = io.receive(1600, 'sa', fragmentMsg(c, 2, 2, FRAGMENT_LAST, inner.subarray(30)))
+  assert.deepEqual(whole, inner)
+  assert.equal(io.heldBytes, 0)
+  assert.equal(io.nextTimeout(), undefined)
+  // An unfinished set expires, counted, and frees its bytes.
+  io.receive(2000, 'sa', fragmentMsg(c, 3, 1, 0, new Uint8Array(50)))
+  io.expire(3000)
+  assert.equal(stats.snapshot()['drop:fragment:timeout'], 1)
+  assert.equal(io.heldBytes, 0)
+  // forget() (the SA ended) frees too.
+  io.receive(3000, 'sb', fragmentMsg(c, 4, 1, 0, new Uint8Array(70)))
+  io.forget('sb')
+  assert.equal(io.heldBytes, 0)
+})

@@ -34,7 +34,7 @@ const FRAGMENT_OVERHEAD = ISAKMP_HEADER_LENGTH + 8
 export class FragmentIo {
   private readonly o: FragmentationOptions
   private readonly stats: Counters
-  private readonly inbound = new Map<string, { readonly r: FragmentReassembler; since: Millis }>()
+  private readonly inbound = new Map<string, { readonly r: FragmentReassembler; since: Millis; id: number | undefined }>()
   private held = 0
   private nextId = 1
   /** The same message bytes (a retransmission) go out with the same fragment ID, so a receiver can fill gaps. */
@@ -59,9 +59,10 @@ export class FragmentIo {
     const p = m.payloads[0]
     if (m.payloads.length !== 1 || !p || p.payload !== 'fragment') { this.stats.inc('drop:fragment:malformed'); return undefined }
     let st = this.inbound.get(sa)
-    if (!st) { st = { r: new FragmentReassembler(), since: now }; this.inbound.set(sa, st) }
+    if (!st) { st = { r: new FragmentReassembler(), since: now, id: undefined }; this.inbound.set(sa, st) }
     const before = st.r.heldBytes
-    if (st.r.heldBytes === 0) st.since = now
+    // The clock starts with a message's first fragment (a new fragment ID replaces an unfinished set).
+    if (st.r.heldBytes === 0 || p.fragmentId !== st.id) { st.since = now; st.id = p.fragmentId }
     // Conservative: the bytes of an unfinished older message of this SA still count until they are freed.
     if (this.held + p.data.length > this.o.reassemblyMemoryTotal) {
       this.stats.inc('drop:fragment:memory'); return undefined
