@@ -39,7 +39,12 @@ export const DEFAULTS = {
    * IPsec for L2TP/IPsec: machine certificates from the gateway's CA by default (each client has its own
    * and can be revoked); a pre-shared key only when listed (every client shares it).
    */
-  ipsec: { auth: ['certificate'] as readonly IpsecAuthName[], pskFile: 'ipsec.psk' },
+  ipsec: {
+    auth: ['certificate'] as readonly IpsecAuthName[],
+    pskFile: 'ipsec.psk',
+    /** IKEv1 aggressive mode (RFC 2409 §5.4) sends the PSK's hash in clear before the peer is authenticated: off. */
+    aggressiveMode: false,
+  },
   /** Client address pool; the gateway keeps the first host address for itself. */
   pool: '198.19.0.0/24',
   dns: [] as readonly string[],

@@ -57,7 +57,7 @@ export interface GatewayConfig {
   /** L2TP/IPsec (RFC 3193); allowWithoutIpsec: plain L2TP on UDP `port` as well (weak). */
   readonly l2tp: { readonly port: number; readonly allowWithoutIpsec: boolean }
   /** IKE phase 1 authentication of L2TP/IPsec clients; pskFile absolute. */
-  readonly ipsec: { readonly auth: readonly IpsecAuthName[]; readonly pskFile: string }
+  readonly ipsec: { readonly auth: readonly IpsecAuthName[]; readonly pskFile: string; readonly aggressiveMode: boolean }
   /** IPv4 CIDR with host bits zero; the gateway takes the first host address. */
   readonly pool: string
   readonly dns: readonly string[]
@@ -178,12 +178,14 @@ export function validateConfig(raw: unknown, dir: string): GatewayConfig {
   if (protocols.length === 0) fail('protocols', `expected at least one of ${IMPLEMENTED_PROTOCOLS.join(', ')}`)
   if (new Set(protocols).size !== protocols.length) fail('protocols', 'each protocol may appear once')
 
-  const ipsecRaw = mapping(top.ipsec, 'ipsec', ['auth', 'pskFile', 'tunnels'])
+  const ipsecRaw = mapping(top.ipsec, 'ipsec', ['auth', 'pskFile', 'aggressiveMode', 'tunnels'])
   const ipsecAuth = list(ipsecRaw.auth, 'ipsec.auth', DEFAULTS.ipsec.auth, (x, p) => oneOf<IpsecAuthName>(x, p, IPSEC_AUTH, 'certificate'), 2)
   if (ipsecAuth.length === 0) fail('ipsec.auth', 'expected certificate, psk or both: how L2TP/IPsec clients authenticate IKE')
   if (new Set(ipsecAuth).size !== ipsecAuth.length) fail('ipsec.auth', 'each method may appear once')
   const pskFile = text(ipsecRaw.pskFile, 'ipsec.pskFile', DEFAULTS.ipsec.pskFile, 'a file path (relative to the configuration directory or absolute)', (s) => s.length > 0 && !s.includes('\0'))!
-  const ipsec = { auth: ipsecAuth, pskFile: isAbsolute(pskFile) ? pskFile : resolve(dir, pskFile) }
+  const aggressiveMode = boolean(ipsecRaw.aggressiveMode, 'ipsec.aggressiveMode', DEFAULTS.ipsec.aggressiveMode)
+  if (aggressiveMode && !ipsecAuth.includes('psk')) fail('ipsec.aggressiveMode', 'aggressive mode is for pre-shared-key clients that cannot do main mode: add psk to ipsec.auth, or leave it false')
+  const ipsec = { auth: ipsecAuth, pskFile: isAbsolute(pskFile) ? pskFile : resolve(dir, pskFile), aggressiveMode }
 
   const sstpRaw = mapping(top.sstp, 'sstp', ['port'])
   const sstp = { port: integer(sstpRaw.port, 'sstp.port', 1, 65535, DEFAULTS.sstp.port) }

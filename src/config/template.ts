@@ -64,6 +64,9 @@ l2tp:
 ipsec:
   auth: ${y(D.ipsec.auth)}
   pskFile: ${y(D.ipsec.pskFile)}
+  # Aggressive mode (IKEv1, RFC 2409 §5.4) only for old PSK clients that cannot do main mode. It sends the
+  # key's hash in clear to anyone who asks, so the key can be cracked offline (ike-scan + psk-crack).
+  aggressiveMode: ${D.ipsec.aggressiveMode}
   # Site-to-site IPsec tunnels (IKEv1, ESP tunnel mode) to other gateways — Gatehouse or strongSwan —
   # one child SA per local/remote subnet pair. The remote subnets are routed into the TUN while the
   # tunnel is configured (dropped, never sent in clear, while it is down); the tunnel is re-established

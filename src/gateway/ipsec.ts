@@ -9,6 +9,7 @@ import type { Logger } from '../lib/log.js'
 import type { Counters } from '../lib/counters.js'
 import { VpnError } from '../lib/errors.js'
 import { IkeDriver } from '../transport/ike-driver.js'
+import { AGGRESSIVE_MODE_WARNING } from '../ike/v1/endpoint.js'
 import type { IpsecChild } from '../transport/ike-driver.js'
 import { EspUdpPort } from '../transport/esp-udp-port.js'
 import { loadRevocation } from '../pki/ca-dir.js'
@@ -118,6 +119,8 @@ export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<Gateway
       dpd: { intervalMs: config.keepalive.intervalSeconds * 1000, timeoutMs: config.keepalive.intervalSeconds * 1000 * (config.keepalive.failures + 1) },
       ...(cert ? { credentials: { certDer: cert.certDer, keyPem: cert.keyPem }, trust: cert.trust } : {}),
       authMethods,
+      // RFC 2409 §5.4 aggressive mode only when the configuration asks (it is refused with INVALID-EXCHANGE-TYPE otherwise).
+      aggressive: config.ipsec.aggressiveMode,
       mode: 'transport',
       // RFC 3193 §4: the transport-mode SA protects UDP to our L2TP port (Windows, macOS and xl2tpd+strongSwan
       // ask for 17/1701 on our side; some ask for everything).
@@ -154,6 +157,7 @@ export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<Gateway
     onError: (e) => { o.counters.inc('ipsec.error'); ipsecLog.warn('IPsec socket error', { error: e.message }) },
   })
   if (psk) log.warn(SHARED_PSK_WARNING)
+  if (config.ipsec.aggressiveMode) log.warn(`ipsec.aggressiveMode is on: ${AGGRESSIVE_MODE_WARNING}`)
   const d = driver
   if (tunnelCfgs.length > 0 && !o.tunnelHost) throw new VpnError('ERR_CONFIG', 'IPsec tunnels need a session registry (tunnelHost)')
   tunnels = new IpsecTunnels(tunnelCfgs, {

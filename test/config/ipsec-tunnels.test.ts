@@ -24,7 +24,7 @@ const yaml = (...tunnels: string[]): string => `ipsec:\n  tunnels:\n${tunnels.jo
 test('absent: no tunnels; the ipsec section keeps its remote-access keys only', () => {
   const c = parseConfig('', DIR)
   assert.deepEqual(c.ipsecTunnels, [])
-  assert.deepEqual(c.ipsec, { auth: ['certificate'], pskFile: '/etc/gatehouse/ipsec.psk' })
+  assert.deepEqual(c.ipsec, { auth: ['certificate'], pskFile: '/etc/gatehouse/ipsec.psk', aggressiveMode: false })
 })
 
 test('a PSK tunnel: fields kept, pskFile resolved against the directory, initiate defaults to true', () => {

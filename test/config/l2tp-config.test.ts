@@ -13,7 +13,7 @@ test('defaults: UDP 1701 inside IPsec, plain L2TP not allowed, certificates only
   const c = parseConfig('', DIR)
   assert.deepEqual(c.l2tp, { port: 1701, allowWithoutIpsec: false })
   assert.deepEqual(DEFAULTS.l2tp, { port: 1701, allowWithoutIpsec: false })
-  assert.deepEqual(c.ipsec, { auth: ['certificate'], pskFile: '/etc/gatehouse/ipsec.psk' })
+  assert.deepEqual(c.ipsec, { auth: ['certificate'], pskFile: '/etc/gatehouse/ipsec.psk', aggressiveMode: false })
 })
 
 test('protocols [sstp, l2tp] is accepted as L2TP/IPsec without any switch', () => {
@@ -23,7 +23,7 @@ test('protocols [sstp, l2tp] is accepted as L2TP/IPsec without any switch', () =
 })
 
 test('ipsec.auth takes certificate and psk, refuses anything else, an empty list and repeats', () => {
-  assert.deepEqual(parseConfig('ipsec:\n  auth: [certificate, psk]\n  pskFile: /srv/k\n', DIR).ipsec, { auth: ['certificate', 'psk'], pskFile: '/srv/k' })
+  assert.deepEqual(parseConfig('ipsec:\n  auth: [certificate, psk]\n  pskFile: /srv/k\n', DIR).ipsec, { auth: ['certificate', 'psk'], pskFile: '/srv/k', aggressiveMode: false })
   assert.deepEqual(parseConfig('ipsec:\n  auth: [psk]\n', DIR).ipsec.auth, ['psk'])
   assert.throws(() => parseConfig('ipsec:\n  auth: [xauth]\n', DIR), /config ipsec\.auth\[0\]/)
   assert.throws(() => parseConfig('ipsec:\n  auth: []\n', DIR), /config ipsec\.auth: expected certificate, psk or both/)
@@ -62,4 +62,15 @@ test('the default TUN MTU counts L2TP/IPsec (ESP) when l2tp is enabled', () => {
   assert.equal(defaultTunMtu(['sstp', 'l2tp']), Math.min(tunnelMtu('sstp'), tunnelMtu('l2tp-ipsec')))
   assert.equal(defaultTunMtu(['pptp', 'l2tp']), 1384)
   assert.ok(tunnelMtu('l2tp-ipsec') < tunnelMtu('l2tp'), 'ESP costs more than plain L2TP')
+})
+
+test('ipsec.aggressiveMode: off by default, only with psk in ipsec.auth, and the template explains why it is weak', () => {
+  assert.equal(DEFAULTS.ipsec.aggressiveMode, false)
+  assert.equal(parseConfig('ipsec:\n  auth: [psk]\n  aggressiveMode: true\n', DIR).ipsec.aggressiveMode, true)
+  assert.throws(() => parseConfig('ipsec:\n  aggressiveMode: true\n', DIR), /config ipsec\.aggressiveMode: aggressive mode is for pre-shared-key clients .* add psk to ipsec\.auth/)
+  assert.throws(() => parseConfig('ipsec:\n  auth: [psk]\n  aggressiveMode: maybe\n', DIR), /config ipsec\.aggressiveMode/)
+  const t = renderConfig({})
+  assert.match(t, /^ {2}aggressiveMode: false$/m)
+  assert.match(t, /cracked offline/)
+  assert.equal(parseConfig(t, DIR).ipsec.aggressiveMode, false)
 })
