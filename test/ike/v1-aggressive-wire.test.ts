@@ -5,29 +5,15 @@
 // (recorded from its Rng), SKEYID_e and AM3 decrypted under the App. B IV hash(g^xi | g^xr) to HASH_I.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createDecipheriv, createDiffieHellman, createHash, createHmac } from 'node:crypto'
+import { createDecipheriv, createDiffieHellman } from 'node:crypto'
 import type { Rng } from '../../src/crypto/rng.js'
 import { MODP_2048_PRIME } from '../../src/ike/v1/crypto/dh.js'
 import { fixedRng } from '../helpers/clock.js'
 import { addressBytes } from '../../src/ike/v1/nat-t.js'
 import { hostSelector } from '../../src/ike/v1/tasks/quick-mode.js'
 import { R_ADDR, I_ADDR, childOf, pair } from './v1-harness.js'
+import { body, hmac, sha, walkItems } from './v1-independent.js'
 
-const hmac = (k: Uint8Array, ...p: Uint8Array[]): Buffer => { const h = createHmac('sha256', k); for (const x of p) h.update(x); return h.digest() }
-const sha = (...p: Uint8Array[]): Buffer => { const h = createHash('sha256'); for (const x of p) h.update(x); return h.digest() }
-
-/** RFC 2408 §3.2 generic payload headers, walked by hand: [type, body]. */
-function walk(first: number, buf: Buffer, at: number): { type: number; body: Buffer }[] {
-  const items: { type: number; body: Buffer }[] = []
-  for (let type = first; type !== 0;) {
-    const next = buf[at]!, len = buf.readUInt16BE(at + 2)
-    items.push({ type, body: buf.subarray(at + 4, at + len) })
-    at += len
-    type = next
-  }
-  return items
-}
-const body = (items: { type: number; body: Buffer }[], type: number): Buffer => items.find((x) => x.type === type)!.body
 const SA = 1, KE = 4, ID = 5, HASH = 8, NONCE = 10
 
 test('one captured AM1 + AM2: a dictionary finds the PSK offline from HASH_R alone; AM3 decrypts to HASH_I over IDii_b', () => {
@@ -42,7 +28,7 @@ test('one captured AM1 + AM2: a dictionary finds the PSK offline from HASH_R alo
   const [am1, am2, am3] = p.log.slice(0, 3).map((l) => Buffer.from(l.data))
   for (const m of [am1!, am2!, am3!]) assert.equal(m[18], 4, 'exchange type 4 (aggressive)')
   const ckyI = am1!.subarray(0, 8), ckyR = am2!.subarray(8, 16)
-  const m1 = walk(am1![16]!, am1!, 28), m2 = walk(am2![16]!, am2!, 28)
+  const m1 = walkItems(am1![16]!, am1!, 28), m2 = walkItems(am2![16]!, am2!, 28)
   const saiB = body(m1, SA), gxi = body(m1, KE), ni = body(m1, NONCE), idiiB = body(m1, ID)
   const gxr = body(m2, KE), nr = body(m2, NONCE), idirB = body(m2, ID), hashRWire = body(m2, HASH)
 
@@ -71,6 +57,6 @@ test('one captured AM1 + AM2: a dictionary finds the PSK offline from HASH_R alo
   const d = createDecipheriv('aes-256-cbc', skE.subarray(0, 32), sha(gxi, gxr).subarray(0, 16))
   d.setAutoPadding(false)
   const plain = Buffer.concat([d.update(am3!.subarray(28)), d.final()])
-  const m3 = walk(am3![16]!, plain, 0)
+  const m3 = walkItems(am3![16]!, plain, 0)
   assert.deepEqual(body(m3, HASH), hashI, 'HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b)')
 })

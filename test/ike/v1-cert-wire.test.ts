@@ -4,33 +4,14 @@
 // HASH_R in a PKCS#1 type 1 block under the sender's private key with no DigestInfo around it.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { X509Certificate, constants, createDecipheriv, createDiffieHellman, createHash, createHmac, publicDecrypt } from 'node:crypto'
+import { X509Certificate, constants, createDiffieHellman, publicDecrypt } from 'node:crypto'
 import type { Rng } from '../../src/crypto/rng.js'
 import { MODP_2048_PRIME } from '../../src/ike/v1/crypto/dh.js'
 import { createCa, loadCa } from '../../src/pki/ca.js'
 import { issueCert } from '../../src/pki/issue.js'
 import { fixedRng } from '../helpers/clock.js'
 import { R_ADDR, childOf, pair } from './v1-harness.js'
-
-const hmac = (k: Uint8Array, ...p: Uint8Array[]): Buffer => { const h = createHmac('sha256', k); for (const x of p) h.update(x); return h.digest() }
-const sha = (...p: Uint8Array[]): Buffer => { const h = createHash('sha256'); for (const x of p) h.update(x); return h.digest() }
-
-function walk(first: number, buf: Buffer, at: number): { type: number; body: Buffer }[] {
-  const items: { type: number; body: Buffer }[] = []
-  for (let type = first; type !== 0;) {
-    const next = buf[at]!, len = buf.readUInt16BE(at + 2)
-    items.push({ type, body: buf.subarray(at + 4, at + len) })
-    at += len
-    type = next
-  }
-  return items
-}
-function decrypt(key: Uint8Array, iv: Uint8Array, msg: Uint8Array): Buffer {
-  const d = createDecipheriv('aes-256-cbc', key, iv)
-  d.setAutoPadding(false)
-  return Buffer.concat([d.update(msg.subarray(28)), d.final()])
-}
-const body = (items: { type: number; body: Buffer }[], type: number): Buffer => items.find((x) => x.type === type)!.body
+import { body, decrypt, hmac, sha, walkItems } from './v1-independent.js'
 
 /** RFC 2409 §5.1 with RFC 8017 §7.2.1 EMSA: 00 01 FF..FF 00 || HASH, the hash bare (no DigestInfo). */
 function assertRsaSig(certDer: Buffer, sig: Buffer, hash: Buffer, what: string): void {
@@ -58,8 +39,8 @@ test('main mode with RSA signatures as checked by an independent RFC 2409 §5.1 
   assert.equal(childOf(p.events.i).length, 1)
   const m = p.log.map((l) => Buffer.from(l.data))
   const ckyI = m[0]!.subarray(0, 8), ckyR = m[1]!.subarray(8, 16)
-  const saiB = body(walk(m[0]![16]!, m[0]!, 28), 1)
-  const mm3 = walk(m[2]![16]!, m[2]!, 28), mm4 = walk(m[3]![16]!, m[3]!, 28)
+  const saiB = body(walkItems(m[0]![16]!, m[0]!, 28), 1)
+  const mm3 = walkItems(m[2]![16]!, m[2]!, 28), mm4 = walkItems(m[3]![16]!, m[3]!, 28)
   const gxi = body(mm3, 4), ni = body(mm3, 10), gxr = body(mm4, 4), nr = body(mm4, 10)
   const priv = draws[draws.findIndex((d) => Buffer.from(d).equals(ni)) - 1]!
   const dh = createDiffieHellman(Buffer.from(MODP_2048_PRIME), Buffer.from([2]))
@@ -74,7 +55,7 @@ test('main mode with RSA signatures as checked by an independent RFC 2409 §5.1 
   const key = hmac(skeyid, a, gxy, ckyI, ckyR, Buffer.of(2)).subarray(0, 32)
 
   // MM5: HDR*, IDii, CERT, SIG_I (+ INITIAL-CONTACT).
-  const mm5 = walk(m[4]![16]!, decrypt(key, sha(gxi, gxr).subarray(0, 16), m[4]!), 0)
+  const mm5 = walkItems(m[4]![16]!, decrypt(key, sha(gxi, gxr).subarray(0, 16), m[4]!), 0)
   assert.deepEqual(mm5.map((x) => x.type), [5, 6, 9, 11], 'IDii, CERT, SIG_I, N')
   const idii = body(mm5, 5), certI = body(mm5, 6)
   assert.equal(idii[0], 9, 'ID_DER_ASN1_DN')
@@ -84,7 +65,7 @@ test('main mode with RSA signatures as checked by an independent RFC 2409 §5.1 
   assertRsaSig(certI.subarray(1), body(mm5, 9), hmac(skeyid, gxi, gxr, ckyI, ckyR, saiB, idii), 'SIG_I')
 
   // MM6: HDR*, IDir, CERT, SIG_R under the IV chained from MM5's last block.
-  const mm6 = walk(m[5]![16]!, decrypt(key, m[4]!.subarray(m[4]!.length - 16), m[5]!), 0)
+  const mm6 = walkItems(m[5]![16]!, decrypt(key, m[4]!.subarray(m[4]!.length - 16), m[5]!), 0)
   assert.deepEqual(mm6.map((x) => x.type), [5, 6, 9], 'IDir, CERT, SIG_R')
   const idir = body(mm6, 5), certR = body(mm6, 6)
   assert.ok(certR.subarray(1).equals(Buffer.from(der(server.certPem))))

@@ -5,7 +5,7 @@
 // otherwise). The signature math itself is pinned by the RFC 4754 vectors in ecdsa-raw.test.ts.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { X509Certificate, createDecipheriv, createDiffieHellman, createHash, createHmac } from 'node:crypto'
+import { X509Certificate, createDiffieHellman, createHash, createHmac } from 'node:crypto'
 import type { Rng } from '../../src/crypto/rng.js'
 import { MODP_2048_PRIME } from '../../src/ike/v1/crypto/dh.js'
 import { verifyDigestWithKey } from '../../src/ike/v1/crypto/ecdsa-raw.js'
@@ -14,27 +14,11 @@ import { createCa, loadCa } from '../../src/pki/ca.js'
 import { issueCert } from '../../src/pki/issue.js'
 import { fixedRng } from '../helpers/clock.js'
 import { R_ADDR, childOf, pair } from './v1-harness.js'
+import { body, decrypt, walkItems } from './v1-independent.js'
 
 const mac = (alg: string) => (k: Uint8Array, ...p: Uint8Array[]): Buffer => { const h = createHmac(alg, k); for (const x of p) h.update(x); return h.digest() }
 const hmac1 = mac('sha1'), hmac256 = mac('sha256')
 const sha1 = (...p: Uint8Array[]): Buffer => { const h = createHash('sha1'); for (const x of p) h.update(x); return h.digest() }
-
-function walk(first: number, buf: Buffer, at: number): { type: number; body: Buffer }[] {
-  const items: { type: number; body: Buffer }[] = []
-  for (let type = first; type !== 0;) {
-    const next = buf[at]!, len = buf.readUInt16BE(at + 2)
-    items.push({ type, body: buf.subarray(at + 4, at + len) })
-    at += len
-    type = next
-  }
-  return items
-}
-function decrypt(key: Uint8Array, iv: Uint8Array, msg: Uint8Array): Buffer {
-  const d = createDecipheriv('aes-256-cbc', key, iv)
-  d.setAutoPadding(false)
-  return Buffer.concat([d.update(msg.subarray(28)), d.final()])
-}
-const body = (items: { type: number; body: Buffer }[], type: number): Buffer => items.find((x) => x.type === type)!.body
 
 test('ECDSA P-256 with an AES-256/SHA-1 suite: SHA-1 keys and IVs, HASH_I/HASH_R by HMAC-SHA-256, SIG over them as the digest', () => {
   const caPem = createCa({ commonName: 'ECDSA Wire CA' }), ca = loadCa(caPem)
@@ -54,8 +38,8 @@ test('ECDSA P-256 with an AES-256/SHA-1 suite: SHA-1 keys and IVs, HASH_I/HASH_R
   assert.equal(childOf(p.events.i).length, 1)
   const m = p.log.map((l) => Buffer.from(l.data))
   const ckyI = m[0]!.subarray(0, 8), ckyR = m[1]!.subarray(8, 16)
-  const saiB = body(walk(m[0]![16]!, m[0]!, 28), 1)
-  const mm3 = walk(m[2]![16]!, m[2]!, 28), mm4 = walk(m[3]![16]!, m[3]!, 28)
+  const saiB = body(walkItems(m[0]![16]!, m[0]!, 28), 1)
+  const mm3 = walkItems(m[2]![16]!, m[2]!, 28), mm4 = walkItems(m[3]![16]!, m[3]!, 28)
   const gxi = body(mm3, 4), ni = body(mm3, 10), gxr = body(mm4, 4), nr = body(mm4, 10)
   const priv = draws[draws.findIndex((d) => Buffer.from(d).equals(ni)) - 1]!
   const dh = createDiffieHellman(Buffer.from(MODP_2048_PRIME), Buffer.from([2]))
@@ -72,7 +56,7 @@ test('ECDSA P-256 with an AES-256/SHA-1 suite: SHA-1 keys and IVs, HASH_I/HASH_R
   const k1 = hmac1(e, Buffer.of(0)), k2 = hmac1(e, k1)
   const key = Buffer.concat([k1, k2]).subarray(0, 32)
 
-  const mm5 = walk(m[4]![16]!, decrypt(key, sha1(gxi, gxr).subarray(0, 16), m[4]!), 0)
+  const mm5 = walkItems(m[4]![16]!, decrypt(key, sha1(gxi, gxr).subarray(0, 16), m[4]!), 0)
   assert.deepEqual(mm5.map((x) => x.type), [5, 6, 9, 11], 'IDii, CERT, SIG_I, N')
   const idii = body(mm5, 5), sigI = body(mm5, 9)
   assert.equal(sigI.length, 64, 'r | s, 32 bytes each (RFC 4754 §7)')
@@ -82,7 +66,7 @@ test('ECDSA P-256 with an AES-256/SHA-1 suite: SHA-1 keys and IVs, HASH_I/HASH_R
   assert.equal(verifyDigestWithKey(clientKey, hashI256, sigI), true, 'SIG_I signs HMAC-SHA-256 HASH_I')
   assert.equal(verifyDigestWithKey(clientKey, hashI1, sigI), false, 'not the SHA-1 HASH_I')
 
-  const mm6 = walk(m[5]![16]!, decrypt(key, m[4]!.subarray(m[4]!.length - 16), m[5]!), 0)
+  const mm6 = walkItems(m[5]![16]!, decrypt(key, m[4]!.subarray(m[4]!.length - 16), m[5]!), 0)
   assert.deepEqual(mm6.map((x) => x.type), [5, 6, 9], 'IDir, CERT, SIG_R')
   const hashR256 = hmac256(skeyid, gxr, gxi, ckyR, ckyI, saiB, body(mm6, 5))
   assert.equal(verifyDigestWithKey(new X509Certificate(server.certPem).publicKey, hashR256, body(mm6, 9)), true, 'SIG_R signs HMAC-SHA-256 HASH_R')

@@ -4,36 +4,12 @@
 // Catches symmetric mistakes that a pair test cannot (both sides sharing the same wrong input order).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createDecipheriv, createDiffieHellman, createHash, createHmac } from 'node:crypto'
+import { createDiffieHellman } from 'node:crypto'
 import type { Rng } from '../../src/crypto/rng.js'
 import { MODP_2048_PRIME } from '../../src/ike/v1/crypto/dh.js'
 import { fixedRng } from '../helpers/clock.js'
 import { childOf, pair } from './v1-harness.js'
-
-const cat = (...p: Uint8Array[]): Buffer => Buffer.concat(p)
-const hmac = (k: Uint8Array, ...p: Uint8Array[]): Buffer => { const h = createHmac('sha256', k); for (const x of p) h.update(x); return h.digest() }
-const sha = (...p: Uint8Array[]): Buffer => { const h = createHash('sha256'); for (const x of p) h.update(x); return h.digest() }
-const be32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b }
-
-/** Walks a payload chain by hand: returns [type, body, whole payload] and the end of the chain. */
-function walk(first: number, buf: Buffer, at: number): { items: { type: number; body: Buffer; whole: Buffer }[]; end: number } {
-  const items: { type: number; body: Buffer; whole: Buffer }[] = []
-  let type = first
-  while (type !== 0) {
-    const next = buf[at]!, len = buf.readUInt16BE(at + 2)
-    items.push({ type, body: buf.subarray(at + 4, at + len), whole: buf.subarray(at, at + len) })
-    at += len
-    type = next
-  }
-  return { items, end: at }
-}
-function decrypt(key: Uint8Array, iv: Uint8Array, msg: Uint8Array): Buffer {
-  const d = createDecipheriv('aes-256-cbc', key, iv)
-  d.setAutoPadding(false)
-  return Buffer.concat([d.update(msg.subarray(28)), d.final()])
-}
-const lastBlock = (msg: Uint8Array): Buffer => Buffer.from(msg.subarray(msg.length - 16))
-const body = (items: { type: number; body: Buffer }[], type: number): Buffer => items.find((x) => x.type === type)!.body
+import { be32, body, cat, decrypt, hmac, lastBlock, sha, walk } from './v1-independent.js'
 
 test('main mode + quick mode as computed by an independent RFC 2409 implementation', () => {
   const draws: Uint8Array[] = []
