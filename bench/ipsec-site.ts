@@ -5,11 +5,10 @@
 //   lanA 198.18.11.2 -- gwA 198.18.11.1 | 198.18.10.1 ==veth== 198.18.10.2 | gwB 198.18.12.1 -- lanB 198.18.12.2
 import { execFileSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ip, stopChild, waitForLine } from '../src/transport/netns.js'
-import { BIN, BenchLab, GATEWAY, rssMiB } from './tunnel-lab.js'
+import { BIN, BenchLab, rssMiB, runStandalone } from './tunnel-lab.js'
 
 const PSK = 'bench-site-to-site-psk-0123456789abcdef'
 const LAN_A = '198.18.11.0/24'
@@ -106,16 +105,5 @@ export function ipsecSiteTable(f: IpsecSiteFigures, veth: number, seconds: numbe
 
 /** Alone: `node dist/bench/ipsec-site.js [seconds]` (root, iperf3). */
 if (process.argv[1]?.endsWith('ipsec-site.js')) {
-  const seconds = Number(process.argv[2] ?? 5)
-  const lab = new BenchLab(`ghk${process.pid % 10000}_`)
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
-  try {
-    const veth = await lab.iperf(GATEWAY, seconds)
-    const rows: [string, string][] = [[`TCP through veth (baseline), iperf3 ${seconds} s`, `${veth.toFixed(0)} Mbit/s`], ...ipsecSiteTable(await ipsecSiteRows(lab, dir, seconds), veth, seconds)]
-    const w = Math.max(...rows.map((r) => r[0].length))
-    process.stdout.write(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n')
-  } finally {
-    await lab.cleanup()
-    rmSync(dir, { recursive: true, force: true })
-  }
+  await runStandalone(async (lab, dir, seconds, veth) => ipsecSiteTable(await ipsecSiteRows(lab, dir, seconds), veth, seconds))
 }

@@ -3,11 +3,10 @@
 // on the bench veth, then UDP-encapsulated ESP (RFC 3948) from a client behind a MASQUERADE NAT namespace.
 import { execFileSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ip, stopChild, waitForLine } from '../src/transport/netns.js'
-import { BIN, BenchLab, GATEWAY, PASSWORD, POOL, TUNNEL_GATEWAY, USER, rssMiB } from './tunnel-lab.js'
+import { BIN, BenchLab, GATEWAY, PASSWORD, POOL, TUNNEL_GATEWAY, USER, rssMiB, runStandalone } from './tunnel-lab.js'
 
 /** A 40-character key: `gatehouse init --psk-file` refuses fewer than 20. */
 const PSK = 'bench-l2tp-ipsec-pre-shared-key-0123456789'
@@ -104,7 +103,6 @@ export async function l2tpIpsecRows(lab: BenchLab, dir: string, seconds: number,
   }
 }
 
-
 /** The rows, next to the veth baseline measured in the same run. */
 export function l2tpIpsecTable(f: L2tpIpsecFigures, veth: number, seconds: number): [string, string][] {
   const esp = `PSK, raw ESP ${f.suite}`
@@ -124,18 +122,6 @@ export function l2tpIpsecTable(f: L2tpIpsecFigures, veth: number, seconds: numbe
 
 /** Alone: `node dist/bench/l2tp-ipsec.js [seconds]` (root, iperf3); BENCH_CPU_PROF=DIR profiles the gateway. */
 if (process.argv[1]?.endsWith('l2tp-ipsec.js')) {
-  const seconds = Number(process.argv[2] ?? 5)
-  const lab = new BenchLab(`ghk${process.pid % 10000}_`)
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
-  try {
-    const veth = await lab.iperf(GATEWAY, seconds)
-    const prof = process.env.BENCH_CPU_PROF
-    const f = await l2tpIpsecRows(lab, dir, seconds, prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [])
-    const rows: [string, string][] = [[`TCP through veth (baseline), iperf3 ${seconds} s`, `${veth.toFixed(0)} Mbit/s`], ...l2tpIpsecTable(f, veth, seconds)]
-    const w = Math.max(...rows.map((r) => r[0].length))
-    process.stdout.write(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n')
-  } finally {
-    await lab.cleanup()
-    rmSync(dir, { recursive: true, force: true })
-  }
+  const prof = process.env.BENCH_CPU_PROF
+  await runStandalone(async (lab, dir, seconds, veth) => l2tpIpsecTable(await l2tpIpsecRows(lab, dir, seconds, prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), veth, seconds))
 }

@@ -2,7 +2,8 @@
 // a veth pair, `gatehouse init/serve/connect` in them, iperf3 between them, the gateway's RSS.
 import { execFileSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { NetnsLab, stopChild, waitForLine } from '../src/transport/netns.js'
 
@@ -76,4 +77,23 @@ export class BenchLab {
   }
 
   cleanup(): Promise<void> { return this.lab.cleanup() }
+}
+
+/**
+ * A bench file run on its own (`node dist/bench/NAME.js [seconds]`): the veth baseline, then `rows(lab, dir, seconds, veth)`,
+ * printed as an aligned table; the namespaces and the scratch directory are removed whatever happens.
+ */
+export async function runStandalone(rows: (lab: BenchLab, dir: string, seconds: number, veth: number) => Promise<[string, string][]>): Promise<void> {
+  const seconds = Number(process.argv[2] ?? 5)
+  const lab = new BenchLab(`ghk${process.pid % 10000}_`)
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
+  try {
+    const veth = await lab.iperf(GATEWAY, seconds)
+    const all: [string, string][] = [[`TCP through veth (baseline), iperf3 ${seconds} s`, `${veth.toFixed(0)} Mbit/s`], ...await rows(lab, dir, seconds, veth)]
+    const w = Math.max(...all.map((r) => r[0].length))
+    process.stdout.write(all.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n')
+  } finally {
+    await lab.cleanup()
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
