@@ -144,19 +144,32 @@ test('the NAT rebinds the client to a new outer port mid-session: ESP follows it
   const rule = ['POSTROUTING', '-o', 'nat0', '-p', 'udp', '-j', 'MASQUERADE', '--to-ports', '42000-42999']
   lab.exec(nat, 'iptables', ['-t', 'nat', '-I', rule[0]!, '1', ...rule.slice(1)])
   try {
-    assert.ok(pingOk(lab, ns, GW_TUN))
-    lab.exec(nat, 'iptables', ['-t', 'raw', '-I', 'PREROUTING', '-j', 'DROP'])
-    await new Promise((r) => setTimeout(r, 2500))
+    // Under load the old mapping can outlive one 2.5 s blackout (the gateway's DPD or a late packet refreshes it):
+    // repeat the blackout, at most three times, until the gateway has seen the peer move.
+    let natTable = ''
+    for (let attempt = 0; attempt < 3; attempt++) {
+      assert.ok(pingOk(lab, ns, GW_TUN))
+      lab.exec(nat, 'iptables', ['-t', 'raw', '-I', 'PREROUTING', '-j', 'DROP'])
+      await new Promise((r) => setTimeout(r, 2500))
+      lab.exec(nat, 'iptables', ['-t', 'raw', '-D', 'PREROUTING', '-j', 'DROP'])
+      pingOk(lab, ns, GW_TUN)
+      if (delta(before, await counters(), 'ipsec.esp.demux.peer-moved') > 0) break
+      // Kept for the failure message: what the NAT still maps when the move did not happen.
+      natTable = String(lab.exec(nat, 'cat', ['/proc/net/nf_conntrack'])).split('\n').filter((l) => l.includes('udp')).join('\n')
+    }
     conntrack('net.netfilter.nf_conntrack_udp_timeout=30', 'net.netfilter.nf_conntrack_udp_timeout_stream=120')
-    lab.exec(nat, 'iptables', ['-t', 'raw', '-D', 'PREROUTING', '-j', 'DROP'])
     assert.ok(pingOk(lab, ns, GW_TUN), 'the client pings the gateway from its new outer port')
     assert.ok(pingOk(lab, srv, address), 'the gateway reaches it there')
     const after = await counters()
-    assert.equal(delta(before, after, 'ipsec.esp.demux.peer-moved'), 1, `the gateway saw the peer move once (${ipsecCounters(after)})`)
+    assert.equal(delta(before, after, 'ipsec.esp.demux.peer-moved'), 1, `the gateway saw the peer move once (${ipsecCounters(after)}; NAT conntrack: ${natTable})`)
     assert.equal(delta(before, after, 'l2tp.listener.rx-wrong-peer'), 0, 'the L2TP listener still knows the peer')
     const live = await liveSessions(gwDir)
     assert.equal(live.length, 1)
     assert.equal(live[0]!.id, session!.id, 'the same session')
+  } catch (e) {
+    // Do not leave this client up for the next test (its "no session" check).
+    if (c.exitCode === null) await stopChild(c, 5000, 'SIGINT')
+    throw e
   } finally {
     lab.exec(nat, 'iptables', ['-t', 'nat', '-D', ...rule])
   }
