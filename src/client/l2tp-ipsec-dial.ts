@@ -54,7 +54,8 @@ export async function dialL2tpIpsec(o: L2tpIpsecDialOptions): Promise<L2tpDial> 
       psk: () => auth.kind === 'psk' ? auth.psk : undefined,
       ...(auth.kind === 'cert' ? {
         credentials: { certDer: new Uint8Array(new X509Certificate(auth.certPem).raw), keyPem: auth.keyPem },
-        trust: { anchors: auth.caPems.map((p) => new X509Certificate(p)), wallClock: () => Date.now() },
+        // The gateway's certificate must name the host as dialled (a name from DNS, or the address given).
+        trust: { anchors: auth.caPems.map((p) => new X509Certificate(p)), wallClock: () => Date.now(), expectName: o.host },
       } : {}),
       mode: 'transport',
       retransmit: o.retransmit ?? { firstMs: 1000, factor: 1.5, tries: 4 },

@@ -25,6 +25,12 @@ export interface IkeTrust {
   readonly anchors: readonly X509Certificate[]
   readonly revocation?: Revocation
   readonly wallClock: () => number
+  /**
+   * The name or address a client dialled: the gateway's certificate must list it in subjectAltName (DNS
+   * name, case-insensitive, or IP address), as a TLS client checks its server (RFC 4945 §3.1 leaves this
+   * to policy; Windows checks it too). Only for the role 'server' (a gateway we dial).
+   */
+  readonly expectName?: string
 }
 
 /** Loaded credentials: the key object, the method it signs with, and the DN identity of the certificate. */
@@ -67,6 +73,12 @@ export type PeerCheck =
   | { readonly ok: true; readonly key: KeyObject; readonly serial: string; readonly subject: string }
   | { readonly ok: false; readonly reason: string; readonly notify: number }
 
+/** The certificate lists `host` in subjectAltName: a DNS name (case-insensitive) or the IP address as dialled. */
+export function namesHost(v: { dnsNames: readonly string[]; ipAddresses: readonly string[] }, host: string): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '')
+  return v.dnsNames.some((d) => d.toLowerCase() === h) || v.ipAddresses.includes(h)
+}
+
 /** The ID payload names what the certificate names: the subject DN byte for byte, or a SAN entry. */
 export function idMatchesCertificate(id: IkeIdentity, v: { subjectDer: Uint8Array; dnsNames: readonly string[]; ipAddresses: readonly string[]; emails: readonly string[] }): boolean {
   const text = Buffer.from(id.data).toString('latin1')
@@ -99,6 +111,10 @@ export function checkPeerCertificate(certs: readonly IsakmpPayload[], id: IkeIde
     if (!v.ok) { first ??= { ok: false, reason: `peer certificate ${v.reason}: ${v.detail}`, notify: NotifyType.AuthenticationFailed }; continue }
     const subject = v.cert.subject.replace(/\n/g, ', ')
     if (!idMatchesCertificate(id, v)) { first ??= { ok: false, reason: `the peer's ID does not match its certificate (${subject})`, notify: NotifyType.InvalidIdInformation }; continue }
+    if (role === 'server' && trust.expectName !== undefined && !namesHost(v, trust.expectName)) {
+      first ??= { ok: false, reason: `the gateway's certificate (${subject}) is not valid for "${trust.expectName}": it names ${[...v.dnsNames, ...v.ipAddresses].join(', ') || 'no DNS name or address'}`, notify: NotifyType.AuthenticationFailed }
+      continue
+    }
     return { ok: true, key: v.cert.publicKey, serial: v.serial, subject }
   }
   return first!
