@@ -29,7 +29,7 @@ export async function runConnect(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     user: { type: 'string' }, ca: { type: 'string' }, insecure: { type: 'boolean' }, split: { type: 'string' },
     tun: { type: 'string' }, 'no-dns': { type: 'boolean' }, mtu: { type: 'string' }, 'no-ipsec': { type: 'boolean' },
-    'psk-file': { type: 'string' }, cert: { type: 'string' },
+    'psk-file': { type: 'string' }, cert: { type: 'string' }, 'l2tp-secret-file': { type: 'string' },
   }, true)
   const url = positionals[0]
   if (!url) throw new VpnError('ERR_USAGE', 'usage: gatehouse connect sstp://HOST[:PORT] | pptp://HOST[:PORT] | l2tp://HOST --user NAME [--cert FILE.p12 | --psk-file FILE | --no-ipsec] [--ca FILE | --insecure] [--split CIDR,...]')
@@ -39,11 +39,12 @@ export async function runConnect(args: string[]): Promise<number> {
   // Every usage error before the password prompt.
   if (target.scheme === 'pptp' && (values.ca || values.insecure)) throw new VpnError('ERR_USAGE', '--ca and --insecure apply to sstp:// only: PPTP has no certificate (the gateway is not authenticated beyond MS-CHAPv2)')
   if (target.scheme === 'l2tp') checkL2tpUsage(values)
-  else if (values['no-ipsec'] || values['psk-file'] !== undefined || values.cert !== undefined) throw new VpnError('ERR_USAGE', '--no-ipsec, --psk-file and --cert apply to l2tp:// only')
+  else if (values['no-ipsec'] || values['psk-file'] !== undefined || values.cert !== undefined || values['l2tp-secret-file'] !== undefined) throw new VpnError('ERR_USAGE', '--no-ipsec, --psk-file, --cert and --l2tp-secret-file apply to l2tp:// only')
   const mtu = values.mtu === undefined ? undefined : Number(values.mtu)
   if (mtu !== undefined && !(Number.isInteger(mtu) && mtu >= 576 && mtu <= 1500)) throw new VpnError('ERR_USAGE', `--mtu ${values.mtu}: expected an integer from 576 to 1500`)
   // A pre-shared key file is read (and judged) before any prompt.
   const psk = values['psk-file'] !== undefined ? readPsk(values['psk-file']) : undefined
+  const l2tpSecret = values['l2tp-secret-file'] !== undefined ? readPsk(values['l2tp-secret-file'], '--l2tp-secret-file') : undefined
   const [password, bundlePassword] = values.cert !== undefined
     ? await readPasswords([`Password for ${values.user}: `, `Password of the certificate bundle ${values.cert}: `]) as [string, string]
     : [await readPassword(`Password for ${values.user}: `), undefined]
@@ -53,7 +54,7 @@ export async function runConnect(args: string[]): Promise<number> {
   if (values.insecure) progress('WARNING: --insecure: the gateway certificate is not checked; anyone on the path can impersonate it')
   const common = { host: target.host, port: target.port, user: values.user, password, split: splitList(values.split), tunName: values.tun, setDns: !values['no-dns'], mtu, progress }
   const client = target.scheme === 'pptp' ? await connectPptp(common)
-    : target.scheme === 'l2tp' ? await (ipsecAuth ? connectL2tpIpsec({ ...common, auth: ipsecAuth }) : connectL2tp(common))
+    : target.scheme === 'l2tp' ? await (ipsecAuth ? connectL2tpIpsec({ ...common, auth: ipsecAuth, ...(l2tpSecret ? { secret: l2tpSecret } : {}) }) : connectL2tp({ ...common, ...(l2tpSecret ? { secret: l2tpSecret } : {}) }))
     : await connectSstp({ ...common, caFile: values.ca, insecure: values.insecure })
   process.stdout.write(`address ${client.up.address}\n`)
   return new Promise<number>((resolve) => {
@@ -78,13 +79,13 @@ function checkL2tpUsage(values: { ca?: string; insecure?: boolean; 'no-ipsec'?: 
   if (values.ca && values.cert === undefined) throw new VpnError('ERR_USAGE', '--ca with l2tp:// names the CA that issued the gateway\'s IPsec certificate: it goes with --cert')
 }
 
-/** The gateway's pre-shared key: the first line of FILE. */
-function readPsk(path: string): Uint8Array {
+/** A shared secret from the first line of FILE (the IPsec pre-shared key, the L2TP tunnel secret). */
+function readPsk(path: string, option = '--psk-file'): Uint8Array {
   let line: string
   try { line = readFileSync(path, 'utf8').split(/\r?\n/)[0] ?? '' } catch (e) {
-    throw new VpnError('ERR_USAGE', `cannot read --psk-file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    throw new VpnError('ERR_USAGE', `cannot read ${option} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
   }
-  if (!line) throw new VpnError('ERR_USAGE', `--psk-file ${path} is empty`)
+  if (!line) throw new VpnError('ERR_USAGE', `${option} ${path} is empty`)
   return new TextEncoder().encode(line)
 }
 

@@ -6,7 +6,8 @@ import { dialL2tpIpsec, type IpsecClientAuth } from './l2tp-ipsec-dial.js'
 import { connectDialed, type ClientHandle, type DialedClientOptions } from './dialed-client.js'
 import { tunnelMtu } from '../dataplane/mtu.js'
 
-export type L2tpClientOptions = DialedClientOptions
+/** `secret`: the L2TP tunnel secret (RFC 2661 §5.1.1), when the gateway requires tunnel authentication. */
+export type L2tpClientOptions = DialedClientOptions & { readonly secret?: Uint8Array }
 export type L2tpClientHandle = ClientHandle
 
 /** Said once at connect: what plain L2TP exposes. */
@@ -21,11 +22,11 @@ export const PSK_CLIENT_WARNING =
 /** L2TP/IPsec: IKE and ESP first, then the call inside the SA. */
 export function connectL2tpIpsec(o: L2tpClientOptions & { readonly auth: IpsecClientAuth }): Promise<L2tpClientHandle> {
   return connectDialed(o, { warning: o.auth.kind === 'psk' ? PSK_CLIENT_WARNING : '', defaultMtu: tunnelMtu('l2tp-ipsec') },
-    (mru, hooks) => dialL2tpIpsec({ host: o.host, port: o.port, user: o.user, password: o.password, mru, auth: o.auth, progress: o.progress, onUp: hooks.onUp, onIp: hooks.onIp, onClosed: hooks.onClosed }))
+    (mru, hooks) => dialL2tpIpsec({ host: o.host, port: o.port, user: o.user, password: o.password, mru, auth: o.auth, ...(o.secret ? { secret: o.secret } : {}), progress: o.progress, onUp: hooks.onUp, onIp: hooks.onIp, onClosed: hooks.onClosed }))
 }
 
 export function connectL2tp(o: L2tpClientOptions): Promise<L2tpClientHandle> {
   return connectDialed(o, { warning: PLAIN_L2TP_CLIENT_WARNING, defaultMtu: tunnelMtu('l2tp') },
     // L2TP's UDP datagrams are not batched into the TUN (aroundReceive unused).
-    (mru, hooks) => dialL2tp({ host: o.host, port: o.port, user: o.user, password: o.password, mru, progress: o.progress, onUp: hooks.onUp, onIp: hooks.onIp, onClosed: hooks.onClosed }))
+    (mru, hooks) => dialL2tp({ host: o.host, port: o.port, user: o.user, password: o.password, mru, ...(o.secret ? { secret: o.secret } : {}), progress: o.progress, onUp: hooks.onUp, onIp: hooks.onIp, onClosed: hooks.onClosed }))
 }

@@ -114,6 +114,8 @@ export interface L2tpDialOptions extends CarrierDialOptions {
   readonly localAddress?: string
   /** Carry L2TP inside this instead of plain UDP. */
   readonly carrier?: L2tpCarrier
+  /** RFC 2661 §5.1.1 tunnel secret: answer the LNS's Challenge and challenge it back. */
+  readonly secret?: Uint8Array
 }
 
 /** The dialled L2TP call (close = LCP Terminate, then CDN and StopCCN). */
@@ -130,7 +132,7 @@ export async function dialL2tp(o: L2tpDialOptions): Promise<L2tpDial> {
   const b = systemRng.bytes(2)
   // §5.3: Tunnel ID 0 is never an Assigned Tunnel ID.
   const tunnelId = ((b[0]! << 8) | b[1]!) || 1
-  const tunnel = new L2tpLacTunnel(now0, { rng: systemRng, tunnelId, hostName: 'gatehouse', vendorName: 'Gatehouse' })
+  const tunnel = new L2tpLacTunnel(now0, { rng: systemRng, tunnelId, hostName: 'gatehouse', vendorName: 'Gatehouse', ...(o.secret ? { secret: o.secret, challengePeer: true } : {}) })
   let call: L2tpPppCall | undefined
   let sessionId: number | undefined
   let finished = false

@@ -55,7 +55,7 @@ export interface GatewayConfig {
   readonly sstp: { readonly port: number }
   readonly pptp: { readonly port: number; readonly mppeKeyBits: readonly (40 | 56 | 128)[] }
   /** L2TP/IPsec (RFC 3193); allowWithoutIpsec: plain L2TP on UDP `port` as well (weak). */
-  readonly l2tp: { readonly port: number; readonly allowWithoutIpsec: boolean }
+  readonly l2tp: { readonly port: number; readonly allowWithoutIpsec: boolean; readonly secretFile?: string }
   /** IKE phase 1 authentication of L2TP/IPsec clients; pskFile absolute. */
   readonly ipsec: { readonly auth: readonly IpsecAuthName[]; readonly pskFile: string; readonly aggressiveMode: boolean }
   /** IPv4 CIDR with host bits zero; the gateway takes the first host address. */
@@ -165,10 +165,12 @@ export function validateConfig(raw: unknown, dir: string): GatewayConfig {
 
   const listen = text(top.listen, 'listen', DEFAULTS.listen, 'an IPv4 or IPv6 address such as 0.0.0.0', (s) => isIP(s) !== 0)!
 
-  const l2tpRaw = mapping(top.l2tp, 'l2tp', ['port', 'allowWithoutIpsec'])
+  const l2tpRaw = mapping(top.l2tp, 'l2tp', ['port', 'allowWithoutIpsec', 'secretFile'])
+  const l2tpSecret = text(l2tpRaw.secretFile, 'l2tp.secretFile', undefined, 'a file path (relative to the configuration directory or absolute)', (s) => s.length > 0 && !s.includes('\0'))
   const l2tp = {
     port: integer(l2tpRaw.port, 'l2tp.port', 1, 65535, DEFAULTS.l2tp.port),
     allowWithoutIpsec: boolean(l2tpRaw.allowWithoutIpsec, 'l2tp.allowWithoutIpsec', DEFAULTS.l2tp.allowWithoutIpsec),
+    ...(l2tpSecret !== undefined ? { secretFile: isAbsolute(l2tpSecret) ? l2tpSecret : resolve(dir, l2tpSecret) } : {}),
   }
   const protocols = list(top.protocols, 'protocols', DEFAULTS.protocols, (x, p) => {
     const name = oneOf<ProtocolName>(x, p, PROTOCOLS, 'sstp')

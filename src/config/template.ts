@@ -56,6 +56,10 @@ l2tp:
   # true also serves plain L2TP on UDP ${D.l2tp.port} without IPsec: PPP then has only MPPE to protect it, and
   # user names and the MS-CHAPv2 exchange are visible on the path, as with PPTP. For testing only.
   allowWithoutIpsec: ${D.l2tp.allowWithoutIpsec}
+  # L2TP tunnel authentication (RFC 2661 §5.1.1): a file (mode 0600) holding a shared tunnel secret; every
+  # client must then answer the gateway's Challenge (xl2tpd and \`gatehouse connect --l2tp-secret-file\` can;
+  # Windows and macOS cannot). Inside IPsec it adds little; without IPsec it keeps strangers from opening tunnels.
+  # secretFile: "l2tp.secret"
 
 # How L2TP/IPsec clients authenticate IPsec (IKE phase 1). "certificate": machine certificates from this
 # gateway's CA (\`gatehouse ca issue --dir DIR NAME --client --p12 FILE\`), each revocable on its own.

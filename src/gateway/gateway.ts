@@ -233,6 +233,7 @@ export class Gateway {
         ppp,
         mppe: L2TP_MPPE_POLICY,
         plain: config.l2tp.allowWithoutIpsec,
+        ...(config.l2tp.secretFile ? { secret: new TextEncoder().encode(readSecretFile(config.l2tp.secretFile, 'L2TP tunnel secret')) } : {}),
         ipsec: ipsec.l2tp,
         describeIpsec: (peer) => ipsec.describe(peer),
         registry,

@@ -32,6 +32,8 @@ export interface L2tpListenerOptions {
   readonly plain: boolean
   /** L2TP inside IPsec (RFC 3193): the datagrams of transport-mode SAs. */
   readonly ipsec?: EspUdpPort
+  /** RFC 2661 §5.1.1 tunnel secret: every LAC must answer our Challenge (and hidden AVPs can be read). */
+  readonly secret?: Uint8Array
   /** How an IPsec peer shows in records and logs (outer address, suite). */
   readonly describeIpsec?: (peer: Endpoint) => string
   /** L2TP HELLO interval on idle tunnels (§6.5), ms; default the channel's. */
@@ -95,6 +97,7 @@ export async function listenL2tp(o: L2tpListenerOptions): Promise<L2tpListenerHa
 
   const core = new L2tpLnsListener({
     rng: systemRng, hostName: 'gatehouse', vendorName: 'Gatehouse', logger: o.log,
+    ...(o.secret ? { secret: o.secret, challengePeer: true } : {}),
     ...(o.helloIntervalMs !== undefined ? { channel: { helloInterval: o.helloIntervalMs } } : {}),
     onFrame: (tunnelId, sessionId, frame) => {
       const c = calls.get(key(tunnelId, sessionId))

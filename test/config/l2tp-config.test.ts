@@ -74,3 +74,10 @@ test('ipsec.aggressiveMode: off by default, only with psk in ipsec.auth, and the
   assert.match(t, /cracked offline/)
   assert.equal(parseConfig(t, DIR).ipsec.aggressiveMode, false)
 })
+
+test('l2tp.secretFile: absent by default, resolved against the directory, refused when empty', () => {
+  assert.equal(parseConfig('', DIR).l2tp.secretFile, undefined)
+  assert.equal(parseConfig('l2tp:\n  secretFile: l2tp.secret\n', DIR).l2tp.secretFile, '/etc/gatehouse/l2tp.secret')
+  assert.throws(() => parseConfig('l2tp:\n  secretFile: ""\n', DIR), /config l2tp\.secretFile/)
+  assert.match(renderConfig({}), /# secretFile: "l2tp.secret"/)
+})

@@ -26,7 +26,7 @@ function ipPacket(src: string, dst: string, mark: number): Uint8Array {
   return p
 }
 
-async function gateway() {
+async function gateway(secret?: Uint8Array) {
   const records: { kind: string; rec: Record<string, unknown> }[] = []
   const accounting: AccountingSink = {
     start: (rec) => records.push({ kind: 'start', rec }),
@@ -40,7 +40,7 @@ async function gateway() {
   const registry = new SessionRegistry({ aaa: { verify }, accounting, pool, routes: dataplane, log: nullLogger })
   const counters = new Counters()
   const l2tp = await listenL2tp({
-    listen: '127.0.0.1', port: 0, mppe: L2TP_MPPE_POLICY, plain: true, registry, log: nullLogger, counters,
+    listen: '127.0.0.1', port: 0, mppe: L2TP_MPPE_POLICY, plain: true, registry, log: nullLogger, counters, ...(secret ? { secret } : {}),
     ppp: { authMethods: ['mschapv2'], authName: 'gatehouse', localAddress: '198.19.0.1', mru: 1454, echoIntervalMs: 1000, echoFailures: 3 },
   })
   return { records, toTun, dataplane, registry, counters, l2tp }
@@ -48,7 +48,7 @@ async function gateway() {
 
 interface Client { dial: L2tpDial; up: Promise<Extract<PppEvent, { type: 'up' }>>; closed: Promise<{ reason: string; message: string }>; fromGateway: Uint8Array[]; progress: string[] }
 
-async function client(port: number, password = PASSWORD): Promise<Client> {
+async function client(port: number, password = PASSWORD, secret?: Uint8Array): Promise<Client> {
   const fromGateway: Uint8Array[] = []
   const progress: string[] = []
   let upR!: (e: Extract<PppEvent, { type: 'up' }>) => void
@@ -58,7 +58,7 @@ async function client(port: number, password = PASSWORD): Promise<Client> {
   const dial = await dialL2tp({
     host: '127.0.0.1', port, user: 'alice', password, mru: 1454, progress: (l) => progress.push(l),
     onUp: (ev) => upR(ev), onIp: (p) => fromGateway.push(p.slice()), onClosed: (reason, message) => closedR({ reason, message }),
-    echoIntervalMs: 1000, echoFailures: 3,
+    echoIntervalMs: 1000, echoFailures: 3, ...(secret ? { secret } : {}),
   })
   return { dial, up, closed, fromGateway, progress }
 }
@@ -147,4 +147,24 @@ test('a peer that is not an LAC (garbage datagrams) gets nothing and is counted;
   assert.match(PLAIN_L2TP_WARNING, /MPPE/)
   assert.match(PLAIN_L2TP_WARNING, /user names and the MS-CHAPv2 exchange/)
   assert.match(PLAIN_L2TP_WARNING, /SSTP/)
+})
+
+test('l2tp.secretFile (RFC 2661 §5.1.1 tunnel authentication): a LAC with the secret comes up; one without it is refused before any call', async () => {
+  const secret = new TextEncoder().encode('tunnel-secret-for-l2tp')
+  const g = await gateway(secret)
+  try {
+    const good = await client(g.l2tp.local.port, PASSWORD, secret)
+    const up = await within(good.up, 5000, 'PPP up with the tunnel secret')
+    assert.match(up.localAddress, /^198\.19\.0\.\d+$/)
+    good.dial.close('admin', 'done')
+    await within(good.closed, 5000, 'closed')
+    const none = await client(g.l2tp.local.port)
+    const refused = await within(none.closed, 10000, 'refused without the secret')
+    assert.deepEqual(refused, { reason: 'tunnel-closed', message: 'tunnel-authentication-failed: tunnel authentication failed' })
+    const wrong = await client(g.l2tp.local.port, PASSWORD, new TextEncoder().encode('not-the-tunnel-secret'))
+    const wrongClosed = await within(wrong.closed, 10000, 'refused with a wrong secret')
+    assert.deepEqual(wrongClosed, refused)
+    assert.equal(g.registry.size, 0)
+    assert.equal(g.records.filter((r) => r.kind === 'start').length, 1, 'only the client with the secret reached PPP')
+  } finally { await g.l2tp.close() }
 })
