@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { NetnsLab, removeLeftoverNamespaces, stopChild } from '../../src/transport/netns.js'
 import { BIN, bridgedClientNs, initGateway, liveSessions, pingOk, sessionHistory, until } from '../helpers/e2e-gateway.js'
 import { captureIp } from '../helpers/e2e-ipsec.js'
-import { addressOf, assertSigtermEndsSession, exitAndStderr, watchExit, gatewayNs, natBehind, startGateway, type RunningGateway } from '../helpers/e2e-lab.js'
+import { addressOf, assertSigtermEndsSession, assertTransferBothWays, exitAndStderr, watchExit, gatewayNs, natBehind, startGateway, type RunningGateway } from '../helpers/e2e-lab.js'
 
 const PASSWORD = 'Correct-Horse-42-battery'
 const BUNDLE_PASSWORD = 'Bundle-Pass-7-staple'
@@ -60,12 +60,13 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-test('a machine certificate from `ca issue --client --p12`: up, pings both ways, the session names the certificate', async () => {
+test('a machine certificate from `ca issue --client --p12`: up, pings both ways, 50 MB each way intact, the session names the certificate', async () => {
   const p12 = issue(gwDir, 'laptop1')
   const { ns, outer } = clientNs()
   const { c, address } = await addressOf(connect(ns, p12), () => gw?.log() ?? '')
   assert.ok(pingOk(lab, ns, GW_TUN), 'client pings the gateway')
   assert.ok(pingOk(lab, srv, address), 'gateway pings the client')
+  await assertTransferBothWays(lab, ns, srv, GW_TUN, address, 50 * 1024 * 1024)
   const live = await liveSessions(gwDir)
   assert.equal(live.length, 1)
   assert.equal(live[0]!.protocol, 'l2tp-ipsec')

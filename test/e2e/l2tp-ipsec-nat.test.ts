@@ -62,7 +62,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-test('behind a NAT: NAT-T (UDP 4500, UDP-encapsulated ESP) is used, pings work, 10 MB each way intact', async () => {
+test('behind a NAT: NAT-T (UDP 4500, UDP-encapsulated ESP) is used, pings work, 50 MB each way intact', async () => {
   const before = await counters()
   const ns = behindNat[0]!
   const { c, address, stderr } = await connected(ns)
@@ -75,13 +75,13 @@ test('behind a NAT: NAT-T (UDP 4500, UDP-encapsulated ESP) is used, pings work, 
   assert.ok(pingOk(lab, ns, GW_TUN), 'client pings the gateway')
   assert.ok(pingOk(lab, srv, address), 'gateway pings the client behind the NAT')
 
-  const size = 10 * 1024 * 1024
+  const size = 50 * 1024 * 1024
   const up = await transfer(lab, ns, srv, GW_TUN, size)
   assert.equal(up.gotBytes, size)
-  assert.equal(up.got, up.sent, 'client -> gateway: 10 MB with the same SHA-256')
+  assert.equal(up.got, up.sent, 'client -> gateway: 50 MB with the same SHA-256')
   const down = await transfer(lab, srv, ns, address, size)
   assert.equal(down.gotBytes, size)
-  assert.equal(down.got, down.sent, 'gateway -> client: 10 MB with the same SHA-256')
+  assert.equal(down.got, down.sent, 'gateway -> client: 50 MB with the same SHA-256')
 
   // A copy of the client's UDP-encapsulated ESP, replayed from another address (RFC 4303 §3.4.3; RFC 3948 §3.2
   // lets authenticated packets move a NAT-T peer): dropped as a duplicate, and the peer does not move.
