@@ -107,8 +107,12 @@ export async function startGatewayIpsec(o: GatewayIpsecOptions): Promise<Gateway
   })
   const ids = new Map<string, string>()
   const ipsecLog = log.child('ipsec')
+  // Debug only, as for the client: every SA's keys appended to this file (mode 0600) for tshark.
+  const keyLogFile = process.env['GATEHOUSE_ESP_KEYLOG'] || undefined
+  if (keyLogFile) log.warn(`GATEHOUSE_ESP_KEYLOG is set: writing every IPsec SA's keys to ${keyLogFile} (anyone with that file can decrypt all VPN traffic); unset it outside testing`)
   driver = await IkeDriver.open({
     bindAddress: config.listen, localAddress, ikePort: 500, natTPort: 4500, raw: true,
+    ...(keyLogFile ? { keyLogFile } : {}),
     ...(o.aroundReceive ? { aroundReceive: o.aroundReceive } : {}),
     ike: {
       psk: (peer) => tunnelPsk.get(peer.address) ?? psk,
