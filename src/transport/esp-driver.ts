@@ -160,6 +160,8 @@ export class EspDriver {
   }
 
   get saCount(): number { return this.byOut.size }
+  /** The UDP 4500 socket's address (undefined without one, or for a test double that has none). */
+  get udpLocal(): Endpoint | undefined { return this.udp && 'local' in this.udp ? (this.udp as UdpSocket).local : undefined }
   handles(): EspSaHandle[] { return [...this.byOut.values()].map((e) => e.handle) }
 
   counters(): Record<string, number> {

@@ -85,7 +85,12 @@ export class IkeDriver {
     this.esp = esp!
     this.keyLog = keyLog
     const router = {
-      onDatagram: (cb: (data: Uint8Array, from: Endpoint) => void): void => sock.onDatagram(cb),
+      onDatagram: (cb: (data: Uint8Array, from: Endpoint) => void): void => sock.onDatagram((data, from) => {
+        // The socket a peer last spoke to is the one it hears us from: a NAT may hand an address:port that
+        // once floated to 4500 to a new peer that starts on 500 (answering it from 4500 would be dropped).
+        this.viaNatT.delete(key(from))
+        cb(data, from)
+      }),
       send: (to: Endpoint, data: Uint8Array): void => {
         if (to.port === IPSEC_NAT_T_PORT || this.viaNatT.has(key(to))) this.esp.sendIke(to, data)
         else sock.send(to, data)
@@ -135,6 +140,8 @@ export class IkeDriver {
 
   /** Our IKE port (useful when bound to 0). */
   get ikeLocal(): Endpoint { return this.sock.local }
+  /** Our NAT-T port (UDP 4500 on a gateway), when the driver has one. */
+  get natTLocal(): Endpoint | undefined { return this.esp.udpLocal }
 
   /** Starts main mode (then quick mode for `child`) towards `peer`; returns the SA name. */
   connect(peer: Endpoint, child?: ChildSaRequest): string {
