@@ -202,7 +202,7 @@ test('wrong PSK: the client exits 1 naming the pre-shared key, in bounded time; 
 test('gateway SIGTERM with a client behind the NAT: exit 0, its record, and a DELETE on UDP 4500 behind the Non-ESP Marker', async () => {
   assert.ok(gw)
   const ns = behindNat[1]!
-  const live = await connected(ns)
+  const live = await connected(ns).catch(async (e: Error) => { throw new Error(`${e.message}\nDIAG counters: ${ipsecCounters(await counters())}\nDIAG nat: ${lab.exec(`${lab.prefix}nat`, 'iptables-save', [])}`) })
   const watch = watchExit(live.c)
   // An Informational exchange (type 5, RFC 2408 §4.8) on 4500 after the 4-octet marker (RFC 3948 §2.2): the
   // gateway's DELETE, or the client's if the L2TP StopCCN (sent first) made it delete first. Both go through
