@@ -142,6 +142,9 @@ test('either side may call: with both gateways dialling each other, one link car
   assert.deepEqual(await stopGateways(), [0, 0])
   await startGateways(true)
   await until('LAN A to reach LAN B', () => ping(lanA, '198.18.72.2', 1), 40000)
+  // The other side's crossing dial may still be authenticating when the first link carries traffic; it is
+  // refused (routes in use) and its dialler then waits: let that settle before watching.
+  await until('one session on each side', () => sessions(gwA, dA()).length === 1 && sessions(gwB, dB()).length === 1, 15000)
   // Watch for a while: a second link would be refused (routes in use) and redial forever, or flap the first.
   const seen = new Set<string>()
   for (let i = 0; i < 8; i++) {
