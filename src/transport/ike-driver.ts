@@ -72,8 +72,8 @@ export class IkeDriver {
   private readonly sock: UdpSocket
   private readonly loop: DatagramDriver<IkeV1Event>
   private readonly viaNatT = new Map<string, true>()
+  /** NAT-T state of each established ISAKMP SA; its keys are the SAs close() DELETEs. */
   private readonly natOf = new Map<string, NatTState | undefined>()
-  private readonly peerIdOf = new Map<string, IkeIdentity>()
   private readonly children = new Map<number, IpsecChild>()
   private stopped = false
   private readonly keyLog: IpsecKeyLog | undefined
@@ -175,7 +175,7 @@ export class IkeDriver {
     this.stopped = true
     this.loop.run(() => {
       const names = new Set([...this.children.values()].map((c) => c.ikeSa))
-      for (const n of this.peerIdOf.keys()) names.add(n)
+      for (const n of this.natOf.keys()) names.add(n)
       for (const n of names) this.ike.deleteIkeSa(Date.now(), n, 'shutting down')
     })
     this.loop.stop()
@@ -197,13 +197,13 @@ export class IkeDriver {
 
   private onEvent(e: IkeV1Event): void {
     switch (e.type) {
-      case 'ikeUp': this.natOf.set(e.sa, e.natT); this.peerIdOf.set(e.sa, e.peerId); break
+      case 'ikeUp': this.natOf.set(e.sa, e.natT); break
       case 'natFloat': this.viaNatT.set(key(e.peer), true); break
       case 'childSaUp': this.install(e); break
       case 'childSaDown': this.childGone(e.inboundSpi, e.reason); break
       // The peer's 4500 binding stays known (bounded map): an ISAKMP SA that closed may have handed its children to a
       // newer one of the same peer (rekeyOf / keptChildren), whose traffic still goes out on 4500.
-      case 'closed': this.natOf.delete(e.sa); this.peerIdOf.delete(e.sa); break
+      case 'closed': this.natOf.delete(e.sa); break
       default: break
     }
     this.o.onIkeEvent?.(e)
@@ -230,7 +230,7 @@ export class IkeDriver {
       ? { address: e.peer.address, port: e.peer.port, behindNat: nat?.localBehindNat ?? false }
       : { address: e.peer.address })
     const child: IpsecChild = {
-      ikeSa: e.sa, peerId: this.peerIdOf.get(e.sa), mode: e.mode, selectors: e.selectors,
+      ikeSa: e.sa, peerId: e.peerId, mode: e.mode, selectors: e.selectors,
       udpEncapsulated: e.natT, suite: `${e.encryption.name}${integ ? `/${integ.name}` : ''}`, handle,
     }
     this.children.set(e.inbound.spi, child)
