@@ -15,6 +15,7 @@ import { VpnError } from '../lib/errors.js'
 import type { Millis } from '../lib/time.js'
 import { CLIENT_MPPE_POLICY } from './pptp-dial.js'
 import { firstUpOnly, type CarrierDial, type CarrierDialOptions } from './dialed-client.js'
+import { prefixCounters } from '../lib/counters.js'
 
 /**
  * One PPP session carried on an L2TP call: the call's own timer (PPP restart and echo), its frames
@@ -240,7 +241,7 @@ export async function dialL2tp(o: L2tpDialOptions): Promise<L2tpDial> {
         finish(reason, message)
       }
     },
-    counters: () => ({ ...prefix('l2tp', tunnel.counters.snapshot()), ...prefix('l2tp.channel', tunnel.channelCounters()), ...(udp ? prefix('udp', udp.counters.snapshot()) : carrier!.counters()), ...(call ? call.ppp.counters() : {}) }),
+    counters: () => ({ ...prefixCounters('l2tp', tunnel.counters.snapshot()), ...prefixCounters('l2tp.channel', tunnel.channelCounters()), ...(udp ? prefixCounters('udp', udp.counters.snapshot()) : carrier!.counters()), ...(call ? call.ppp.counters() : {}) }),
   }
 }
 
@@ -250,10 +251,4 @@ export async function resolveGateway(host: string): Promise<string> {
   try { return (await lookup(host, { family: 4 })).address } catch {
     throw new VpnError('ERR_CONNECT', `cannot resolve the gateway name "${host}": check the spelling and your DNS`)
   }
-}
-
-function prefix(p: string, c: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const [k, v] of Object.entries(c)) out[`${p}.${k}`] = v
-  return out
 }

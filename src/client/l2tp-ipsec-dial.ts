@@ -12,6 +12,7 @@ import { IdType } from '../ike/v1/constants.js'
 import type { TrafficSelector } from '../ike/v1/tasks/quick-mode.js'
 import { dialL2tp, resolveGateway, type L2tpDial, type L2tpDialOptions } from './l2tp-dial.js'
 import { L2TP_IPSEC_MPPE_POLICY } from '../ppp/ccp/policy.js'
+import { prefixCounters } from '../lib/counters.js'
 
 /** How the client authenticates IKE phase 1: the gateway's shared key, or its own machine certificate. */
 export type IpsecClientAuth =
@@ -99,7 +100,7 @@ export async function dialL2tpIpsec(o: L2tpIpsecDialOptions): Promise<L2tpDial> 
     carrier: {
       socket: port, peerIp, peer, label: `inside IPsec (${child.suite})`,
       close: () => { closing = true; void ike.close() },
-      counters: () => ({ ...ike.counters(), ...prefixed('l2tp.ipsec', port.counters.snapshot()) }),
+      counters: () => ({ ...ike.counters(), ...prefixCounters('l2tp.ipsec', port.counters.snapshot()) }),
     },
   })
   return dial
@@ -119,10 +120,4 @@ function ipsecFailure(peer: string, reason: string, kind: IpsecClientAuth['kind'
       : `IPsec authentication failed with ${peer}: ${reason}. Check that the certificate bundle was issued by this gateway's CA and is not revoked or expired, and that --ca is the gateway's CA`
   }
   return `IPsec with ${peer} failed: ${reason}`
-}
-
-function prefixed(p: string, c: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const [k, v] of Object.entries(c)) out[`${p}.${k}`] = v
-  return out
 }

@@ -16,6 +16,7 @@ import { systemRng } from '../crypto/rng.js'
 import { VpnError } from '../lib/errors.js'
 import { describeConnectError } from './errors.js'
 import { firstUpOnly, type CarrierDial, type CarrierDialOptions } from './dialed-client.js'
+import { prefixCounters } from '../lib/counters.js'
 
 /** The client's MPPE policy: 128-bit required; either mode (Windows servers ask for stateless). */
 export const CLIENT_MPPE_POLICY: MppePolicy = { required: true, keyBits: [128], stateless: 'allowed' }
@@ -159,12 +160,6 @@ export async function dialPptp(o: PptpDialOptions): Promise<PptpDial> {
       if (data && !data.isEnded && data.ppp.phase !== 'dead') binding?.run(() => data!.close(Date.now(), reason, message))
       else driver.run(() => core.close(Date.now(), reason, message))
     },
-    counters: () => ({ ...prefix('control', core.counters()), ...prefix('gre', gre.counters()), ...(data ? data.counters() : {}) }),
+    counters: () => ({ ...prefixCounters('control', core.counters()), ...prefixCounters('gre', gre.counters()), ...(data ? data.counters() : {}) }),
   }
-}
-
-function prefix(p: string, c: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const [k, v] of Object.entries(c)) out[`${p}.${k}`] = v
-  return out
 }

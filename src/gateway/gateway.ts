@@ -26,7 +26,7 @@ import { systemRng } from '../crypto/rng.js'
 import { reservedPrefixes } from '../aaa/framed-routes.js'
 import { SessionRegistry } from './sessions.js'
 import { TxBatch } from './tx-batch.js'
-import { Counters } from '../lib/counters.js'
+import { Counters, prefixCounters } from '../lib/counters.js'
 import type { Logger } from '../lib/log.js'
 import type { GatewayStatus } from '../control/api.js'
 import type { PppAuthMethod } from '../ppp/auth/types.js'
@@ -314,7 +314,7 @@ export class Gateway {
       ],
       sessions: this.registry.size,
       pool: { cidr: this.config.pool, inUse: this.pool.inUse(), size: this.pool.size() },
-      counters: { ...this.counters.snapshot(), ...prefixed('gre', this.greCounters?.()), ...this.l2tpCounters?.(), ...prefixed('ipsec', this.ipsecCounters?.()) },
+      counters: { ...this.counters.snapshot(), ...prefixCounters('gre', this.greCounters?.()), ...this.l2tpCounters?.(), ...prefixCounters('ipsec', this.ipsecCounters?.()) },
     }
   }
 
@@ -338,10 +338,4 @@ function readRequired(path: string, what: string): string {
 }
 function readOptional(path: string): Uint8Array | undefined {
   try { return new Uint8Array(readFileSync(path)) } catch { return undefined }
-}
-
-function prefixed(prefix: string, c: Record<string, number> | undefined): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const [k, v] of Object.entries(c ?? {})) out[`${prefix}.${k}`] = v
-  return out
 }

@@ -16,6 +16,7 @@ import { systemRng } from '../crypto/rng.js'
 import type { SessionRegistry } from './sessions.js'
 import type { Logger } from '../lib/log.js'
 import type { Counters } from '../lib/counters.js'
+import { prefixCounters } from '../lib/counters.js'
 import { toHex } from '../lib/bytes.js'
 
 export interface L2tpListenerOptions {
@@ -220,7 +221,7 @@ export async function listenL2tp(o: L2tpListenerOptions): Promise<L2tpListenerHa
         driver.run(() => core.closeTunnel(Date.now(), id, 'IPsec SA gone'))
       }
     },
-    counters: () => ({ ...prefixed('l2tp.listener', core.counters.snapshot()), ...prefixed('l2tp.udp', sock?.counters.snapshot() ?? {}), ...prefixed('l2tp.ipsec', ipsec?.counters.snapshot() ?? {}) }),
+    counters: () => ({ ...prefixCounters('l2tp.listener', core.counters.snapshot()), ...prefixCounters('l2tp.udp', sock?.counters.snapshot() ?? {}), ...prefixCounters('l2tp.ipsec', ipsec?.counters.snapshot() ?? {}) }),
     close: async () => {
       for (const t of setupTimers.values()) clearTimeout(t)
       setupTimers.clear()
@@ -236,11 +237,5 @@ export async function listenL2tp(o: L2tpListenerOptions): Promise<L2tpListenerHa
 function nonZero(c: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {}
   for (const [k, v] of Object.entries(c)) if (v !== 0) out[k] = v
-  return out
-}
-
-function prefixed(prefix: string, c: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const [k, v] of Object.entries(c)) out[`${prefix}.${k}`] = v
   return out
 }
